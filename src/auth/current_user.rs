@@ -1,0 +1,114 @@
+//! Extractors for the logged-in user, one per capability, so that role checks live here and nowhere
+//! else.
+
+use actix_session::SessionExt;
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpRequest, web};
+use diesel::OptionalExtension;
+use futures_util::future::LocalBoxFuture;
+
+use super::session_store::USER_ID_KEY;
+use crate::db::models::{Merchant, Role, User, UserId};
+use crate::error::AppError;
+use crate::state::AppState;
+
+/// Any logged-in, enabled user.
+#[derive(Debug, Clone)]
+pub struct CurrentUser {
+    /// The user.
+    pub user: User,
+    /// Their merchant (`None` for support staff).
+    pub merchant: Option<Merchant>,
+}
+
+impl CurrentUser {
+    async fn load(req: &HttpRequest) -> Result<Self, AppError> {
+        let session = req.get_session();
+        let state = req
+            .app_data::<web::Data<AppState>>()
+            .cloned()
+            .ok_or_else(|| AppError::internal(anyhow::anyhow!("AppState is not registered")))?;
+        let uid = session
+            .get::<i64>(USER_ID_KEY)
+            .map_err(AppError::internal)?
+            .ok_or(AppError::LoginRequired)?;
+        let found = state
+            .db(move |c| -> Result<_, AppError> {
+                let Some(user) = User::find(c, UserId(uid)).optional()? else { return Ok(None) };
+                let merchant = user.merchant_id.map(|m| Merchant::find(c, m)).transpose()?;
+                Ok(Some((user, merchant)))
+            })
+            .await?;
+        match found {
+            Some((user, merchant)) if !user.disabled => Ok(Self { user, merchant }),
+            // Deleted or disabled since login: the session is worthless from now on.
+            _ => {
+                session.purge();
+                Err(AppError::LoginRequired)
+            }
+        }
+    }
+}
+
+impl FromRequest for CurrentUser {
+    type Error = AppError;
+    type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move { Self::load(&req).await })
+    }
+}
+
+/// A merchant's staff member (admin or viewer): may see the merchant's pages.
+#[derive(Debug, Clone)]
+pub struct MerchantUser {
+    /// The user.
+    pub user: User,
+    /// Their merchant.
+    pub merchant: Merchant,
+}
+
+impl MerchantUser {
+    /// Whether this user may change the merchant's tokens.
+    pub fn can_manage_tokens(&self) -> bool {
+        self.user.role == Role::Admin
+    }
+}
+
+impl FromRequest for MerchantUser {
+    type Error = AppError;
+    type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let current = CurrentUser::load(&req).await?;
+            match current.merchant {
+                Some(merchant) => Ok(Self { user: current.user, merchant }),
+                None => Err(AppError::Forbidden("This page is for merchant staff.")),
+            }
+        })
+    }
+}
+
+/// A merchant admin: may create, enable and disable the merchant's tokens.
+#[derive(Debug, Clone)]
+pub struct MerchantAdmin(pub MerchantUser);
+
+impl FromRequest for MerchantAdmin {
+    type Error = AppError;
+    type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let member = MerchantUser::from_request(req, payload);
+        Box::pin(async move {
+            let member = member.await?;
+            if member.can_manage_tokens() {
+                Ok(Self(member))
+            } else {
+                Err(AppError::Forbidden("Only merchant admins can change access tokens."))
+            }
+        })
+    }
+}

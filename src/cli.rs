@@ -1,0 +1,146 @@
+//! The command line: `serve` (the default), `migrate`, and `user add`.
+
+use std::io::Read;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use actix_web::{App, HttpServer};
+use clap::{Parser, Subcommand};
+use zeroize::Zeroizing;
+
+use crate::config::Config;
+use crate::db::models::{Role, SessionRow};
+use crate::state::AppState;
+use crate::users::{self, PasswordChoice};
+
+/// Kwik merchant dashboard: API access tokens.
+#[derive(Debug, Parser)]
+#[command(name = "kwik-dashboard", version, about)]
+pub struct Cli {
+    /// What to do; `serve` when omitted.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Apply migrations, create a first admin on an empty database, and serve the dashboard.
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Manage users.
+    User {
+        /// The user action.
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+}
+
+/// `user` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add a user. Prints a generated password unless one is piped in with --password-stdin.
+    Add {
+        /// Email address (unique, case-insensitive).
+        #[arg(long)]
+        email: String,
+        /// Merchant name: required for admin and viewer, refused for support. Created if missing.
+        #[arg(long)]
+        merchant: Option<String>,
+        /// admin, viewer or support.
+        #[arg(long)]
+        role: String,
+        /// Read the password from standard input instead of generating one.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+/// Runs the parsed command line; errors are one clear line on stderr and a non-zero exit.
+pub async fn run(cli: Cli) -> ExitCode {
+    let result = match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve().await,
+        Command::Migrate => open().map(|_| println!("Database is up to date.")),
+        Command::User { command: UserCommand::Add { email, merchant, role, password_stdin } } => {
+            add_user(&email, merchant.as_deref(), &role, password_stdin)
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Reads the configuration and opens the database, applying pending migrations.
+fn open() -> anyhow::Result<AppState> {
+    let config = Config::from_env()?;
+    AppState::build(config)
+}
+
+fn add_user(email: &str, merchant: Option<&str>, role: &str, password_stdin: bool) -> anyhow::Result<()> {
+    let role: Role = role
+        .parse()
+        .map_err(|_| anyhow::anyhow!("unknown role {role:?}: use admin, viewer or support"))?;
+    let password = if password_stdin {
+        let mut text = Zeroizing::new(String::new());
+        std::io::stdin().read_to_string(&mut text)?;
+        let trimmed = Zeroizing::new(text.trim_end_matches(['\r', '\n']).to_owned());
+        PasswordChoice::Given(trimmed)
+    } else {
+        PasswordChoice::Generate
+    };
+    let state = open()?;
+    let mut conn = state.pool.get()?;
+    let (user, generated) = users::add_user(&mut conn, &state.passwords, email, merchant, role, password)?;
+    println!("Added {} ({}).", user.email, user.role);
+    if let Some(password) = generated {
+        println!("Password: {}", password.as_str());
+        println!("It is shown only this once.");
+    }
+    Ok(())
+}
+
+async fn serve() -> anyhow::Result<()> {
+    let state = open()?;
+    let bind = state.config.bind;
+    {
+        let mut conn = state.pool.get()?;
+        if let Some(password) = users::seed_first_run(&mut conn, &state.passwords)? {
+            // Printed, not logged: it must not end up in log storage.
+            println!();
+            println!("First run: created merchant \"{}\" and its admin.", users::DEMO_MERCHANT);
+            println!("  Log in at  http://{bind}/login");
+            println!("  Email      {}", users::DEMO_ADMIN_EMAIL);
+            println!("  Password   {}", password.as_str());
+            println!("This password is shown only once.");
+            println!();
+        }
+    }
+    spawn_cleanup(state.clone());
+    tracing::info!(%bind, "serving the Kwik dashboard");
+    let app_state = state.clone();
+    HttpServer::new(move || App::new().configure(|cfg| crate::configure(cfg, &app_state)))
+        .bind(bind)?
+        .run()
+        .await?;
+    Ok(())
+}
+
+/// Deletes expired sessions every ten minutes (they are already refused; this only frees space).
+fn spawn_cleanup(state: AppState) {
+    actix_web::rt::spawn(async move {
+        let mut every = actix_web::rt::time::interval(Duration::from_secs(600));
+        loop {
+            every.tick().await;
+            match state.db(|c| SessionRow::delete_expired(c, crate::db::now())).await {
+                Ok(n) if n > 0 => tracing::debug!(deleted = n, "expired sessions removed"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "session cleanup failed"),
+            }
+        }
+    });
+}

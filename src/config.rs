@@ -1,0 +1,160 @@
+//! Runtime configuration, read once from the environment (and `.env`) at start-up.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use crate::net::IpNet;
+
+/// Whether the session cookie carries the `Secure` attribute.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CookieSecure {
+    /// Secure when the request came over https, or with `X-Forwarded-Proto: https` from a trusted proxy.
+    Auto,
+    /// Always Secure.
+    Always,
+    /// Never Secure (plain-http development only).
+    Never,
+}
+
+/// argon2id cost parameters for password hashing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Argon2Params {
+    /// Memory cost in KiB.
+    pub memory_kib: u32,
+    /// Number of passes.
+    pub iterations: u32,
+    /// Degree of parallelism.
+    pub parallelism: u32,
+}
+
+impl Argon2Params {
+    /// OWASP's recommended minimum for argon2id: 19 MiB, 2 passes, 1 lane.
+    pub const OWASP: Self = Self {
+        memory_kib: 19_456,
+        iterations: 2,
+        parallelism: 1,
+    };
+}
+
+/// Everything the application needs to know about its environment. Tests build it as a plain struct.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Folder for the SQLite database (by default) and the generated session key file.
+    pub data_dir: PathBuf,
+    /// Database URL: a SQLite path (optionally `sqlite://`), or `postgres://` / `postgresql://`.
+    pub database_url: String,
+    /// Address the HTTP server listens on.
+    pub bind: SocketAddr,
+    /// Policy for the session cookie's `Secure` attribute.
+    pub cookie_secure: CookieSecure,
+    /// Proxies whose `X-Forwarded-For` / `X-Forwarded-Proto` / `X-Forwarded-Host` headers are believed.
+    pub trusted_proxies: Vec<IpNet>,
+    /// Session signing key material (at least 64 bytes). `None`: load or create `session.key` in `data_dir`.
+    pub session_key: Option<Vec<u8>>,
+    /// Password hashing cost.
+    pub argon2: Argon2Params,
+    /// Maximum number of pooled database connections.
+    pub db_pool_size: u32,
+}
+
+/// A configuration value that could not be understood; the message names the variable.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ConfigError(pub String);
+
+impl Config {
+    /// Reads the configuration from the environment. Variables (all optional):
+    ///
+    /// - `KWIK_DATA_DIR`: data folder, default `data`.
+    /// - `DATABASE_URL`: default `$KWIK_DATA_DIR/kwik.db` (SQLite, created with its folder if missing).
+    /// - `KWIK_BIND`: listen address, default `127.0.0.1:8080`.
+    /// - `KWIK_COOKIE_SECURE`: `auto` (default), `true` or `false`.
+    /// - `KWIK_TRUSTED_PROXIES`: comma-separated IPs or CIDR ranges of reverse proxies, default none.
+    /// - `KWIK_SESSION_KEY`: base64 of at least 64 random bytes; shared by every instance. Default:
+    ///   generated once into `$KWIK_DATA_DIR/session.key` (mode 0600).
+    /// - `KWIK_ARGON2_MEMORY_KIB`, `KWIK_ARGON2_ITERATIONS`, `KWIK_ARGON2_PARALLELISM`: password hashing
+    ///   cost, default 19456 / 2 / 1 (OWASP).
+    /// - `KWIK_DB_POOL_SIZE`: database connections, default 10.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok().filter(|v| !v.trim().is_empty()))
+    }
+
+    /// Same as [`Config::from_env`], reading variables through `get` (testable without touching the process
+    /// environment).
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let data_dir = PathBuf::from(get("KWIK_DATA_DIR").unwrap_or_else(|| "data".into()));
+        let database_url = get("DATABASE_URL")
+            .unwrap_or_else(|| data_dir.join("kwik.db").to_string_lossy().into_owned());
+        let bind = parse_var(&get, "KWIK_BIND", "127.0.0.1:8080", |v| v.parse().ok())?;
+        let cookie_secure = parse_var(&get, "KWIK_COOKIE_SECURE", "auto", |v| {
+            match v.to_ascii_lowercase().as_str() {
+                "auto" => Some(CookieSecure::Auto),
+                "true" | "1" | "yes" => Some(CookieSecure::Always),
+                "false" | "0" | "no" => Some(CookieSecure::Never),
+                _ => None,
+            }
+        })?;
+        let trusted_proxies = parse_var(&get, "KWIK_TRUSTED_PROXIES", "", |v| {
+            v.split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(|s| s.parse().ok())
+                .collect()
+        })?;
+        let session_key = match get("KWIK_SESSION_KEY") {
+            None => None,
+            Some(v) => Some(crate::state::decode_session_key(&v).map_err(|e| {
+                ConfigError(format!("KWIK_SESSION_KEY: {e}"))
+            })?),
+        };
+        let argon2 = Argon2Params {
+            memory_kib: parse_var(&get, "KWIK_ARGON2_MEMORY_KIB", "19456", |v| v.parse().ok())?,
+            iterations: parse_var(&get, "KWIK_ARGON2_ITERATIONS", "2", |v| v.parse().ok())?,
+            parallelism: parse_var(&get, "KWIK_ARGON2_PARALLELISM", "1", |v| v.parse().ok())?,
+        };
+        let db_pool_size = parse_var(&get, "KWIK_DB_POOL_SIZE", "10", |v| {
+            v.parse().ok().filter(|n| *n > 0)
+        })?;
+        Ok(Self {
+            data_dir,
+            database_url,
+            bind,
+            cookie_secure,
+            trusted_proxies,
+            session_key,
+            argon2,
+            db_pool_size,
+        })
+    }
+}
+
+fn parse_var<T>(
+    get: &impl Fn(&str) -> Option<String>,
+    name: &str,
+    default: &str,
+    parse: impl Fn(&str) -> Option<T>,
+) -> Result<T, ConfigError> {
+    let raw = get(name).unwrap_or_else(|| default.to_owned());
+    parse(raw.trim()).ok_or_else(|| ConfigError(format!("{name}: cannot understand {raw:?}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_follow_the_documented_table() {
+        let config = Config::from_lookup(|_| None).unwrap();
+        assert_eq!(config.data_dir, PathBuf::from("data"));
+        assert_eq!(config.database_url, "data/kwik.db");
+        assert_eq!(config.bind.to_string(), "127.0.0.1:8080");
+        assert_eq!(config.cookie_secure, CookieSecure::Auto);
+        assert_eq!(config.argon2, Argon2Params::OWASP);
+    }
+
+    #[test]
+    fn a_bad_value_names_its_variable() {
+        let err = Config::from_lookup(|n| (n == "KWIK_BIND").then(|| "nowhere".into())).unwrap_err();
+        assert!(err.to_string().contains("KWIK_BIND"), "{err}");
+    }
+}

@@ -1,0 +1,167 @@
+//! Database access: one connection type over SQLite and Postgres, its pool, and the embedded migrations.
+
+pub mod models;
+pub mod schema;
+
+use std::path::Path;
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// A connection to whichever backend `DATABASE_URL` names.
+#[derive(diesel::MultiConnection)]
+pub enum DbConn {
+    /// The embedded default.
+    Sqlite(SqliteConnection),
+    /// For several instances sharing one database.
+    Pg(PgConnection),
+}
+
+/// A pool of [`DbConn`].
+pub type DbPool = r2d2::Pool<ConnectionManager>;
+
+/// Anything that can go wrong between the application and its database.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    /// No connection could be had (database down, pool exhausted past its timeout).
+    #[error("database unavailable")]
+    Unavailable(#[from] r2d2::Error),
+    /// A query failed.
+    #[error("database query failed")]
+    Query(#[from] diesel::result::Error),
+    /// Migrations could not be applied.
+    #[error("database migration failed: {0}")]
+    Migration(String),
+}
+
+/// Which backend a database URL names, decided by its scheme (never by trying each in turn, which
+/// would hide the real connection error).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Backend {
+    /// A SQLite file path (`sqlite://` prefix optional).
+    Sqlite(String),
+    /// A `postgres://` or `postgresql://` URL.
+    Postgres(String),
+}
+
+impl Backend {
+    /// Picks the backend from the URL's scheme; an unknown scheme is an error that names it.
+    pub fn from_url(url: &str) -> Result<Self, String> {
+        let url = url.trim();
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(Self::Postgres(url.to_owned()));
+        }
+        if let Some(path) = url.strip_prefix("sqlite://") {
+            return Ok(Self::Sqlite(path.to_owned()));
+        }
+        if let Some((scheme, _)) = url.split_once("://") {
+            return Err(format!(
+                "DATABASE_URL: unknown scheme {scheme:?}; use a SQLite path, sqlite://, postgres:// or postgresql://"
+            ));
+        }
+        if url.is_empty() {
+            return Err("DATABASE_URL is empty".into());
+        }
+        Ok(Self::Sqlite(url.to_owned()))
+    }
+}
+
+/// An r2d2 connection manager that opens the backend chosen by [`Backend`] and configures each connection.
+#[derive(Debug)]
+pub struct ConnectionManager {
+    backend: Backend,
+}
+
+impl r2d2::ManageConnection for ConnectionManager {
+    type Connection = DbConn;
+    type Error = diesel::ConnectionError;
+
+    fn connect(&self) -> Result<DbConn, Self::Error> {
+        match &self.backend {
+            Backend::Sqlite(path) => {
+                let mut conn = SqliteConnection::establish(path)?;
+                // WAL lets readers work while one writer writes; busy_timeout makes writers queue
+                // instead of failing with SQLITE_BUSY.
+                conn.batch_execute(
+                    "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; \
+                     PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;",
+                )
+                .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+                Ok(DbConn::Sqlite(conn))
+            }
+            Backend::Postgres(url) => {
+                let mut conn = PgConnection::establish(url)?;
+                // Timestamps are bound as UTC `timestamp` values into `timestamptz` columns.
+                conn.batch_execute("SET TIME ZONE 'UTC'")
+                    .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+                Ok(DbConn::Pg(conn))
+            }
+        }
+    }
+
+    fn is_valid(&self, conn: &mut DbConn) -> Result<(), Self::Error> {
+        conn.batch_execute("SELECT 1")
+            .map_err(diesel::ConnectionError::CouldntSetupConfiguration)
+    }
+
+    fn has_broken(&self, _conn: &mut DbConn) -> bool {
+        false
+    }
+}
+
+/// Opens a pool on `database_url`, creating the SQLite file's folder if it is missing.
+pub fn connect(database_url: &str, max_size: u32) -> Result<DbPool, String> {
+    let backend = Backend::from_url(database_url)?;
+    if let Backend::Sqlite(path) = &backend
+        && let Some(dir) = Path::new(path).parent()
+        && !dir.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create the database folder {}: {e}", dir.display()))?;
+    }
+    r2d2::Pool::builder()
+        .max_size(max_size)
+        .connection_timeout(Duration::from_secs(5))
+        .build(ConnectionManager { backend })
+        .map_err(|e| format!("cannot open the database: {e}"))
+}
+
+/// Applies every pending migration of the connection's backend.
+pub fn migrate(conn: &mut DbConn) -> Result<(), DbError> {
+    let applied = match conn {
+        DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
+        DbConn::Pg(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|v| v.len()),
+    }
+    .map_err(|e| DbError::Migration(e.to_string()))?;
+    if applied > 0 {
+        tracing::info!(applied, "database migrations applied");
+    }
+    Ok(())
+}
+
+/// The current time in UTC, as stored in every timestamp column. Set here, not by SQL defaults, so
+/// SQLite and Postgres keep the same precision.
+pub fn now() -> time::PrimitiveDateTime {
+    let now = time::OffsetDateTime::now_utc();
+    time::PrimitiveDateTime::new(now.date(), now.time())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_backend_comes_from_the_url_scheme() {
+        assert_eq!(Backend::from_url("data/kwik.db"), Ok(Backend::Sqlite("data/kwik.db".into())));
+        assert_eq!(Backend::from_url("sqlite:///tmp/x.db"), Ok(Backend::Sqlite("/tmp/x.db".into())));
+        assert!(matches!(Backend::from_url("postgres://u@h/db"), Ok(Backend::Postgres(_))));
+        assert!(matches!(Backend::from_url("postgresql://u@h/db"), Ok(Backend::Postgres(_))));
+        let err = Backend::from_url("mysql://u@h/db").unwrap_err();
+        assert!(err.contains("\"mysql\""), "{err}");
+    }
+}

@@ -1,0 +1,299 @@
+//! Access tokens: the API credentials a merchant's systems use. Only hashes of the key and secret
+//! are stored.
+
+use diesel::prelude::*;
+
+use super::{MerchantId, TokenId, UserId, text_enum};
+use crate::db::DbConn;
+use crate::db::schema::access_tokens;
+
+text_enum! {
+    /// What a token may do within its sections.
+    Permission {
+        /// Can retrieve data but cannot create, update or delete records.
+        ReadOnly = "read_only",
+        /// Full access to create, update and retrieve records within the selected sections.
+        ReadWrite = "read_write",
+    }
+}
+
+impl Permission {
+    /// The label the dashboard shows.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::ReadOnly => "Read-Only",
+            Self::ReadWrite => "Read-Write",
+        }
+    }
+
+    /// The help page's description.
+    pub fn description(self) -> &'static str {
+        match self {
+            Self::ReadOnly => "Can retrieve data but cannot create, update or delete records.",
+            Self::ReadWrite => {
+                "Full access to create, update and retrieve records within the selected sections."
+            }
+        }
+    }
+}
+
+text_enum! {
+    /// Whether a token can be used.
+    TokenStatus {
+        /// Token is active and can be used.
+        Live = "live",
+        /// Token cannot be used until re-enabled.
+        Disabled = "disabled",
+    }
+}
+
+impl TokenStatus {
+    /// The label the dashboard shows.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Live => "Live",
+            Self::Disabled => "Disabled",
+        }
+    }
+
+    /// The help page's description.
+    pub fn description(self) -> &'static str {
+        match self {
+            Self::Live => "Token is active and can be used.",
+            Self::Disabled => "Token cannot be used until re-enabled.",
+        }
+    }
+}
+
+text_enum! {
+    /// A platform area a token can be given access to, in the help page's order.
+    Section {
+        /// Customers.
+        Customers = "customers",
+        /// Customer Bank Accounts.
+        CustomerBankAccounts = "customer_bank_accounts",
+        /// Customer Cards.
+        CustomerCards = "customer_cards",
+        /// Customer Mandates.
+        CustomerMandates = "customer_mandates",
+        /// Payments.
+        Payments = "payments",
+        /// Transactions.
+        Transactions = "transactions",
+        /// Recipients.
+        Recipients = "recipients",
+        /// Payouts.
+        Payouts = "payouts",
+        /// Checkout Page.
+        CheckoutPage = "checkout_page",
+        /// Orders.
+        Orders = "orders",
+    }
+}
+
+impl Section {
+    /// The label the dashboard shows.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Customers => "Customers",
+            Self::CustomerBankAccounts => "Customer Bank Accounts",
+            Self::CustomerCards => "Customer Cards",
+            Self::CustomerMandates => "Customer Mandates",
+            Self::Payments => "Payments",
+            Self::Transactions => "Transactions",
+            Self::Recipients => "Recipients",
+            Self::Payouts => "Payouts",
+            Self::CheckoutPage => "Checkout Page",
+            Self::Orders => "Orders",
+        }
+    }
+}
+
+/// A non-empty set of sections, kept in the help page's order and stored as comma-separated slugs.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Sections(Vec<Section>);
+
+impl Sections {
+    /// The set of these sections (duplicates removed, canonical order).
+    pub fn new(sections: impl IntoIterator<Item = Section>) -> Self {
+        let mut v: Vec<Section> = sections.into_iter().collect();
+        v.sort();
+        v.dedup();
+        Self(v)
+    }
+
+    /// Parses the stored form; unknown slugs are an error rather than silently dropped.
+    pub fn parse_stored(stored: &str) -> Result<Self, String> {
+        stored
+            .split(',')
+            .filter(|s| !s.is_empty())
+            .map(str::parse)
+            .collect::<Result<Vec<_>, _>>()
+            .map(Self::new)
+    }
+
+    /// The stored form.
+    pub fn to_stored(&self) -> String {
+        self.0.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(",")
+    }
+
+    /// Whether `section` is in the set.
+    pub fn contains(&self, section: Section) -> bool {
+        self.0.contains(&section)
+    }
+
+    /// The sections, in canonical order.
+    pub fn iter(&self) -> impl Iterator<Item = Section> + '_ {
+        self.0.iter().copied()
+    }
+
+    /// Number of sections.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether the set is empty.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// A stored access token. There is no usable credential in it: key and secret are SHA-256 hashes.
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = access_tokens, check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+pub struct AccessToken {
+    /// Id.
+    pub id: TokenId,
+    /// Owning merchant.
+    pub merchant_id: MerchantId,
+    /// Friendly name used to identify the integration.
+    pub name: String,
+    /// Start of API_KEY, shown for identification (`kwik_ak_3F9q`).
+    pub key_prefix: String,
+    /// Last characters of API_KEY, shown for identification.
+    pub key_suffix: String,
+    /// SHA-256 of API_KEY (unique; the lookup index).
+    pub key_hash: Vec<u8>,
+    /// SHA-256 of API_SECRET.
+    pub secret_hash: Vec<u8>,
+    /// PUBLIC_KEY, public by design.
+    pub public_key: String,
+    /// Access level.
+    pub permission: Permission,
+    /// Live or disabled.
+    pub status: TokenStatus,
+    /// Stored form of [`Sections`]; read it with [`AccessToken::sections`].
+    pub sections: String,
+    /// Creation time (UTC).
+    pub created_at: time::PrimitiveDateTime,
+    /// Who created it.
+    pub created_by: Option<UserId>,
+    /// Last change (UTC).
+    pub updated_at: time::PrimitiveDateTime,
+}
+
+/// A token to insert.
+#[derive(Debug, Insertable)]
+#[diesel(table_name = access_tokens)]
+pub struct NewAccessToken<'a> {
+    /// Owning merchant.
+    pub merchant_id: MerchantId,
+    /// Friendly name.
+    pub name: &'a str,
+    /// Start of API_KEY.
+    pub key_prefix: &'a str,
+    /// End of API_KEY.
+    pub key_suffix: &'a str,
+    /// SHA-256 of API_KEY.
+    pub key_hash: &'a [u8],
+    /// SHA-256 of API_SECRET.
+    pub secret_hash: &'a [u8],
+    /// PUBLIC_KEY.
+    pub public_key: &'a str,
+    /// Access level.
+    pub permission: Permission,
+    /// Live or disabled.
+    pub status: TokenStatus,
+    /// Stored form of the sections.
+    pub sections: &'a str,
+    /// Creation time (UTC).
+    pub created_at: time::PrimitiveDateTime,
+    /// Creator.
+    pub created_by: Option<UserId>,
+    /// Same as `created_at`.
+    pub updated_at: time::PrimitiveDateTime,
+}
+
+impl AccessToken {
+    /// The token's sections. A stored value that no longer parses is reported, not hidden.
+    pub fn sections(&self) -> Result<Sections, String> {
+        Sections::parse_stored(&self.sections)
+    }
+
+    /// The partial key shown in the table: `kwik_ak_3F9q…x7Lm`.
+    pub fn partial_key(&self) -> String {
+        format!("{}…{}", self.key_prefix, self.key_suffix)
+    }
+
+    /// The merchant's tokens, newest first.
+    pub fn list_for_merchant(conn: &mut DbConn, merchant: MerchantId) -> QueryResult<Vec<AccessToken>> {
+        access_tokens::table
+            .filter(access_tokens::merchant_id.eq(merchant))
+            .order((access_tokens::created_at.desc(), access_tokens::id.desc()))
+            .select(AccessToken::as_select())
+            .load(conn)
+    }
+
+    /// One of the merchant's tokens; another merchant's id is `NotFound`.
+    pub fn find_for_merchant(
+        conn: &mut DbConn,
+        merchant: MerchantId,
+        id: TokenId,
+    ) -> QueryResult<AccessToken> {
+        access_tokens::table
+            .filter(access_tokens::merchant_id.eq(merchant))
+            .filter(access_tokens::id.eq(id))
+            .select(AccessToken::as_select())
+            .first(conn)
+    }
+
+    /// Creates a token.
+    pub fn insert(conn: &mut DbConn, new: &NewAccessToken<'_>) -> QueryResult<AccessToken> {
+        diesel::insert_into(access_tokens::table)
+            .values(new)
+            .returning(access_tokens::all_columns)
+            .get_result(conn)
+    }
+
+    /// Sets a token's status, scoped to its merchant; another merchant's id is `NotFound`.
+    pub fn set_status(
+        conn: &mut DbConn,
+        merchant: MerchantId,
+        id: TokenId,
+        status: TokenStatus,
+        at: time::PrimitiveDateTime,
+    ) -> QueryResult<AccessToken> {
+        diesel::update(
+            access_tokens::table
+                .filter(access_tokens::merchant_id.eq(merchant))
+                .filter(access_tokens::id.eq(id)),
+        )
+        .set((access_tokens::status.eq(status), access_tokens::updated_at.eq(at)))
+        .returning(access_tokens::all_columns)
+        .get_result(conn)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sections_keep_the_help_page_order_and_round_trip() {
+        let s = Sections::new([Section::Orders, Section::Customers, Section::Payments, Section::Orders]);
+        assert_eq!(s.to_stored(), "customers,payments,orders");
+        assert_eq!(Sections::parse_stored(&s.to_stored()), Ok(s));
+        assert!(Sections::parse_stored("customers,nope").is_err());
+        assert_eq!(Section::ALL.len(), 10);
+    }
+}

@@ -1,0 +1,51 @@
+//! Merchants: the businesses that own tokens and users.
+
+use diesel::prelude::*;
+
+use super::MerchantId;
+use crate::db::DbConn;
+use crate::db::schema::merchants;
+
+/// A merchant account.
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = merchants, check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+pub struct Merchant {
+    /// Id.
+    pub id: MerchantId,
+    /// Display name, unique.
+    pub name: String,
+    /// When it was created (UTC).
+    pub created_at: time::PrimitiveDateTime,
+}
+
+impl Merchant {
+    /// The merchant with this id.
+    pub fn find(conn: &mut DbConn, id: MerchantId) -> QueryResult<Merchant> {
+        merchants::table.find(id).select(merchants::all_columns).first(conn)
+    }
+
+    /// The merchant with exactly this name, if any.
+    pub fn find_by_name(conn: &mut DbConn, name: &str) -> QueryResult<Option<Merchant>> {
+        merchants::table
+            .filter(merchants::name.eq(name))
+            .select(merchants::all_columns)
+            .first(conn)
+            .optional()
+    }
+
+    /// Creates a merchant.
+    pub fn insert(conn: &mut DbConn, name: &str) -> QueryResult<Merchant> {
+        diesel::insert_into(merchants::table)
+            .values((merchants::name.eq(name), merchants::created_at.eq(crate::db::now())))
+            .returning(merchants::all_columns)
+            .get_result(conn)
+    }
+
+    /// The merchant with this name, created if it does not exist yet.
+    pub fn find_or_create(conn: &mut DbConn, name: &str) -> QueryResult<Merchant> {
+        match Self::find_by_name(conn, name)? {
+            Some(m) => Ok(m),
+            None => Self::insert(conn, name),
+        }
+    }
+}

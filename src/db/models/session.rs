@@ -1,0 +1,106 @@
+//! Server-side session rows, keyed by the SHA-256 of the cookie's opaque value.
+
+use diesel::prelude::*;
+
+use super::UserId;
+use crate::db::DbConn;
+use crate::db::schema::sessions;
+
+/// A stored session.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = sessions, check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+pub struct SessionRow {
+    /// SHA-256 of the session key the cookie carries.
+    pub id_hash: Vec<u8>,
+    /// The logged-in user, if any (anonymous sessions hold only a CSRF token).
+    pub user_id: Option<UserId>,
+    /// The session's key-value state, as JSON.
+    pub state: String,
+    /// Creation time (UTC).
+    pub created_at: time::PrimitiveDateTime,
+    /// Idle expiry (UTC), pushed forward by activity.
+    pub expires_at: time::PrimitiveDateTime,
+    /// Absolute expiry (UTC), fixed at creation.
+    pub absolute_expires_at: time::PrimitiveDateTime,
+}
+
+impl SessionRow {
+    /// The state and idle expiry of a session that has not expired at `now`.
+    pub fn load_live(
+        conn: &mut DbConn,
+        id_hash: &[u8],
+        now: time::PrimitiveDateTime,
+    ) -> QueryResult<Option<(String, time::PrimitiveDateTime)>> {
+        sessions::table
+            .filter(sessions::id_hash.eq(id_hash))
+            .filter(sessions::expires_at.gt(now))
+            .filter(sessions::absolute_expires_at.gt(now))
+            .select((sessions::state, sessions::expires_at))
+            .first(conn)
+            .optional()
+    }
+
+    /// Stores a new session.
+    pub fn insert(conn: &mut DbConn, row: &SessionRow) -> QueryResult<()> {
+        diesel::insert_into(sessions::table).values(row).execute(conn).map(drop)
+    }
+
+    /// Replaces a live session's state and pushes its idle expiry; returns whether it still existed.
+    pub fn update_state(
+        conn: &mut DbConn,
+        id_hash: &[u8],
+        user_id: Option<UserId>,
+        state: &str,
+        expires_at: time::PrimitiveDateTime,
+        now: time::PrimitiveDateTime,
+    ) -> QueryResult<bool> {
+        diesel::update(
+            sessions::table
+                .filter(sessions::id_hash.eq(id_hash))
+                .filter(sessions::absolute_expires_at.gt(now)),
+        )
+        .set((
+            sessions::user_id.eq(user_id),
+            sessions::state.eq(state),
+            sessions::expires_at.eq(expires_at),
+        ))
+        .execute(conn)
+        .map(|n| n > 0)
+    }
+
+    /// Pushes a session's idle expiry forward (never backward).
+    pub fn touch(conn: &mut DbConn, id_hash: &[u8], expires_at: time::PrimitiveDateTime) -> QueryResult<()> {
+        diesel::update(
+            sessions::table
+                .filter(sessions::id_hash.eq(id_hash))
+                .filter(sessions::expires_at.lt(expires_at)),
+        )
+        .set(sessions::expires_at.eq(expires_at))
+        .execute(conn)
+        .map(drop)
+    }
+
+    /// Deletes one session.
+    pub fn delete(conn: &mut DbConn, id_hash: &[u8]) -> QueryResult<()> {
+        diesel::delete(sessions::table.filter(sessions::id_hash.eq(id_hash)))
+            .execute(conn)
+            .map(drop)
+    }
+
+    /// Deletes every session of a user (used when the user is disabled).
+    pub fn delete_for_user(conn: &mut DbConn, user: UserId) -> QueryResult<usize> {
+        diesel::delete(sessions::table.filter(sessions::user_id.eq(user))).execute(conn)
+    }
+
+    /// Deletes sessions that have expired by `now`.
+    pub fn delete_expired(conn: &mut DbConn, now: time::PrimitiveDateTime) -> QueryResult<usize> {
+        diesel::delete(
+            sessions::table.filter(
+                sessions::expires_at
+                    .le(now)
+                    .or(sessions::absolute_expires_at.le(now)),
+            ),
+        )
+        .execute(conn)
+    }
+}

@@ -1,0 +1,101 @@
+//! Dashboard users: merchant staff and platform support staff.
+
+use diesel::prelude::*;
+
+use super::{MerchantId, UserId, text_enum};
+use crate::db::DbConn;
+use crate::db::schema::users;
+
+text_enum! {
+    /// What a user may do.
+    Role {
+        /// Manages the merchant's tokens and team.
+        Admin = "admin",
+        /// Sees the merchant's tokens; changes nothing.
+        Viewer = "viewer",
+        /// Platform support staff, attached to no merchant.
+        Support = "support",
+    }
+}
+
+/// A user account. `email` is stored lower-cased, which makes it unique case-insensitively.
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = users, check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+pub struct User {
+    /// Id.
+    pub id: UserId,
+    /// The merchant, or `None` for support staff.
+    pub merchant_id: Option<MerchantId>,
+    /// Lower-cased email address.
+    pub email: String,
+    /// argon2id PHC string.
+    pub password_hash: String,
+    /// Role.
+    pub role: Role,
+    /// A disabled user cannot log in, and their sessions are refused.
+    pub disabled: bool,
+    /// When the account was created (UTC).
+    pub created_at: time::PrimitiveDateTime,
+    /// Last successful login (UTC).
+    pub last_login_at: Option<time::PrimitiveDateTime>,
+}
+
+/// A user to insert.
+#[derive(Debug, Insertable)]
+#[diesel(table_name = users)]
+pub struct NewUser<'a> {
+    /// The merchant, or `None` for support staff.
+    pub merchant_id: Option<MerchantId>,
+    /// Email, already normalised with [`normalize_email`].
+    pub email: &'a str,
+    /// argon2id PHC string.
+    pub password_hash: &'a str,
+    /// Role.
+    pub role: Role,
+    /// Disabled flag.
+    pub disabled: bool,
+    /// Creation time (UTC).
+    pub created_at: time::PrimitiveDateTime,
+}
+
+/// The canonical form of an email address: trimmed and lower-cased.
+pub fn normalize_email(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
+impl User {
+    /// The user with this id.
+    pub fn find(conn: &mut DbConn, id: UserId) -> QueryResult<User> {
+        users::table.find(id).select(User::as_select()).first(conn)
+    }
+
+    /// The user with this (normalised) email, if any.
+    pub fn find_by_email(conn: &mut DbConn, email: &str) -> QueryResult<Option<User>> {
+        users::table
+            .filter(users::email.eq(email))
+            .select(User::as_select())
+            .first(conn)
+            .optional()
+    }
+
+    /// Whether any user exists at all (first-run detection).
+    pub fn any_exists(conn: &mut DbConn) -> QueryResult<bool> {
+        diesel::select(diesel::dsl::exists(users::table.select(users::id))).get_result(conn)
+    }
+
+    /// Creates a user.
+    pub fn insert(conn: &mut DbConn, new: &NewUser<'_>) -> QueryResult<User> {
+        diesel::insert_into(users::table)
+            .values(new)
+            .returning(users::all_columns)
+            .get_result(conn)
+    }
+
+    /// Records a successful login.
+    pub fn record_login(conn: &mut DbConn, id: UserId, at: time::PrimitiveDateTime) -> QueryResult<()> {
+        diesel::update(users::table.find(id))
+            .set(users::last_login_at.eq(Some(at)))
+            .execute(conn)
+            .map(drop)
+    }
+}

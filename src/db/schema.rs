@@ -1,0 +1,81 @@
+//! The one portable schema for both backends. Portable SQL types only: `BigInt`, `Text`, `Bool`,
+//! `Binary`, `Timestamp` (always UTC; `timestamptz` on Postgres, ISO text on SQLite).
+
+diesel::table! {
+    merchants (id) {
+        id -> BigInt,
+        name -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> BigInt,
+        merchant_id -> Nullable<BigInt>,
+        email -> Text,
+        password_hash -> Text,
+        role -> Text,
+        disabled -> Bool,
+        created_at -> Timestamp,
+        last_login_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    sessions (id_hash) {
+        id_hash -> Binary,
+        user_id -> Nullable<BigInt>,
+        state -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        absolute_expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    access_tokens (id) {
+        id -> BigInt,
+        merchant_id -> BigInt,
+        name -> Text,
+        key_prefix -> Text,
+        key_suffix -> Text,
+        key_hash -> Binary,
+        secret_hash -> Binary,
+        public_key -> Text,
+        permission -> Text,
+        status -> Text,
+        sections -> Text,
+        created_at -> Timestamp,
+        created_by -> Nullable<BigInt>,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    login_failures (id) {
+        id -> BigInt,
+        scope_key -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    login_lockouts (scope_key) {
+        scope_key -> Text,
+        locked_until -> Timestamp,
+    }
+}
+
+diesel::joinable!(users -> merchants (merchant_id));
+diesel::joinable!(access_tokens -> merchants (merchant_id));
+diesel::joinable!(sessions -> users (user_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    merchants,
+    users,
+    sessions,
+    access_tokens,
+    login_failures,
+    login_lockouts,
+);

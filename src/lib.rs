@@ -1,0 +1,71 @@
+//! kwik-dashboard: the Kwik merchant dashboard's Access Tokens screen, server-rendered.
+//!
+//! Layers point one way: `web` → `auth`, `tokens`, `users`, `credentials` → `db`.
+
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod credentials;
+pub mod db;
+pub mod error;
+pub mod net;
+pub mod state;
+pub mod tokens;
+pub mod users;
+pub mod web;
+
+use actix_session::SessionMiddleware;
+use actix_session::config::{BrowserSession, TtlExtensionPolicy};
+use actix_web::cookie::SameSite;
+use actix_web::middleware::from_fn;
+use actix_web::web as aw;
+
+pub use config::Config;
+pub use state::AppState;
+
+/// Name of the session cookie. It carries only an opaque id.
+pub const SESSION_COOKIE: &str = "kwik_session";
+
+/// The one route table, used by `main` and by every test. It takes the state because the session
+/// middleware needs the pool and the cookie key when it is built.
+pub fn configure(cfg: &mut aw::ServiceConfig, state: &AppState) {
+    let idle = actix_web::cookie::time::Duration::seconds(auth::session_store::IDLE_TIMEOUT.whole_seconds());
+    let sessions = SessionMiddleware::builder(
+        auth::session_store::DbSessionStore::new(state.pool.clone()),
+        state.session_key.clone(),
+    )
+    .cookie_name(SESSION_COOKIE.to_owned())
+    .cookie_secure(state.config.cookie_secure == config::CookieSecure::Always)
+    .cookie_http_only(true)
+    .cookie_same_site(SameSite::Lax)
+    .session_lifecycle(
+        BrowserSession::default()
+            .state_ttl(idle)
+            // The store extends the idle expiry when it loads a session; see DbSessionStore::load.
+            .state_ttl_extension_policy(TtlExtensionPolicy::OnStateChanges),
+    )
+    .build();
+
+    cfg.app_data(aw::Data::new(state.clone()))
+        .app_data(aw::PathConfig::default().error_handler(|_, _| error::AppError::NotFound.into()))
+        .app_data(aw::QueryConfig::default().error_handler(|e, _| error::AppError::BadRequest(e.to_string()).into()))
+        .app_data(aw::FormConfig::default().limit(64 * 1024).error_handler(|e, _| error::AppError::BadRequest(e.to_string()).into()))
+        .app_data(aw::PayloadConfig::new(64 * 1024))
+        // Assets and health checks need no session: served before the session scope.
+        .service(
+            aw::scope("/static")
+                .wrap(web::security::headers())
+                .route("/{path:.+}", aw::get().to(web::assets::serve)),
+        )
+        .route("/healthz", aw::get().to(web::healthz))
+        .service(
+            aw::scope("")
+                .wrap(from_fn(auth::csrf::guard))
+                .wrap(sessions)
+                .wrap(from_fn(web::security::secure_cookie))
+                .wrap(web::security::headers())
+                .wrap(tracing_actix_web::TracingLogger::default())
+                .configure(web::routes)
+                .default_service(aw::to(web::not_found)),
+        );
+}

@@ -1,0 +1,213 @@
+//! The Access Tokens screen: table, create (modal or page), one-time reveal, enable/disable.
+
+use actix_session::Session;
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+use super::token_views::*;
+use super::{Chrome, Flash, ascii_json, html, is_htmx, see_other};
+use crate::auth::csrf;
+use crate::auth::current_user::{MerchantAdmin, MerchantUser};
+use crate::credentials::TokenStatus;
+use crate::db::models::{AccessToken, TokenId};
+use crate::error::AppError;
+use crate::state::AppState;
+use crate::tokens::{self, TokenInput};
+
+/// Where the screen lives.
+pub const PATH: &str = "/developers/access-tokens";
+
+/// Session key of the create forms already used, so a resubmitted form (reload, back) never creates a
+/// second token.
+const SPENT_FORMS_KEY: &str = "spent_forms";
+/// How many used form ids a session remembers.
+const SPENT_FORMS_KEPT: usize = 20;
+
+/// `GET /developers/access-tokens`.
+pub async fn index(member: MerchantUser, session: Session, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+    let merchant = member.merchant.id;
+    let tokens = state.db(move |c| AccessToken::list_for_merchant(c, merchant)).await?;
+    let page = IndexPage {
+        page: Chrome::for_member(&session, &member)?,
+        tokens: tokens.iter().map(TokenRow::new).collect(),
+        can_manage: member.can_manage_tokens(),
+    };
+    html(StatusCode::OK, &page)
+}
+
+fn new_submission_id() -> Result<String, AppError> {
+    Ok(URL_SAFE_NO_PAD.encode(crate::credentials::random_bytes::<16>().map_err(AppError::internal)?))
+}
+
+/// Renders the create form: a fragment for the dialog, or a full page without JavaScript.
+fn form_response(
+    req: &HttpRequest,
+    session: &Session,
+    member: &MerchantUser,
+    status: StatusCode,
+    form: FormView,
+) -> Result<HttpResponse, AppError> {
+    let csrf_token = csrf::token(session)?;
+    if is_htmx(req) {
+        html(status, &FormFragment { form, csrf_token })
+    } else {
+        html(status, &NewPage { page: Chrome::for_member(session, member)?, form, csrf_token })
+    }
+}
+
+/// `GET /developers/access-tokens/new`.
+pub async fn new_form(req: HttpRequest, admin: MerchantAdmin, session: Session) -> Result<HttpResponse, AppError> {
+    form_response(&req, &session, &admin.0, StatusCode::OK, FormView::blank(new_submission_id()?))
+}
+
+#[derive(serde::Deserialize)]
+struct Submission {
+    #[serde(default)]
+    submission_id: String,
+}
+
+/// `POST /developers/access-tokens`: validates, creates in one transaction, and reveals the
+/// credentials once (`no-store`).
+pub async fn create(
+    req: HttpRequest,
+    admin: MerchantAdmin,
+    session: Session,
+    state: web::Data<AppState>,
+    body: web::Bytes,
+) -> Result<HttpResponse, AppError> {
+    let member = admin.0;
+    let unreadable = |e: serde_html_form::de::Error| AppError::BadRequest(e.to_string());
+    let input: TokenInput = serde_html_form::from_bytes(&body).map_err(unreadable)?;
+    let Submission { submission_id } = serde_html_form::from_bytes(&body).map_err(unreadable)?;
+
+    let mut spent: Vec<String> = session.get(SPENT_FORMS_KEY).ok().flatten().unwrap_or_default();
+    if !submission_id.is_empty() && spent.contains(&submission_id) {
+        Flash::success(
+            "That form was already used: its token was created and its credentials were shown once. \
+             They cannot be shown again; create another token if you did not store them.",
+        )
+        .set(&session)?;
+        return Ok(redirect(&req, PATH));
+    }
+
+    let spec = match tokens::validate(&input) {
+        Ok(spec) => spec,
+        Err(errors) => {
+            let id = if submission_id.is_empty() { new_submission_id()? } else { submission_id };
+            let form = FormView::from_input(&input, errors, id);
+            return form_response(&req, &session, &member, StatusCode::UNPROCESSABLE_ENTITY, form);
+        }
+    };
+
+    let (merchant, user) = (member.merchant.id, member.user.id);
+    let (token, credentials) = state
+        .db(move |c| tokens::create(c, merchant, user, &spec))
+        .await?;
+    tracing::info!(token = token.id.0, merchant = merchant.0, "access token created");
+
+    if !submission_id.is_empty() {
+        spent.push(submission_id);
+        let excess = spent.len().saturating_sub(SPENT_FORMS_KEPT);
+        spent.drain(..excess);
+        session.insert(SPENT_FORMS_KEY, &spent).map_err(AppError::internal)?;
+    }
+
+    let reveal = RevealView::new(&token, credentials);
+    if is_htmx(&req) {
+        let tokens = state.db(move |c| AccessToken::list_for_merchant(c, merchant)).await?;
+        let fragment = RevealFragment {
+            reveal,
+            tokens: tokens.iter().map(TokenRow::new).collect(),
+            can_manage: true,
+            csrf_token: csrf::token(&session)?,
+        };
+        html(StatusCode::OK, &fragment)
+    } else {
+        html(StatusCode::OK, &RevealPage { page: Chrome::for_member(&session, &member)?, reveal })
+    }
+}
+
+/// Query of the confirmation.
+#[derive(Debug, serde::Deserialize)]
+pub struct ConfirmQuery {
+    status: Option<String>,
+}
+
+/// `GET /developers/access-tokens/{id}/status`: asks before enabling or disabling.
+pub async fn confirm_status(
+    req: HttpRequest,
+    admin: MerchantAdmin,
+    session: Session,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+    query: web::Query<ConfirmQuery>,
+) -> Result<HttpResponse, AppError> {
+    let member = admin.0;
+    let (merchant, id) = (member.merchant.id, TokenId(path.into_inner()));
+    let token = state.db(move |c| AccessToken::find_for_merchant(c, merchant, id)).await?;
+    let target = match query.status.as_deref() {
+        Some(s) => s.parse().map_err(|_| AppError::BadRequest(format!("unknown status {s:?}")))?,
+        None if token.status == TokenStatus::Live => TokenStatus::Disabled,
+        None => TokenStatus::Live,
+    };
+    let confirm = ConfirmView { row: TokenRow::new(&token), target };
+    let csrf_token = csrf::token(&session)?;
+    if is_htmx(&req) {
+        html(StatusCode::OK, &ConfirmFragment { confirm, csrf_token })
+    } else {
+        html(StatusCode::OK, &ConfirmPage { page: Chrome::for_member(&session, &member)?, confirm, csrf_token })
+    }
+}
+
+/// The status form.
+#[derive(Debug, serde::Deserialize)]
+pub struct StatusForm {
+    #[serde(default)]
+    status: String,
+}
+
+/// `POST /developers/access-tokens/{id}/status`: htmx gets the row to swap in place; a plain form gets
+/// a 303 back to the table with a flash message.
+pub async fn set_status(
+    req: HttpRequest,
+    admin: MerchantAdmin,
+    session: Session,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+    form: web::Form<StatusForm>,
+) -> Result<HttpResponse, AppError> {
+    let member = admin.0;
+    let status: TokenStatus = form
+        .status
+        .parse()
+        .map_err(|_| AppError::BadRequest(format!("unknown status {:?}", form.status)))?;
+    let (merchant, id) = (member.merchant.id, TokenId(path.into_inner()));
+    let token = state.db(move |c| tokens::set_status(c, merchant, id, status)).await?;
+    tracing::info!(token = token.id.0, merchant = merchant.0, status = %status, "access token status set");
+    let message = match status {
+        TokenStatus::Disabled => format!("“{}” is disabled: requests with its credentials are refused.", token.name),
+        TokenStatus::Live => format!("“{}” is live again: its credentials work from now on.", token.name),
+    };
+    if is_htmx(&req) {
+        let mut res = html(StatusCode::OK, &RowFragment { token: TokenRow::new(&token), can_manage: true })?;
+        let trigger = ascii_json(&serde_json::json!({ "kwik:flash": { "message": message } }));
+        if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&trigger) {
+            res.headers_mut().insert(actix_web::http::header::HeaderName::from_static("hx-trigger"), value);
+        }
+        Ok(res)
+    } else {
+        Flash::success(message).set(&session)?;
+        Ok(see_other(PATH))
+    }
+}
+
+/// A redirect that works for both htmx (which follows `HX-Redirect`) and plain forms.
+fn redirect(req: &HttpRequest, location: &str) -> HttpResponse {
+    if is_htmx(req) {
+        HttpResponse::Ok().insert_header(("HX-Redirect", location)).finish()
+    } else {
+        see_other(location)
+    }
+}

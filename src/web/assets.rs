@@ -1,0 +1,85 @@
+//! The files of `static/`, embedded in the binary and served with their content type, a strong ETag,
+//! and a year-long cache behind a URL versioned by their hash.
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse, web};
+use rust_embed::RustEmbed;
+
+#[derive(RustEmbed)]
+#[folder = "static/"]
+struct Static;
+
+/// Hex digits of the content hash used as the version in asset URLs.
+const VERSION_LEN: usize = 12;
+
+fn version_of(file: &rust_embed::EmbeddedFile) -> String {
+    let full = hex::encode(file.metadata.sha256_hash());
+    full[..VERSION_LEN].to_owned()
+}
+
+/// The versioned URL of a static file: `/static/app.css?v=<hash>`.
+pub fn url(path: &str) -> String {
+    match Static::get(path) {
+        Some(file) => format!("/static/{path}?v={}", version_of(&file)),
+        None => format!("/static/{path}"),
+    }
+}
+
+/// The URLs every page links to.
+#[derive(Debug, Clone)]
+pub struct AssetUrls {
+    /// Stylesheet.
+    pub css: String,
+    /// htmx.
+    pub htmx: String,
+    /// The dashboard's own script.
+    pub js: String,
+}
+
+impl AssetUrls {
+    /// The current URLs.
+    pub fn get() -> Self {
+        Self { css: url("app.css"), htmx: url("htmx.min.js"), js: url("app.js") }
+    }
+}
+
+/// Query of an asset URL.
+#[derive(Debug, serde::Deserialize)]
+pub struct Version {
+    v: Option<String>,
+}
+
+/// `GET /static/{path}`.
+pub async fn serve(req: HttpRequest, path: web::Path<String>, query: web::Query<Version>) -> HttpResponse {
+    let Some(file) = Static::get(&path) else {
+        return HttpResponse::NotFound()
+            .content_type("text/plain; charset=utf-8")
+            .body("not found");
+    };
+    let etag = format!("\"{}\"", hex::encode(file.metadata.sha256_hash()));
+    // Only a URL naming the current version may be cached for a year; anything else revalidates.
+    let cache = if query.v.as_deref() == Some(version_of(&file).as_str()) {
+        "public, max-age=31536000, immutable"
+    } else {
+        "no-cache"
+    };
+    let matches = req
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag));
+    let mut res = if matches {
+        HttpResponse::NotModified().finish()
+    } else {
+        HttpResponse::Ok().body(file.data.into_owned())
+    };
+    let headers = res.headers_mut();
+    if let Ok(ct) = HeaderValue::from_str(file.metadata.mimetype()) {
+        headers.insert(header::CONTENT_TYPE, ct);
+    }
+    if let Ok(etag) = HeaderValue::from_str(&etag) {
+        headers.insert(header::ETAG, etag);
+    }
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
+    res
+}

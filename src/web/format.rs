@@ -1,0 +1,45 @@
+//! How values are shown: dates in South African time.
+
+use time::format_description::FormatItem;
+use time::macros::{format_description, offset};
+use time::{PrimitiveDateTime, UtcOffset};
+
+/// South African Standard Time (Africa/Johannesburg): UTC+2 all year, no daylight saving since 1944.
+pub const SAST: UtcOffset = offset!(+2);
+
+const DATE: &[FormatItem<'static>] = format_description!("[day padding:none] [month repr:short] [year]");
+const DATE_TIME: &[FormatItem<'static>] =
+    format_description!("[day padding:none] [month repr:short] [year], [hour]:[minute]:[second] SAST");
+const ISO: &[FormatItem<'static>] =
+    format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
+
+/// `22 Nov 2026`, in South African time.
+pub fn date(utc: PrimitiveDateTime) -> String {
+    utc.assume_utc().to_offset(SAST).format(DATE).unwrap_or_default()
+}
+
+/// `22 Nov 2026, 14:03:12 SAST`.
+pub fn date_time(utc: PrimitiveDateTime) -> String {
+    utc.assume_utc().to_offset(SAST).format(DATE_TIME).unwrap_or_default()
+}
+
+/// Machine-readable UTC for `<time datetime>`.
+pub fn iso(utc: PrimitiveDateTime) -> String {
+    utc.format(ISO).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    #[test]
+    fn dates_are_shown_in_south_african_time() {
+        // 23:30 UTC on 21 Nov is already 22 Nov in Johannesburg.
+        let t = datetime!(2026-11-21 23:30:05);
+        assert_eq!(date(t), "22 Nov 2026");
+        assert_eq!(date_time(t), "22 Nov 2026, 01:30:05 SAST");
+        assert_eq!(iso(t), "2026-11-21T23:30:05Z");
+        assert_eq!(date(datetime!(2026-03-03 10:00)), "3 Mar 2026");
+    }
+}

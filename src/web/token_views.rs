@@ -1,0 +1,203 @@
+//! What the Access Tokens templates show: rows, the form, the reveal and the confirmation, each built
+//! from domain values, and the template structs (one per page or fragment).
+
+use askama::Template;
+use zeroize::Zeroizing;
+
+use super::Chrome;
+use super::format;
+use crate::credentials::{NewCredentials, Permission, Section, TokenStatus};
+use crate::db::models::AccessToken;
+use crate::tokens::{FieldErrors, TokenInput};
+
+/// Chips shown before "+N more".
+const CHIPS_SHOWN: usize = 3;
+
+/// One table row.
+#[derive(Debug, Clone)]
+pub struct TokenRow {
+    pub id: i64,
+    pub name: String,
+    pub partial_key: String,
+    pub status: TokenStatus,
+    pub permission: Permission,
+    pub sections_shown: Vec<&'static str>,
+    pub sections_more: Vec<&'static str>,
+    pub created_date: String,
+    pub created_full: String,
+    pub created_iso: String,
+}
+
+impl TokenRow {
+    pub fn new(token: &AccessToken) -> Self {
+        // A stored value that no longer parses shows as-is rather than hiding the token.
+        let labels: Vec<&'static str> = match token.sections() {
+            Ok(s) => s.iter().map(Section::label).collect(),
+            Err(_) => vec!["(unreadable sections)"],
+        };
+        let (shown, more) = labels.split_at(labels.len().min(CHIPS_SHOWN));
+        Self {
+            id: token.id.0,
+            name: token.name.clone(),
+            partial_key: token.partial_key(),
+            status: token.status,
+            permission: token.permission,
+            sections_shown: shown.to_vec(),
+            sections_more: more.to_vec(),
+            created_date: format::date(token.created_at),
+            created_full: format::date_time(token.created_at),
+            created_iso: format::iso(token.created_at),
+        }
+    }
+
+    pub fn is_live(&self) -> bool {
+        self.status == TokenStatus::Live
+    }
+}
+
+/// A section checkbox.
+#[derive(Debug, Clone)]
+pub struct SectionOption {
+    pub slug: &'static str,
+    pub label: &'static str,
+    pub checked: bool,
+}
+
+/// The create form's state: the values as submitted and the errors.
+#[derive(Debug, Clone)]
+pub struct FormView {
+    pub name: String,
+    pub sections: Vec<SectionOption>,
+    pub read_write: bool,
+    pub disabled: bool,
+    pub errors: FieldErrors,
+    pub submission_id: String,
+}
+
+impl FormView {
+    /// A blank form: Read-Only and Live preselected, the safe defaults.
+    pub fn blank(submission_id: String) -> Self {
+        Self::from_input(&TokenInput::default(), FieldErrors::default(), submission_id)
+    }
+
+    /// The form as submitted, with its errors.
+    pub fn from_input(input: &TokenInput, errors: FieldErrors, submission_id: String) -> Self {
+        Self {
+            name: input.name.clone(),
+            sections: Section::ALL
+                .iter()
+                .map(|s| SectionOption {
+                    slug: s.as_str(),
+                    label: s.label(),
+                    checked: input.sections.iter().any(|x| x == s.as_str()),
+                })
+                .collect(),
+            read_write: input.permission.as_deref() == Some(Permission::ReadWrite.as_str()),
+            disabled: input.status.as_deref() == Some(TokenStatus::Disabled.as_str()),
+            errors,
+            submission_id,
+        }
+    }
+
+    pub fn permission_options(&self) -> [(Permission, bool); 2] {
+        [(Permission::ReadOnly, !self.read_write), (Permission::ReadWrite, self.read_write)]
+    }
+
+    pub fn status_options(&self) -> [(TokenStatus, bool); 2] {
+        [(TokenStatus::Live, !self.disabled), (TokenStatus::Disabled, self.disabled)]
+    }
+}
+
+/// The three credentials, shown once.
+pub struct RevealView {
+    pub token_name: String,
+    pub api_key: Zeroizing<String>,
+    pub api_secret: Zeroizing<String>,
+    pub public_key: String,
+}
+
+impl RevealView {
+    pub fn new(token: &AccessToken, credentials: NewCredentials) -> Self {
+        Self {
+            token_name: token.name.clone(),
+            api_key: credentials.api_key,
+            api_secret: credentials.api_secret,
+            public_key: credentials.public_key,
+        }
+    }
+}
+
+/// What a status change will do, for the confirmation.
+#[derive(Debug, Clone)]
+pub struct ConfirmView {
+    pub row: TokenRow,
+    pub target: TokenStatus,
+}
+
+impl ConfirmView {
+    pub fn disabling(&self) -> bool {
+        self.target == TokenStatus::Disabled
+    }
+}
+
+#[derive(Template)]
+#[template(path = "access_tokens/index.html")]
+pub struct IndexPage {
+    pub page: Chrome,
+    pub tokens: Vec<TokenRow>,
+    pub can_manage: bool,
+}
+
+#[derive(Template)]
+#[template(path = "access_tokens/new.html")]
+pub struct NewPage {
+    pub page: Chrome,
+    pub form: FormView,
+    pub csrf_token: String,
+}
+
+#[derive(Template)]
+#[template(path = "access_tokens/_form.html")]
+pub struct FormFragment {
+    pub form: FormView,
+    pub csrf_token: String,
+}
+
+#[derive(Template)]
+#[template(path = "access_tokens/reveal.html")]
+pub struct RevealPage {
+    pub page: Chrome,
+    pub reveal: RevealView,
+}
+
+/// The reveal in the dialog, plus the refreshed table swapped out of band behind it.
+#[derive(Template)]
+#[template(path = "access_tokens/_reveal_swap.html")]
+pub struct RevealFragment {
+    pub reveal: RevealView,
+    pub tokens: Vec<TokenRow>,
+    pub can_manage: bool,
+    pub csrf_token: String,
+}
+
+#[derive(Template)]
+#[template(path = "access_tokens/confirm.html")]
+pub struct ConfirmPage {
+    pub page: Chrome,
+    pub confirm: ConfirmView,
+    pub csrf_token: String,
+}
+
+#[derive(Template)]
+#[template(path = "access_tokens/_confirm.html")]
+pub struct ConfirmFragment {
+    pub confirm: ConfirmView,
+    pub csrf_token: String,
+}
+
+#[derive(Template)]
+#[template(path = "access_tokens/_row.html")]
+pub struct RowFragment {
+    pub token: TokenRow,
+    pub can_manage: bool,
+}

@@ -1,0 +1,198 @@
+// Kwik dashboard: the dialog, copy buttons, the one-time reveal and small form helpers.
+// Everything here is an enhancement: without JavaScript every action works through full pages.
+(function () {
+  "use strict";
+
+  const modal = () => document.getElementById("modal");
+  const modalContent = () => document.getElementById("modal-content");
+  let opener = null;
+
+  function csrfToken() {
+    const meta = document.querySelector('meta[name="csrf-token"]');
+    return meta ? meta.content : "";
+  }
+
+  function showFlash(message, kind) {
+    const region = document.getElementById("flash");
+    if (!region) return;
+    const p = document.createElement("p");
+    p.className = "callout " + (kind || "success");
+    p.textContent = message;
+    region.replaceChildren(p);
+  }
+
+  function focusFirst(root) {
+    const target = root.querySelector("[autofocus]") ||
+      root.querySelector("input:not([type=hidden]):not([disabled]), button:not([disabled]), a[href], [tabindex]:not([tabindex='-1'])");
+    if (target) target.focus();
+  }
+
+  function revealUnconfirmed(root) {
+    const reveal = root.querySelector("[data-reveal]");
+    if (!reveal) return false;
+    const box = reveal.querySelector("[data-stored-confirm]");
+    return !(box && box.checked);
+  }
+
+  // Wires up whatever `root` holds: reveal controls, copy buttons, select-all.
+  function enhance(root) {
+    root.querySelectorAll("[data-copy]").forEach((button) => {
+      button.hidden = false;
+      button.addEventListener("click", async () => {
+        const source = document.getElementById(button.dataset.copy);
+        const status = root.querySelector("[data-copy-status]") || document.querySelector("[data-copy-status]");
+        try {
+          await navigator.clipboard.writeText(source.textContent.trim());
+          const label = button.textContent;
+          button.textContent = "Copied";
+          button.classList.add("copied");
+          if (status) status.textContent = button.getAttribute("aria-label").replace("Copy ", "") + " copied to the clipboard.";
+          setTimeout(() => { button.textContent = label; button.classList.remove("copied"); }, 2000);
+        } catch (e) {
+          if (status) status.textContent = "Copying failed: select the value and copy it by hand.";
+          const range = document.createRange();
+          range.selectNodeContents(source);
+          const sel = window.getSelection();
+          sel.removeAllRanges();
+          sel.addRange(range);
+        }
+      });
+    });
+
+    root.querySelectorAll("[data-download-env]").forEach((button) => {
+      button.hidden = false;
+      button.addEventListener("click", () => {
+        const value = (name) => {
+          const el = document.querySelector('[data-credential="' + name + '"]');
+          return el ? el.textContent.trim() : "";
+        };
+        const text = "API_KEY=" + value("api_key") + "\nAPI_SECRET=" + value("api_secret") +
+          "\nPUBLIC_KEY=" + value("public_key") + "\n";
+        const url = URL.createObjectURL(new Blob([text], { type: "text/plain" }));
+        const a = document.createElement("a");
+        a.href = url;
+        a.download = "kwik-credentials.env";
+        document.body.appendChild(a);
+        a.click();
+        a.remove();
+        setTimeout(() => URL.revokeObjectURL(url), 1000);
+      });
+    });
+
+    root.querySelectorAll("[data-done-form]").forEach((form) => {
+      const box = form.querySelector("[data-stored-confirm]");
+      const done = form.querySelector("[data-done]");
+      const sync = () => { done.disabled = !box.checked; };
+      box.addEventListener("change", sync);
+      sync();
+      form.addEventListener("submit", (event) => {
+        if (!box.checked) { event.preventDefault(); return; }
+        const dialog = form.closest("dialog");
+        if (dialog) { event.preventDefault(); dialog.close(); }
+      });
+    });
+
+    root.querySelectorAll("[data-select-all]").forEach((all) => {
+      const label = all.closest("label");
+      if (label) label.hidden = false;
+      const fieldset = all.closest("fieldset");
+      const boxes = () => Array.from(fieldset.querySelectorAll('input[name="' + all.dataset.selectAll + '"]'));
+      const sync = () => {
+        const checked = boxes().filter((b) => b.checked).length;
+        all.checked = checked === boxes().length;
+        all.indeterminate = checked > 0 && checked < boxes().length;
+      };
+      all.addEventListener("change", () => { boxes().forEach((b) => { b.checked = all.checked; }); sync(); });
+      boxes().forEach((b) => b.addEventListener("change", sync));
+      sync();
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", () => {
+    enhance(document);
+    const dialog = modal();
+    if (!dialog) return;
+
+    dialog.addEventListener("cancel", (event) => {
+      // Escape must not throw away credentials that were not stored yet.
+      if (revealUnconfirmed(dialog)) {
+        event.preventDefault();
+        const box = dialog.querySelector("[data-stored-confirm]");
+        if (box) box.focus();
+      }
+    });
+
+    dialog.addEventListener("close", () => {
+      // The secret leaves the page with the dialog.
+      modalContent().replaceChildren();
+      const back = opener && opener.isConnected ? opener : document.getElementById("create-token");
+      opener = null;
+      if (back) back.focus();
+    });
+
+    document.addEventListener("click", (event) => {
+      const open = event.target.closest("[data-opens-dialog]");
+      if (open) opener = open;
+      const close = event.target.closest("[data-close-dialog]");
+      if (close && close.closest("dialog")) {
+        event.preventDefault();
+        close.closest("dialog").close();
+      }
+    });
+  });
+
+  document.addEventListener("htmx:configRequest", (event) => {
+    event.detail.headers["X-CSRF-Token"] = csrfToken();
+  });
+
+  document.addEventListener("htmx:afterSwap", (event) => {
+    const dialog = modal();
+    if (!dialog || event.detail.target !== modalContent()) return;
+    enhance(modalContent());
+    if (!dialog.open) dialog.showModal();
+    focusFirst(modalContent());
+  });
+
+  document.addEventListener("htmx:afterRequest", (event) => {
+    const form = event.detail.elt;
+    if (!event.detail.successful || !form.matches || !form.matches("[data-closes-dialog-on-success]")) return;
+    const rowId = form.getAttribute("data-hx-target");
+    const dialog = form.closest("dialog");
+    if (dialog) {
+      opener = null;
+      dialog.close();
+    }
+    const row = rowId ? document.querySelector(rowId) : null;
+    const action = row ? row.querySelector(".row-action") : null;
+    if (action) action.focus();
+  });
+
+  document.addEventListener("kwik:flash", (event) => showFlash(event.detail.message, "success"));
+
+  document.addEventListener("htmx:responseError", (event) => {
+    const status = event.detail.xhr ? event.detail.xhr.status : 0;
+    const dialog = modal();
+    if (dialog && dialog.open) dialog.close();
+    showFlash(status === 403
+      ? "That was refused (your session may have changed). Reload the page and try again."
+      : "Something went wrong (" + status + "). Nothing secret was exposed; reload the page and try again.", "error");
+  });
+
+  document.addEventListener("htmx:sendError", () => {
+    showFlash("The dashboard could not be reached. Check your connection and try again.", "error");
+  });
+
+  window.addEventListener("beforeunload", (event) => {
+    if (revealUnconfirmed(document)) {
+      event.preventDefault();
+      event.returnValue = "";
+    }
+  });
+
+  window.addEventListener("pagehide", () => {
+    // Keep credentials out of the back/forward cache.
+    document.querySelectorAll('[data-credential="api_key"], [data-credential="api_secret"]').forEach((el) => {
+      el.textContent = "";
+    });
+  });
+})();
