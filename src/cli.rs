@@ -62,9 +62,15 @@ pub async fn run(cli: Cli) -> ExitCode {
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve().await,
         Command::Migrate => open().map(|_| println!("Database is up to date.")),
-        Command::User { command: UserCommand::Add { email, merchant, role, password_stdin } } => {
-            add_user(&email, merchant.as_deref(), &role, password_stdin)
-        }
+        Command::User {
+            command:
+                UserCommand::Add {
+                    email,
+                    merchant,
+                    role,
+                    password_stdin,
+                },
+        } => add_user(&email, merchant.as_deref(), &role, password_stdin),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -81,7 +87,12 @@ fn open() -> anyhow::Result<AppState> {
     AppState::build(config)
 }
 
-fn add_user(email: &str, merchant: Option<&str>, role: &str, password_stdin: bool) -> anyhow::Result<()> {
+fn add_user(
+    email: &str,
+    merchant: Option<&str>,
+    role: &str,
+    password_stdin: bool,
+) -> anyhow::Result<()> {
     let role: Role = role
         .parse()
         .map_err(|_| anyhow::anyhow!("unknown role {role:?}: use admin, viewer or support"))?;
@@ -95,7 +106,8 @@ fn add_user(email: &str, merchant: Option<&str>, role: &str, password_stdin: boo
     };
     let state = open()?;
     let mut conn = state.pool.get()?;
-    let (user, generated) = users::add_user(&mut conn, &state.passwords, email, merchant, role, password)?;
+    let (user, generated) =
+        users::add_user(&mut conn, &state.passwords, email, merchant, role, password)?;
     println!("Added {} ({}).", user.email, user.role);
     if let Some(password) = generated {
         println!("Password: {}", password.as_str());
@@ -112,7 +124,10 @@ async fn serve() -> anyhow::Result<()> {
         if let Some(password) = users::seed_first_run(&mut conn, &state.passwords)? {
             // Printed, not logged: it must not end up in log storage.
             println!();
-            println!("First run: created merchant \"{}\" and its admin.", users::DEMO_MERCHANT);
+            println!(
+                "First run: created merchant \"{}\" and its admin.",
+                users::DEMO_MERCHANT
+            );
             println!("  Log in at  http://{bind}/login");
             println!("  Email      {}", users::DEMO_ADMIN_EMAIL);
             println!("  Password   {}", password.as_str());
@@ -136,7 +151,10 @@ fn spawn_cleanup(state: AppState) {
         let mut every = actix_web::rt::time::interval(Duration::from_secs(600));
         loop {
             every.tick().await;
-            match state.db(|c| SessionRow::delete_expired(c, crate::db::now())).await {
+            match state
+                .db(|c| SessionRow::delete_expired(c, crate::db::now()))
+                .await
+            {
                 Ok(n) if n > 0 => tracing::debug!(deleted = n, "expired sessions removed"),
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "session cleanup failed"),

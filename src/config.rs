@@ -103,9 +103,10 @@ impl Config {
         })?;
         let session_key = match get("KWIK_SESSION_KEY") {
             None => None,
-            Some(v) => Some(crate::state::decode_session_key(&v).map_err(|e| {
-                ConfigError(format!("KWIK_SESSION_KEY: {e}"))
-            })?),
+            Some(v) => Some(
+                crate::state::decode_session_key(&v)
+                    .map_err(|e| ConfigError(format!("KWIK_SESSION_KEY: {e}")))?,
+            ),
         };
         let argon2 = Argon2Params {
             memory_kib: parse_var(&get, "KWIK_ARGON2_MEMORY_KIB", "19456", |v| v.parse().ok())?,
@@ -154,7 +155,8 @@ mod tests {
 
     #[test]
     fn a_bad_value_names_its_variable() {
-        let err = Config::from_lookup(|n| (n == "KWIK_BIND").then(|| "nowhere".into())).unwrap_err();
+        let err =
+            Config::from_lookup(|n| (n == "KWIK_BIND").then(|| "nowhere".into())).unwrap_err();
         assert!(err.to_string().contains("KWIK_BIND"), "{err}");
     }
 }

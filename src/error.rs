@@ -108,7 +108,10 @@ impl ResponseError for AppError {
                 .finish();
         }
         let (title, message) = match self {
-            Self::NotFound => ("Page not found", "There is nothing at this address, or it is not yours to see."),
+            Self::NotFound => (
+                "Page not found",
+                "There is nothing at this address, or it is not yours to see.",
+            ),
             Self::Forbidden(msg) => ("Not allowed", *msg),
             Self::Csrf(_) => (
                 "Request refused",
@@ -119,16 +122,28 @@ impl ResponseError for AppError {
                 "Temporarily unavailable",
                 "The dashboard cannot reach its database right now. Nothing was changed. Please try again in a moment.",
             ),
-            _ => ("Something went wrong", "An unexpected error occurred. Nothing secret was exposed; please try again."),
+            _ => (
+                "Something went wrong",
+                "An unexpected error occurred. Nothing secret was exposed; please try again.",
+            ),
         };
-        let page = ErrorPage { status: status.as_u16(), title, message, assets: crate::web::assets::AssetUrls::get() };
+        let page = ErrorPage {
+            status: status.as_u16(),
+            title,
+            message,
+            assets: crate::web::assets::AssetUrls::get(),
+        };
         let body = page.render().unwrap_or_else(|_| title.to_owned());
         let mut res = HttpResponse::build(status)
-            .insert_header((header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8")))
+            .insert_header((
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/html; charset=utf-8"),
+            ))
             .insert_header((header::CACHE_CONTROL, "no-store"))
             .body(body);
         if matches!(self, Self::Unavailable(_)) {
-            res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
+            res.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("5"));
         }
         res
     }

@@ -29,7 +29,9 @@ pub const SESSION_COOKIE: &str = "kwik_session";
 /// The one route table, used by `main` and by every test. It takes the state because the session
 /// middleware needs the pool and the cookie key when it is built.
 pub fn configure(cfg: &mut aw::ServiceConfig, state: &AppState) {
-    let idle = actix_web::cookie::time::Duration::seconds(auth::session_store::IDLE_TIMEOUT.whole_seconds());
+    let idle = actix_web::cookie::time::Duration::seconds(
+        auth::session_store::IDLE_TIMEOUT.whole_seconds(),
+    );
     let sessions = SessionMiddleware::builder(
         auth::session_store::DbSessionStore::new(state.pool.clone()),
         state.session_key.clone(),
@@ -48,8 +50,15 @@ pub fn configure(cfg: &mut aw::ServiceConfig, state: &AppState) {
 
     cfg.app_data(aw::Data::new(state.clone()))
         .app_data(aw::PathConfig::default().error_handler(|_, _| error::AppError::NotFound.into()))
-        .app_data(aw::QueryConfig::default().error_handler(|e, _| error::AppError::BadRequest(e.to_string()).into()))
-        .app_data(aw::FormConfig::default().limit(64 * 1024).error_handler(|e, _| error::AppError::BadRequest(e.to_string()).into()))
+        .app_data(
+            aw::QueryConfig::default()
+                .error_handler(|e, _| error::AppError::BadRequest(e.to_string()).into()),
+        )
+        .app_data(
+            aw::FormConfig::default()
+                .limit(64 * 1024)
+                .error_handler(|e, _| error::AppError::BadRequest(e.to_string()).into()),
+        )
         .app_data(aw::PayloadConfig::new(64 * 1024))
         // Assets and health checks need no session: served before the session scope.
         .service(

@@ -17,7 +17,8 @@ async fn main() -> ExitCode {
     let cli = kwik_dashboard::cli::Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
-            EnvFilter::try_from_env("KWIK_LOG").unwrap_or_else(|_| EnvFilter::new("info,actix_server=warn")),
+            EnvFilter::try_from_env("KWIK_LOG")
+                .unwrap_or_else(|_| EnvFilter::new("info,actix_server=warn")),
         )
         .with_ansi(std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none())
         .with_writer(std::io::stderr)

@@ -24,7 +24,8 @@ impl IpNet {
                     == masked(u32::from(ip).into(), 32, self.prefix)
             }
             (IpAddr::V6(net), IpAddr::V6(ip)) => {
-                masked(u128::from(net), 128, self.prefix) == masked(u128::from(ip), 128, self.prefix)
+                masked(u128::from(net), 128, self.prefix)
+                    == masked(u128::from(ip), 128, self.prefix)
             }
             _ => false,
         }
@@ -63,7 +64,12 @@ impl FromStr for IpNet {
         let width = if addr.is_ipv4() { 32 } else { 128 };
         let prefix = match prefix {
             None => width,
-            Some(p) => p.trim().parse::<u8>().ok().filter(|p| *p <= width).ok_or(IpNetParseError)?,
+            Some(p) => p
+                .trim()
+                .parse::<u8>()
+                .ok()
+                .filter(|p| *p <= width)
+                .ok_or(IpNetParseError)?,
         };
         Ok(Self { addr, prefix })
     }
@@ -131,7 +137,14 @@ mod tests {
 
     #[test]
     fn bad_networks_are_refused() {
-        for bad in ["", "10.0.0.0/33", "::/129", "10.0.0", "example.com", "1.2.3.4/x"] {
+        for bad in [
+            "",
+            "10.0.0.0/33",
+            "::/129",
+            "10.0.0",
+            "example.com",
+            "1.2.3.4/x",
+        ] {
             assert!(bad.parse::<IpNet>().is_err(), "{bad}");
         }
     }
@@ -140,8 +153,14 @@ mod tests {
     fn forwarded_for_is_believed_only_from_trusted_proxies() {
         let trusted = vec!["10.0.0.0/8".parse().unwrap()];
         let chain = Some("203.0.113.7, 10.0.0.2");
-        assert_eq!(client_ip(Some(ip("10.0.0.1")), chain, &trusted), Some(ip("203.0.113.7")));
-        assert_eq!(client_ip(Some(ip("198.51.100.1")), chain, &trusted), Some(ip("198.51.100.1")));
+        assert_eq!(
+            client_ip(Some(ip("10.0.0.1")), chain, &trusted),
+            Some(ip("203.0.113.7"))
+        );
+        assert_eq!(
+            client_ip(Some(ip("198.51.100.1")), chain, &trusted),
+            Some(ip("198.51.100.1"))
+        );
         assert_eq!(client_ip(None, chain, &trusted), None);
     }
 }

@@ -35,14 +35,17 @@ pub struct AppState {
 
 impl std::fmt::Debug for AppState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AppState").field("config", &self.config).finish_non_exhaustive()
+        f.debug_struct("AppState")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
     }
 }
 
 impl AppState {
     /// Opens the database, applies pending migrations, and loads (or creates) the session key.
     pub fn build(config: Config) -> anyhow::Result<Self> {
-        let pool = db::connect(&config.database_url, config.db_pool_size).map_err(anyhow::Error::msg)?;
+        let pool =
+            db::connect(&config.database_url, config.db_pool_size).map_err(anyhow::Error::msg)?;
         {
             let mut conn = pool.get()?;
             db::migrate(&mut conn)?;
@@ -54,7 +57,12 @@ impl AppState {
         let session_key = Key::try_from(key_material.as_slice())
             .map_err(|e| anyhow::anyhow!("session key unusable: {e}"))?;
         let passwords = Arc::new(Passwords::new(config.argon2)?);
-        Ok(Self { pool, config: Arc::new(config), session_key, passwords })
+        Ok(Self {
+            pool,
+            config: Arc::new(config),
+            session_key,
+            passwords,
+        })
     }
 
     /// Runs `f` with a pooled connection on the blocking thread pool, so diesel never blocks an
@@ -67,7 +75,9 @@ impl AppState {
     {
         let pool = self.pool.clone();
         actix_web::web::block(move || {
-            let mut conn = pool.get().map_err(|e| AppError::from(db::DbError::from(e)))?;
+            let mut conn = pool
+                .get()
+                .map_err(|e| AppError::from(db::DbError::from(e)))?;
             f(&mut conn).map_err(Into::into)
         })
         .await?
@@ -119,14 +129,21 @@ mod tests {
         let second = load_or_create_session_key(dir.path()).unwrap();
         assert_eq!(first, second);
         assert_eq!(first.len(), 64);
-        let mode = std::fs::metadata(dir.path().join(SESSION_KEY_FILE)).unwrap().permissions().mode();
+        let mode = std::fs::metadata(dir.path().join(SESSION_KEY_FILE))
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o600);
     }
 
     #[test]
     fn short_or_garbled_session_keys_are_refused() {
         assert!(decode_session_key("!!!").is_err());
-        assert!(decode_session_key(&STANDARD.encode([1u8; 32])).unwrap_err().contains("too short"));
+        assert!(
+            decode_session_key(&STANDARD.encode([1u8; 32]))
+                .unwrap_err()
+                .contains("too short")
+        );
         assert!(decode_session_key(&STANDARD.encode([1u8; 64])).is_ok());
     }
 }

@@ -56,7 +56,10 @@ pub struct FieldErrors {
 impl FieldErrors {
     /// Whether no field has an error.
     pub fn is_empty(&self) -> bool {
-        self.name.is_none() && self.sections.is_none() && self.permission.is_none() && self.status.is_none()
+        self.name.is_none()
+            && self.sections.is_none()
+            && self.permission.is_none()
+            && self.status.is_none()
     }
 
     /// How many fields have an error.
@@ -76,9 +79,12 @@ pub fn validate(input: &TokenInput) -> Result<TokenSpec, FieldErrors> {
     let name = input.name.trim();
     let length = name.chars().count();
     if name.is_empty() {
-        errors.name = Some("Enter a name, so you can tell which integration uses this token.".into());
+        errors.name =
+            Some("Enter a name, so you can tell which integration uses this token.".into());
     } else if length > NAME_MAX {
-        errors.name = Some(format!("Use at most {NAME_MAX} characters; this name has {length}."));
+        errors.name = Some(format!(
+            "Use at most {NAME_MAX} characters; this name has {length}."
+        ));
     } else if name.chars().any(char::is_control) {
         errors.name = Some("Remove line breaks and other control characters from the name.".into());
     }
@@ -92,11 +98,18 @@ pub fn validate(input: &TokenInput) -> Result<TokenSpec, FieldErrors> {
         }
     }
     if !unknown.is_empty() {
-        let list = unknown.iter().map(|u| format!("“{u}”")).collect::<Vec<_>>().join(", ");
-        errors.sections = Some(format!("{list} is not a Kwik section. Choose sections from the list."));
+        let list = unknown
+            .iter()
+            .map(|u| format!("“{u}”"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        errors.sections = Some(format!(
+            "{list} is not a Kwik section. Choose sections from the list."
+        ));
     } else if sections.is_empty() {
-        errors.sections =
-            Some("Choose at least one section: the token can reach only the sections you choose.".into());
+        errors.sections = Some(
+            "Choose at least one section: the token can reach only the sections you choose.".into(),
+        );
     }
 
     let permission = match input.permission.as_deref() {
@@ -223,7 +236,17 @@ mod tests {
         assert!(validate(&input(&"é".repeat(100), &["orders"])).is_ok());
         let errors = validate(&input(&"a".repeat(101), &["orders"])).unwrap_err();
         assert!(errors.name.unwrap().contains("101"));
-        assert!(validate(&input("   ", &["orders"])).unwrap_err().name.is_some());
-        assert!(validate(&input("two\nlines", &["orders"])).unwrap_err().name.is_some());
+        assert!(
+            validate(&input("   ", &["orders"]))
+                .unwrap_err()
+                .name
+                .is_some()
+        );
+        assert!(
+            validate(&input("two\nlines", &["orders"]))
+                .unwrap_err()
+                .name
+                .is_some()
+        );
     }
 }

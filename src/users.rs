@@ -51,7 +51,9 @@ pub enum AddUserError {
 /// Checks the shape of an email address (one `@`, something on both sides, a dot in the domain, no
 /// spaces); delivery is not checked.
 pub fn is_plausible_email(email: &str) -> bool {
-    let Some((local, domain)) = email.split_once('@') else { return false };
+    let Some((local, domain)) = email.split_once('@') else {
+        return false;
+    };
     !local.is_empty()
         && domain.contains('.')
         && !domain.starts_with('.')
@@ -105,7 +107,10 @@ pub fn add_user(
     let hash = passwords.hash(&password)?;
     let user = conn
         .transaction(|conn| {
-            let merchant_id = merchant.map(|m| Merchant::find_or_create(conn, m)).transpose()?.map(|m| m.id);
+            let merchant_id = merchant
+                .map(|m| Merchant::find_or_create(conn, m))
+                .transpose()?
+                .map(|m| m.id);
             User::insert(
                 conn,
                 &NewUser {
@@ -136,7 +141,14 @@ pub fn seed_first_run(
     if User::any_exists(conn)? {
         return Ok(None);
     }
-    match add_user(conn, passwords, DEMO_ADMIN_EMAIL, Some(DEMO_MERCHANT), Role::Admin, PasswordChoice::Generate) {
+    match add_user(
+        conn,
+        passwords,
+        DEMO_ADMIN_EMAIL,
+        Some(DEMO_MERCHANT),
+        Role::Admin,
+        PasswordChoice::Generate,
+    ) {
         Ok((_, password)) => Ok(password),
         // Another instance seeded the same empty database first.
         Err(AddUserError::DuplicateEmail(_)) => Ok(None),

@@ -24,7 +24,10 @@ pub const HEADER: &str = "X-CSRF-Token";
 
 /// The session's token, created on first use.
 pub fn token(session: &Session) -> Result<String, AppError> {
-    if let Some(existing) = session.get::<String>(SESSION_KEY).map_err(AppError::internal)? {
+    if let Some(existing) = session
+        .get::<String>(SESSION_KEY)
+        .map_err(AppError::internal)?
+    {
         return Ok(existing);
     }
     rotate(session)
@@ -32,8 +35,11 @@ pub fn token(session: &Session) -> Result<String, AppError> {
 
 /// Replaces the session's token (at login, so a token seen before login is useless after it).
 pub fn rotate(session: &Session) -> Result<String, AppError> {
-    let fresh = URL_SAFE_NO_PAD.encode(crate::credentials::random_bytes::<32>().map_err(AppError::internal)?);
-    session.insert(SESSION_KEY, &fresh).map_err(AppError::internal)?;
+    let fresh = URL_SAFE_NO_PAD
+        .encode(crate::credentials::random_bytes::<32>().map_err(AppError::internal)?);
+    session
+        .insert(SESSION_KEY, &fresh)
+        .map_err(AppError::internal)?;
     Ok(fresh)
 }
 
@@ -62,12 +68,16 @@ pub async fn guard(
         .map(str::to_owned);
     if provided.is_none() && is_form(&req) {
         let body = req.extract::<web::Bytes>().await?;
-        provided = serde_html_form::from_bytes::<TokenField>(&body).ok().and_then(|f| f.csrf_token);
+        provided = serde_html_form::from_bytes::<TokenField>(&body)
+            .ok()
+            .and_then(|f| f.csrf_token);
         // Put the body back for the handler.
         req.set_payload(Payload::from(body));
     }
     match (expected, provided) {
-        (Some(expected), Some(provided)) if bool::from(expected.as_bytes().ct_eq(provided.as_bytes())) => {
+        (Some(expected), Some(provided))
+            if bool::from(expected.as_bytes().ct_eq(provided.as_bytes())) =>
+        {
             next.call(req).await
         }
         (None, _) => Ok(req.into_response(AppError::Csrf("no token in session").error_response())),
@@ -104,7 +114,9 @@ fn request_host(req: &ServiceRequest) -> Option<String> {
     let trusted = req
         .app_data::<web::Data<AppState>>()
         .zip(req.peer_addr())
-        .is_some_and(|(state, peer)| crate::net::is_trusted(peer.ip(), &state.config.trusted_proxies));
+        .is_some_and(|(state, peer)| {
+            crate::net::is_trusted(peer.ip(), &state.config.trusted_proxies)
+        });
     let headers = req.headers();
     let forwarded = trusted
         .then(|| headers.get("X-Forwarded-Host"))
@@ -113,13 +125,20 @@ fn request_host(req: &ServiceRequest) -> Option<String> {
         .and_then(|v| v.split(',').next())
         .map(|v| v.trim().to_owned());
     forwarded
-        .or_else(|| headers.get(header::HOST).and_then(|v| v.to_str().ok()).map(str::to_owned))
+        .or_else(|| {
+            headers
+                .get(header::HOST)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        })
         .or_else(|| req.uri().authority().map(|a| a.to_string()))
 }
 
 /// `host[:port]` of an `http(s)://` URL or origin.
 fn authority_of(url: &str) -> Option<&str> {
-    let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"))?;
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))?;
     let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
     Some(&rest[..end]).filter(|a| !a.is_empty())
 }
@@ -130,8 +149,14 @@ mod tests {
 
     #[test]
     fn the_authority_is_read_from_origins_and_referers() {
-        assert_eq!(authority_of("https://dash.kwik.co.za"), Some("dash.kwik.co.za"));
-        assert_eq!(authority_of("http://127.0.0.1:8080/login?x=1"), Some("127.0.0.1:8080"));
+        assert_eq!(
+            authority_of("https://dash.kwik.co.za"),
+            Some("dash.kwik.co.za")
+        );
+        assert_eq!(
+            authority_of("http://127.0.0.1:8080/login?x=1"),
+            Some("127.0.0.1:8080")
+        );
         assert_eq!(authority_of("null"), None);
         assert_eq!(authority_of("ftp://x"), None);
         assert_eq!(authority_of("https://"), None);

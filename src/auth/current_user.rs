@@ -34,7 +34,9 @@ impl CurrentUser {
             .ok_or(AppError::LoginRequired)?;
         let found = state
             .db(move |c| -> Result<_, AppError> {
-                let Some(user) = User::find(c, UserId(uid)).optional()? else { return Ok(None) };
+                let Some(user) = User::find(c, UserId(uid)).optional()? else {
+                    return Ok(None);
+                };
                 let merchant = user.merchant_id.map(|m| Merchant::find(c, m)).transpose()?;
                 Ok(Some((user, merchant)))
             })
@@ -85,7 +87,10 @@ impl FromRequest for MerchantUser {
         Box::pin(async move {
             let current = CurrentUser::load(&req).await?;
             match current.merchant {
-                Some(merchant) => Ok(Self { user: current.user, merchant }),
+                Some(merchant) => Ok(Self {
+                    user: current.user,
+                    merchant,
+                }),
                 None => Err(AppError::Forbidden("This page is for merchant staff.")),
             }
         })
@@ -107,7 +112,9 @@ impl FromRequest for MerchantAdmin {
             if member.can_manage_tokens() {
                 Ok(Self(member))
             } else {
-                Err(AppError::Forbidden("Only merchant admins can change access tokens."))
+                Err(AppError::Forbidden(
+                    "Only merchant admins can change access tokens.",
+                ))
             }
         })
     }

@@ -33,10 +33,18 @@ pub struct HashError(String);
 impl Passwords {
     /// A hasher with these parameters. Computes one dummy hash (one hashing's worth of time).
     pub fn new(params: Argon2Params) -> Result<Self, HashError> {
-        let params = argon2::Params::new(params.memory_kib, params.iterations, params.parallelism, None)
-            .map_err(|e| HashError(e.to_string()))?;
+        let params = argon2::Params::new(
+            params.memory_kib,
+            params.iterations,
+            params.parallelism,
+            None,
+        )
+        .map_err(|e| HashError(e.to_string()))?;
         let argon = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
-        let mut this = Self { argon, dummy_hash: String::new() };
+        let mut this = Self {
+            argon,
+            dummy_hash: String::new(),
+        };
         let dummy = generate_password().map_err(|e| HashError(e.to_string()))?;
         this.dummy_hash = this.hash(&dummy)?;
         Ok(this)
@@ -55,7 +63,11 @@ impl Passwords {
     pub fn verify(&self, password: &str, stored: Option<&str>) -> bool {
         let target = stored.unwrap_or(&self.dummy_hash);
         let ok = PasswordHash::new(target)
-            .map(|hash| self.argon.verify_password(password.as_bytes(), &hash).is_ok())
+            .map(|hash| {
+                self.argon
+                    .verify_password(password.as_bytes(), &hash)
+                    .is_ok()
+            })
             .unwrap_or(false);
         ok && stored.is_some()
     }
@@ -68,10 +80,14 @@ pub fn check_strength(password: &str) -> Result<(), String> {
         return Err("the password is empty".into());
     }
     if chars < MIN_PASSWORD_LEN {
-        return Err(format!("the password is too short: use at least {MIN_PASSWORD_LEN} characters"));
+        return Err(format!(
+            "the password is too short: use at least {MIN_PASSWORD_LEN} characters"
+        ));
     }
     if chars > MAX_PASSWORD_LEN {
-        return Err(format!("the password is too long: use at most {MAX_PASSWORD_LEN} characters"));
+        return Err(format!(
+            "the password is too long: use at most {MAX_PASSWORD_LEN} characters"
+        ));
     }
     let mut distinct: Vec<char> = password.chars().collect();
     distinct.sort_unstable();
@@ -92,7 +108,12 @@ mod tests {
     use super::*;
 
     fn cheap() -> Passwords {
-        Passwords::new(Argon2Params { memory_kib: 64, iterations: 1, parallelism: 1 }).unwrap()
+        Passwords::new(Argon2Params {
+            memory_kib: 64,
+            iterations: 1,
+            parallelism: 1,
+        })
+        .unwrap()
     }
 
     #[test]
@@ -111,7 +132,11 @@ mod tests {
         assert!(check_strength("").is_err());
         assert!(check_strength("   ").is_err());
         assert!(check_strength("short").unwrap_err().contains("at least 12"));
-        assert!(check_strength("aaaaaaaaaaaaaaaa").unwrap_err().contains("weak"));
+        assert!(
+            check_strength("aaaaaaaaaaaaaaaa")
+                .unwrap_err()
+                .contains("weak")
+        );
         assert!(check_strength("a sound passphrase").is_ok());
         assert!(check_strength(&generate_password().unwrap()).is_ok());
     }

@@ -117,7 +117,8 @@ impl SessionStore for DbSessionStore {
     ) -> Result<SessionKey, UpdateError> {
         let id_hash = sha256(session_key.as_ref()).to_vec();
         let user = user_of(&state);
-        let text = serde_json::to_string(&state).map_err(|e| UpdateError::Serialization(e.into()))?;
+        let text =
+            serde_json::to_string(&state).map_err(|e| UpdateError::Serialization(e.into()))?;
         let now = db::now();
         let expires = now + idle(ttl);
         let found = self
@@ -132,10 +133,15 @@ impl SessionStore for DbSessionStore {
         self.insert(&state, ttl).await.map_err(UpdateError::Other)
     }
 
-    async fn update_ttl(&self, session_key: &SessionKey, ttl: &CookieDuration) -> anyhow::Result<()> {
+    async fn update_ttl(
+        &self,
+        session_key: &SessionKey,
+        ttl: &CookieDuration,
+    ) -> anyhow::Result<()> {
         let id_hash = sha256(session_key.as_ref()).to_vec();
         let expires = db::now() + idle(ttl);
-        self.run(move |c| SessionRow::touch(c, &id_hash, expires)).await
+        self.run(move |c| SessionRow::touch(c, &id_hash, expires))
+            .await
     }
 
     async fn delete(&self, session_key: &SessionKey) -> anyhow::Result<()> {

@@ -28,11 +28,16 @@ pub struct Scope {
 impl Scope {
     /// The scope of an attempt for `email` (normalised) from `ip` (unknown for in-process requests).
     pub fn new(email: &str, ip: Option<IpAddr>) -> Self {
-        Self { email: format!("email:{email}"), ip: ip.map(|ip| format!("ip:{ip}")) }
+        Self {
+            email: format!("email:{email}"),
+            ip: ip.map(|ip| format!("ip:{ip}")),
+        }
     }
 
     fn keys(&self) -> Vec<&str> {
-        std::iter::once(self.email.as_str()).chain(self.ip.as_deref()).collect()
+        std::iter::once(self.email.as_str())
+            .chain(self.ip.as_deref())
+            .collect()
     }
 
     /// Until when attempts in this scope are refused, if they are.
@@ -45,9 +50,16 @@ impl Scope {
     }
 
     /// Counts a failed attempt, locking the email or IP when it reaches its limit. One transaction.
-    pub fn record_failure(&self, conn: &mut DbConn, now: time::PrimitiveDateTime) -> QueryResult<()> {
+    pub fn record_failure(
+        &self,
+        conn: &mut DbConn,
+        now: time::PrimitiveDateTime,
+    ) -> QueryResult<()> {
         conn.transaction(|conn| {
-            let limits = [(Some(&self.email), MAX_FAILURES_PER_EMAIL), (self.ip.as_ref(), MAX_FAILURES_PER_IP)];
+            let limits = [
+                (Some(&self.email), MAX_FAILURES_PER_EMAIL),
+                (self.ip.as_ref(), MAX_FAILURES_PER_IP),
+            ];
             for (key, limit) in limits {
                 let Some(key) = key else { continue };
                 let failures = login_throttle::record_failure(conn, key, now, now - WINDOW)?;

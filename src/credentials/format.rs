@@ -53,7 +53,9 @@ pub fn checksum(body: &str) -> String {
 pub fn has_valid_checksum(secret: &str) -> bool {
     if !secret.starts_with(API_SECRET_PREFIX)
         || secret.len() <= API_SECRET_PREFIX.len() + CHECKSUM_LEN
-        || !secret.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+        || !secret
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_')
     {
         return false;
     }
@@ -86,7 +88,14 @@ mod tests {
 
     #[test]
     fn malformed_secrets_are_refused_without_panicking() {
-        for s in ["", "kwik_sk_", "kwik_sk_abc", "kwik_ak_0123456789abcdef", "kwik_sk_ab-cd000000", "kwik_sk_é0000000000"] {
+        for s in [
+            "",
+            "kwik_sk_",
+            "kwik_sk_abc",
+            "kwik_ak_0123456789abcdef",
+            "kwik_sk_ab-cd000000",
+            "kwik_sk_é0000000000",
+        ] {
             assert!(!has_valid_checksum(s), "{s}");
         }
     }

@@ -56,13 +56,25 @@ impl std::fmt::Debug for NewCredentials {
 impl NewCredentials {
     /// Generates API_KEY, API_SECRET and PUBLIC_KEY from the OS CSPRNG.
     pub fn generate() -> Result<Self, RandomError> {
-        let api_key = Zeroizing::new(format!("{API_KEY_PREFIX}{}", *random_base62(API_KEY_RANDOM_LEN)?));
-        let mut api_secret =
-            Zeroizing::new(format!("{API_SECRET_PREFIX}{}", *random_base62(API_SECRET_RANDOM_LEN)?));
+        let api_key = Zeroizing::new(format!(
+            "{API_KEY_PREFIX}{}",
+            *random_base62(API_KEY_RANDOM_LEN)?
+        ));
+        let mut api_secret = Zeroizing::new(format!(
+            "{API_SECRET_PREFIX}{}",
+            *random_base62(API_SECRET_RANDOM_LEN)?
+        ));
         let checksum = format::checksum(&api_secret);
         api_secret.push_str(&checksum);
-        let public_key = format!("{PUBLIC_KEY_PREFIX}{}", *random_base62(PUBLIC_KEY_RANDOM_LEN)?);
-        Ok(Self { api_key, api_secret, public_key })
+        let public_key = format!(
+            "{PUBLIC_KEY_PREFIX}{}",
+            *random_base62(PUBLIC_KEY_RANDOM_LEN)?
+        );
+        Ok(Self {
+            api_key,
+            api_secret,
+            public_key,
+        })
     }
 
     /// SHA-256 of API_KEY: the lookup index.
@@ -135,9 +147,16 @@ mod tests {
         assert_eq!(c.api_secret.len(), 8 + API_SECRET_RANDOM_LEN + 6);
         assert!(c.public_key.starts_with("kwik_pk_"));
         assert_eq!(c.public_key.len(), 8 + PUBLIC_KEY_RANDOM_LEN);
-        for v in [c.api_key.as_str(), c.api_secret.as_str(), c.public_key.as_str()] {
+        for v in [
+            c.api_key.as_str(),
+            c.api_secret.as_str(),
+            c.public_key.as_str(),
+        ] {
             // a double-click selects the whole value: only word characters
-            assert!(v.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '_'), "{v}");
+            assert!(
+                v.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '_'),
+                "{v}"
+            );
         }
         assert_eq!(kind_of(&c.api_key), Some(Kind::ApiKey));
         assert_eq!(kind_of(&c.api_secret), Some(Kind::ApiSecret));
@@ -163,7 +182,10 @@ mod tests {
     #[test]
     fn hashes_are_sha256_of_the_text() {
         let c = NewCredentials::generate().unwrap();
-        assert_eq!(c.key_hash().to_vec(), Sha256::digest(c.api_key.as_bytes()).to_vec());
+        assert_eq!(
+            c.key_hash().to_vec(),
+            Sha256::digest(c.api_key.as_bytes()).to_vec()
+        );
         assert_ne!(c.key_hash(), c.secret_hash());
     }
 
@@ -176,7 +198,10 @@ mod tests {
             counts[i] += 1;
         }
         // 400 expected per character; a biased draw (e.g. plain modulo 256) skews the first 8 by 25%.
-        assert!(counts.iter().all(|&n| (250..=560).contains(&n)), "{counts:?}");
+        assert!(
+            counts.iter().all(|&n| (250..=560).contains(&n)),
+            "{counts:?}"
+        );
     }
 
     #[test]

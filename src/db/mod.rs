@@ -135,7 +135,9 @@ pub fn connect(database_url: &str, max_size: u32) -> Result<DbPool, String> {
 pub fn migrate(conn: &mut DbConn) -> Result<(), DbError> {
     let applied = match conn {
         DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
-        DbConn::Pg(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|v| v.len()),
+        DbConn::Pg(c) => c
+            .run_pending_migrations(POSTGRES_MIGRATIONS)
+            .map(|v| v.len()),
     }
     .map_err(|e| DbError::Migration(e.to_string()))?;
     if applied > 0 {
@@ -157,10 +159,22 @@ mod tests {
 
     #[test]
     fn the_backend_comes_from_the_url_scheme() {
-        assert_eq!(Backend::from_url("data/kwik.db"), Ok(Backend::Sqlite("data/kwik.db".into())));
-        assert_eq!(Backend::from_url("sqlite:///tmp/x.db"), Ok(Backend::Sqlite("/tmp/x.db".into())));
-        assert!(matches!(Backend::from_url("postgres://u@h/db"), Ok(Backend::Postgres(_))));
-        assert!(matches!(Backend::from_url("postgresql://u@h/db"), Ok(Backend::Postgres(_))));
+        assert_eq!(
+            Backend::from_url("data/kwik.db"),
+            Ok(Backend::Sqlite("data/kwik.db".into()))
+        );
+        assert_eq!(
+            Backend::from_url("sqlite:///tmp/x.db"),
+            Ok(Backend::Sqlite("/tmp/x.db".into()))
+        );
+        assert!(matches!(
+            Backend::from_url("postgres://u@h/db"),
+            Ok(Backend::Postgres(_))
+        ));
+        assert!(matches!(
+            Backend::from_url("postgresql://u@h/db"),
+            Ok(Backend::Postgres(_))
+        ));
         let err = Backend::from_url("mysql://u@h/db").unwrap_err();
         assert!(err.contains("\"mysql\""), "{err}");
     }

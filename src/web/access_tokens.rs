@@ -26,9 +26,15 @@ const SPENT_FORMS_KEY: &str = "spent_forms";
 const SPENT_FORMS_KEPT: usize = 20;
 
 /// `GET /developers/access-tokens`.
-pub async fn index(member: MerchantUser, session: Session, state: web::Data<AppState>) -> Result<HttpResponse, AppError> {
+pub async fn index(
+    member: MerchantUser,
+    session: Session,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
     let merchant = member.merchant.id;
-    let tokens = state.db(move |c| AccessToken::list_for_merchant(c, merchant)).await?;
+    let tokens = state
+        .db(move |c| AccessToken::list_for_merchant(c, merchant))
+        .await?;
     let page = IndexPage {
         page: Chrome::for_member(&session, &member)?,
         tokens: tokens.iter().map(TokenRow::new).collect(),
@@ -38,7 +44,8 @@ pub async fn index(member: MerchantUser, session: Session, state: web::Data<AppS
 }
 
 fn new_submission_id() -> Result<String, AppError> {
-    Ok(URL_SAFE_NO_PAD.encode(crate::credentials::random_bytes::<16>().map_err(AppError::internal)?))
+    Ok(URL_SAFE_NO_PAD
+        .encode(crate::credentials::random_bytes::<16>().map_err(AppError::internal)?))
 }
 
 /// Renders the create form: a fragment for the dialog, or a full page without JavaScript.
@@ -53,13 +60,30 @@ fn form_response(
     if is_htmx(req) {
         html(status, &FormFragment { form, csrf_token })
     } else {
-        html(status, &NewPage { page: Chrome::for_member(session, member)?, form, csrf_token })
+        html(
+            status,
+            &NewPage {
+                page: Chrome::for_member(session, member)?,
+                form,
+                csrf_token,
+            },
+        )
     }
 }
 
 /// `GET /developers/access-tokens/new`.
-pub async fn new_form(req: HttpRequest, admin: MerchantAdmin, session: Session) -> Result<HttpResponse, AppError> {
-    form_response(&req, &session, &admin.0, StatusCode::OK, FormView::blank(new_submission_id()?))
+pub async fn new_form(
+    req: HttpRequest,
+    admin: MerchantAdmin,
+    session: Session,
+) -> Result<HttpResponse, AppError> {
+    form_response(
+        &req,
+        &session,
+        &admin.0,
+        StatusCode::OK,
+        FormView::blank(new_submission_id()?),
+    )
 }
 
 #[derive(serde::Deserialize)]
@@ -82,7 +106,11 @@ pub async fn create(
     let input: TokenInput = serde_html_form::from_bytes(&body).map_err(unreadable)?;
     let Submission { submission_id } = serde_html_form::from_bytes(&body).map_err(unreadable)?;
 
-    let mut spent: Vec<String> = session.get(SPENT_FORMS_KEY).ok().flatten().unwrap_or_default();
+    let mut spent: Vec<String> = session
+        .get(SPENT_FORMS_KEY)
+        .ok()
+        .flatten()
+        .unwrap_or_default();
     if !submission_id.is_empty() && spent.contains(&submission_id) {
         Flash::success(
             "That form was already used: its token was created and its credentials were shown once. \
@@ -95,9 +123,19 @@ pub async fn create(
     let spec = match tokens::validate(&input) {
         Ok(spec) => spec,
         Err(errors) => {
-            let id = if submission_id.is_empty() { new_submission_id()? } else { submission_id };
+            let id = if submission_id.is_empty() {
+                new_submission_id()?
+            } else {
+                submission_id
+            };
             let form = FormView::from_input(&input, errors, id);
-            return form_response(&req, &session, &member, StatusCode::UNPROCESSABLE_ENTITY, form);
+            return form_response(
+                &req,
+                &session,
+                &member,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                form,
+            );
         }
     };
 
@@ -105,18 +143,26 @@ pub async fn create(
     let (token, credentials) = state
         .db(move |c| tokens::create(c, merchant, user, &spec))
         .await?;
-    tracing::info!(token = token.id.0, merchant = merchant.0, "access token created");
+    tracing::info!(
+        token = token.id.0,
+        merchant = merchant.0,
+        "access token created"
+    );
 
     if !submission_id.is_empty() {
         spent.push(submission_id);
         let excess = spent.len().saturating_sub(SPENT_FORMS_KEPT);
         spent.drain(..excess);
-        session.insert(SPENT_FORMS_KEY, &spent).map_err(AppError::internal)?;
+        session
+            .insert(SPENT_FORMS_KEY, &spent)
+            .map_err(AppError::internal)?;
     }
 
     let reveal = RevealView::new(&token, credentials);
     if is_htmx(&req) {
-        let tokens = state.db(move |c| AccessToken::list_for_merchant(c, merchant)).await?;
+        let tokens = state
+            .db(move |c| AccessToken::list_for_merchant(c, merchant))
+            .await?;
         let fragment = RevealFragment {
             reveal,
             tokens: tokens.iter().map(TokenRow::new).collect(),
@@ -125,7 +171,13 @@ pub async fn create(
         };
         html(StatusCode::OK, &fragment)
     } else {
-        html(StatusCode::OK, &RevealPage { page: Chrome::for_member(&session, &member)?, reveal })
+        html(
+            StatusCode::OK,
+            &RevealPage {
+                page: Chrome::for_member(&session, &member)?,
+                reveal,
+            },
+        )
     }
 }
 
@@ -146,18 +198,38 @@ pub async fn confirm_status(
 ) -> Result<HttpResponse, AppError> {
     let member = admin.0;
     let (merchant, id) = (member.merchant.id, TokenId(path.into_inner()));
-    let token = state.db(move |c| AccessToken::find_for_merchant(c, merchant, id)).await?;
+    let token = state
+        .db(move |c| AccessToken::find_for_merchant(c, merchant, id))
+        .await?;
     let target = match query.status.as_deref() {
-        Some(s) => s.parse().map_err(|_| AppError::BadRequest(format!("unknown status {s:?}")))?,
+        Some(s) => s
+            .parse()
+            .map_err(|_| AppError::BadRequest(format!("unknown status {s:?}")))?,
         None if token.status == TokenStatus::Live => TokenStatus::Disabled,
         None => TokenStatus::Live,
     };
-    let confirm = ConfirmView { row: TokenRow::new(&token), target };
+    let confirm = ConfirmView {
+        row: TokenRow::new(&token),
+        target,
+    };
     let csrf_token = csrf::token(&session)?;
     if is_htmx(&req) {
-        html(StatusCode::OK, &ConfirmFragment { confirm, csrf_token })
+        html(
+            StatusCode::OK,
+            &ConfirmFragment {
+                confirm,
+                csrf_token,
+            },
+        )
     } else {
-        html(StatusCode::OK, &ConfirmPage { page: Chrome::for_member(&session, &member)?, confirm, csrf_token })
+        html(
+            StatusCode::OK,
+            &ConfirmPage {
+                page: Chrome::for_member(&session, &member)?,
+                confirm,
+                csrf_token,
+            },
+        )
     }
 }
 
@@ -184,17 +256,34 @@ pub async fn set_status(
         .parse()
         .map_err(|_| AppError::BadRequest(format!("unknown status {:?}", form.status)))?;
     let (merchant, id) = (member.merchant.id, TokenId(path.into_inner()));
-    let token = state.db(move |c| tokens::set_status(c, merchant, id, status)).await?;
+    let token = state
+        .db(move |c| tokens::set_status(c, merchant, id, status))
+        .await?;
     tracing::info!(token = token.id.0, merchant = merchant.0, status = %status, "access token status set");
     let message = match status {
-        TokenStatus::Disabled => format!("“{}” is disabled: requests with its credentials are refused.", token.name),
-        TokenStatus::Live => format!("“{}” is live again: its credentials work from now on.", token.name),
+        TokenStatus::Disabled => format!(
+            "“{}” is disabled: requests with its credentials are refused.",
+            token.name
+        ),
+        TokenStatus::Live => format!(
+            "“{}” is live again: its credentials work from now on.",
+            token.name
+        ),
     };
     if is_htmx(&req) {
-        let mut res = html(StatusCode::OK, &RowFragment { token: TokenRow::new(&token), can_manage: true })?;
+        let mut res = html(
+            StatusCode::OK,
+            &RowFragment {
+                token: TokenRow::new(&token),
+                can_manage: true,
+            },
+        )?;
         let trigger = ascii_json(&serde_json::json!({ "kwik:flash": { "message": message } }));
         if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&trigger) {
-            res.headers_mut().insert(actix_web::http::header::HeaderName::from_static("hx-trigger"), value);
+            res.headers_mut().insert(
+                actix_web::http::header::HeaderName::from_static("hx-trigger"),
+                value,
+            );
         }
         Ok(res)
     } else {
@@ -206,7 +295,9 @@ pub async fn set_status(
 /// A redirect that works for both htmx (which follows `HX-Redirect`) and plain forms.
 fn redirect(req: &HttpRequest, location: &str) -> HttpResponse {
     if is_htmx(req) {
-        HttpResponse::Ok().insert_header(("HX-Redirect", location)).finish()
+        HttpResponse::Ok()
+            .insert_header(("HX-Redirect", location))
+            .finish()
     } else {
         see_other(location)
     }

@@ -39,7 +39,11 @@ pub struct AssetUrls {
 impl AssetUrls {
     /// The current URLs.
     pub fn get() -> Self {
-        Self { css: url("app.css"), htmx: url("htmx.min.js"), js: url("app.js") }
+        Self {
+            css: url("app.css"),
+            htmx: url("htmx.min.js"),
+            js: url("app.js"),
+        }
     }
 }
 
@@ -50,7 +54,11 @@ pub struct Version {
 }
 
 /// `GET /static/{path}`.
-pub async fn serve(req: HttpRequest, path: web::Path<String>, query: web::Query<Version>) -> HttpResponse {
+pub async fn serve(
+    req: HttpRequest,
+    path: web::Path<String>,
+    query: web::Query<Version>,
+) -> HttpResponse {
     let Some(file) = Static::get(&path) else {
         return HttpResponse::NotFound()
             .content_type("text/plain; charset=utf-8")

@@ -7,20 +7,28 @@ use time::{PrimitiveDateTime, UtcOffset};
 /// South African Standard Time (Africa/Johannesburg): UTC+2 all year, no daylight saving since 1944.
 pub const SAST: UtcOffset = offset!(+2);
 
-const DATE: &[FormatItem<'static>] = format_description!("[day padding:none] [month repr:short] [year]");
-const DATE_TIME: &[FormatItem<'static>] =
-    format_description!("[day padding:none] [month repr:short] [year], [hour]:[minute]:[second] SAST");
+const DATE: &[FormatItem<'static>] =
+    format_description!("[day padding:none] [month repr:short] [year]");
+const DATE_TIME: &[FormatItem<'static>] = format_description!(
+    "[day padding:none] [month repr:short] [year], [hour]:[minute]:[second] SAST"
+);
 const ISO: &[FormatItem<'static>] =
     format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
 
 /// `22 Nov 2026`, in South African time.
 pub fn date(utc: PrimitiveDateTime) -> String {
-    utc.assume_utc().to_offset(SAST).format(DATE).unwrap_or_default()
+    utc.assume_utc()
+        .to_offset(SAST)
+        .format(DATE)
+        .unwrap_or_default()
 }
 
 /// `22 Nov 2026, 14:03:12 SAST`.
 pub fn date_time(utc: PrimitiveDateTime) -> String {
-    utc.assume_utc().to_offset(SAST).format(DATE_TIME).unwrap_or_default()
+    utc.assume_utc()
+        .to_offset(SAST)
+        .format(DATE_TIME)
+        .unwrap_or_default()
 }
 
 /// Machine-readable UTC for `<time datetime>`.

@@ -44,13 +44,22 @@ fn safe_next(next: Option<&str>) -> &str {
 }
 
 /// `GET /login`.
-pub async fn form(session: Session, query: web::Query<LoginQuery>) -> Result<HttpResponse, AppError> {
+pub async fn form(
+    session: Session,
+    query: web::Query<LoginQuery>,
+) -> Result<HttpResponse, AppError> {
     let next = safe_next(query.next.as_deref()).to_owned();
     if session.get::<i64>(USER_ID_KEY).ok().flatten().is_some() {
         return Ok(see_other(&next));
     }
     let notice = query.signed_out.is_some().then_some("You have signed out.");
-    let page = LoginPage { page: Chrome::public(&session)?, email: String::new(), next, error: None, notice };
+    let page = LoginPage {
+        page: Chrome::public(&session)?,
+        email: String::new(),
+        next,
+        error: None,
+        notice,
+    };
     html(StatusCode::OK, &page)
 }
 
@@ -72,7 +81,11 @@ pub async fn submit(
     state: web::Data<AppState>,
     form: web::Form<LoginForm>,
 ) -> Result<HttpResponse, AppError> {
-    let LoginForm { email, password, next } = form.into_inner();
+    let LoginForm {
+        email,
+        password,
+        next,
+    } = form.into_inner();
     let password = Zeroizing::new(password);
     let next = safe_next(next.as_deref()).to_owned();
     let email = normalize_email(&email);
@@ -85,13 +98,23 @@ pub async fn submit(
         state
             .db(move |c| -> QueryResult<_> {
                 let locked = scope.locked_until(c, now)?;
-                let user = if locked.is_none() { User::find_by_email(c, &email)? } else { None };
+                let user = if locked.is_none() {
+                    User::find_by_email(c, &email)?
+                } else {
+                    None
+                };
                 Ok((locked, user))
             })
             .await?
     };
     let again = |status, error: String| -> Result<HttpResponse, AppError> {
-        let page = LoginPage { page: Chrome::public(&session)?, email: email.clone(), next: next.clone(), error: Some(error), notice: None };
+        let page = LoginPage {
+            page: Chrome::public(&session)?,
+            email: email.clone(),
+            next: next.clone(),
+            error: Some(error),
+            notice: None,
+        };
         html(status, &page)
     };
     if let Some(until) = locked_until {
@@ -100,7 +123,9 @@ pub async fn submit(
         tracing::warn!(ip = ?ip, "login refused: throttled");
         return again(
             StatusCode::TOO_MANY_REQUESTS,
-            format!("Too many failed sign-in attempts. For your security, sign-in is paused: try again in {minutes} {unit}."),
+            format!(
+                "Too many failed sign-in attempts. For your security, sign-in is paused: try again in {minutes} {unit}."
+            ),
         );
     }
 
@@ -122,7 +147,9 @@ pub async fn submit(
         .await?;
     // A new session id at login defeats session fixation; a new CSRF token too.
     session.renew();
-    session.insert(USER_ID_KEY, user_id.0).map_err(AppError::internal)?;
+    session
+        .insert(USER_ID_KEY, user_id.0)
+        .map_err(AppError::internal)?;
     csrf::rotate(&session)?;
     tracing::info!(user = user_id.0, "login succeeded");
     Ok(see_other(&next))
@@ -140,8 +167,16 @@ mod tests {
 
     #[test]
     fn next_never_leaves_the_site() {
-        assert_eq!(safe_next(Some("/developers/access-tokens?x=1")), "/developers/access-tokens?x=1");
-        for bad in ["//evil.example", "https://evil.example", "/\\evil.example", "evil"] {
+        assert_eq!(
+            safe_next(Some("/developers/access-tokens?x=1")),
+            "/developers/access-tokens?x=1"
+        );
+        for bad in [
+            "//evil.example",
+            "https://evil.example",
+            "/\\evil.example",
+            "evil",
+        ] {
             assert_eq!(safe_next(Some(bad)), "/developers/access-tokens", "{bad}");
         }
     }

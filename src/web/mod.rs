@@ -41,7 +41,9 @@ pub async fn not_found() -> Result<HttpResponse, AppError> {
 
 /// `GET /healthz`: liveness only (no database).
 pub async fn healthz() -> HttpResponse {
-    HttpResponse::Ok().content_type("text/plain; charset=utf-8").body("ok")
+    HttpResponse::Ok()
+        .content_type("text/plain; charset=utf-8")
+        .body("ok")
 }
 
 /// A 303 See Other to `location`.
@@ -70,7 +72,10 @@ const FLASH_KEY: &str = "flash";
 impl Flash {
     /// A success message.
     pub fn success(message: impl Into<String>) -> Self {
-        Self { kind: "success".into(), message: message.into() }
+        Self {
+            kind: "success".into(),
+            message: message.into(),
+        }
     }
 
     /// Stores the message for the next page.
@@ -111,11 +116,19 @@ pub struct Chrome {
 impl Chrome {
     /// Chrome for a page without a signed-in user.
     pub fn public(session: &Session) -> Result<Self, AppError> {
-        Ok(Self { assets: assets::AssetUrls::get(), csrf_token: csrf::token(session)?, user: None, flash: None })
+        Ok(Self {
+            assets: assets::AssetUrls::get(),
+            csrf_token: csrf::token(session)?,
+            user: None,
+            flash: None,
+        })
     }
 
     /// Chrome for a merchant page; takes the pending flash message.
-    pub fn for_member(session: &Session, member: &crate::auth::current_user::MerchantUser) -> Result<Self, AppError> {
+    pub fn for_member(
+        session: &Session,
+        member: &crate::auth::current_user::MerchantUser,
+    ) -> Result<Self, AppError> {
         Ok(Self {
             assets: assets::AssetUrls::get(),
             csrf_token: csrf::token(session)?,
@@ -134,7 +147,10 @@ impl Chrome {
 }
 
 /// Renders a template as an HTML response with `status`.
-pub fn html(status: actix_web::http::StatusCode, page: &impl askama::Template) -> Result<HttpResponse, AppError> {
+pub fn html(
+    status: actix_web::http::StatusCode,
+    page: &impl askama::Template,
+) -> Result<HttpResponse, AppError> {
     Ok(HttpResponse::build(status)
         .content_type("text/html; charset=utf-8")
         .body(page.render()?))
@@ -142,8 +158,15 @@ pub fn html(status: actix_web::http::StatusCode, page: &impl askama::Template) -
 
 /// The client's address as seen through trusted proxies.
 pub fn client_ip(req: &HttpRequest, state: &crate::state::AppState) -> Option<std::net::IpAddr> {
-    let forwarded = req.headers().get("X-Forwarded-For").and_then(|v| v.to_str().ok());
-    crate::net::client_ip(req.peer_addr().map(|a| a.ip()), forwarded, &state.config.trusted_proxies)
+    let forwarded = req
+        .headers()
+        .get("X-Forwarded-For")
+        .and_then(|v| v.to_str().ok());
+    crate::net::client_ip(
+        req.peer_addr().map(|a| a.ip()),
+        forwarded,
+        &state.config.trusted_proxies,
+    )
 }
 
 /// A JSON text with every non-ASCII character escaped, so it fits in an HTTP header (`HX-Trigger`).

@@ -21,7 +21,10 @@ pub fn headers() -> DefaultHeaders {
         .add((header::REFERRER_POLICY, "same-origin"))
         .add((header::X_FRAME_OPTIONS, "DENY"))
         .add(("Cross-Origin-Opener-Policy", "same-origin"))
-        .add(("Permissions-Policy", "camera=(), microphone=(), geolocation=(), payment=()"))
+        .add((
+            "Permissions-Policy",
+            "camera=(), microphone=(), geolocation=(), payment=()",
+        ))
         // Dynamic pages may hold credentials (the one-time reveal): never cache them anywhere.
         .add((header::CACHE_CONTROL, "no-store"))
 }
@@ -39,7 +42,11 @@ pub fn is_https(req: &ServiceRequest, state: &AppState) -> bool {
             .headers()
             .get("X-Forwarded-Proto")
             .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.split(',').next().is_some_and(|p| p.trim().eq_ignore_ascii_case("https")))
+            .is_some_and(|v| {
+                v.split(',')
+                    .next()
+                    .is_some_and(|p| p.trim().eq_ignore_ascii_case("https"))
+            })
 }
 
 /// Middleware: in `auto` mode, marks the session cookie `Secure` on responses to https requests.

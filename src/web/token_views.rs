@@ -77,7 +77,11 @@ pub struct FormView {
 impl FormView {
     /// A blank form: Read-Only and Live preselected, the safe defaults.
     pub fn blank(submission_id: String) -> Self {
-        Self::from_input(&TokenInput::default(), FieldErrors::default(), submission_id)
+        Self::from_input(
+            &TokenInput::default(),
+            FieldErrors::default(),
+            submission_id,
+        )
     }
 
     /// The form as submitted, with its errors.
@@ -100,11 +104,17 @@ impl FormView {
     }
 
     pub fn permission_options(&self) -> [(Permission, bool); 2] {
-        [(Permission::ReadOnly, !self.read_write), (Permission::ReadWrite, self.read_write)]
+        [
+            (Permission::ReadOnly, !self.read_write),
+            (Permission::ReadWrite, self.read_write),
+        ]
     }
 
     pub fn status_options(&self) -> [(TokenStatus, bool); 2] {
-        [(TokenStatus::Live, !self.disabled), (TokenStatus::Disabled, self.disabled)]
+        [
+            (TokenStatus::Live, !self.disabled),
+            (TokenStatus::Disabled, self.disabled),
+        ]
     }
 }
 

@@ -134,7 +134,11 @@ impl Sections {
 
     /// The stored form.
     pub fn to_stored(&self) -> String {
-        self.0.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(",")
+        self.0
+            .iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join(",")
     }
 
     /// Whether `section` is in the set.
@@ -236,7 +240,10 @@ impl AccessToken {
     }
 
     /// The merchant's tokens, newest first.
-    pub fn list_for_merchant(conn: &mut DbConn, merchant: MerchantId) -> QueryResult<Vec<AccessToken>> {
+    pub fn list_for_merchant(
+        conn: &mut DbConn,
+        merchant: MerchantId,
+    ) -> QueryResult<Vec<AccessToken>> {
         access_tokens::table
             .filter(access_tokens::merchant_id.eq(merchant))
             .order((access_tokens::created_at.desc(), access_tokens::id.desc()))
@@ -278,7 +285,10 @@ impl AccessToken {
                 .filter(access_tokens::merchant_id.eq(merchant))
                 .filter(access_tokens::id.eq(id)),
         )
-        .set((access_tokens::status.eq(status), access_tokens::updated_at.eq(at)))
+        .set((
+            access_tokens::status.eq(status),
+            access_tokens::updated_at.eq(at),
+        ))
         .returning(access_tokens::all_columns)
         .get_result(conn)
     }
@@ -290,7 +300,12 @@ mod tests {
 
     #[test]
     fn sections_keep_the_help_page_order_and_round_trip() {
-        let s = Sections::new([Section::Orders, Section::Customers, Section::Payments, Section::Orders]);
+        let s = Sections::new([
+            Section::Orders,
+            Section::Customers,
+            Section::Payments,
+            Section::Orders,
+        ]);
         assert_eq!(s.to_stored(), "customers,payments,orders");
         assert_eq!(Sections::parse_stored(&s.to_stored()), Ok(s));
         assert!(Sections::parse_stored("customers,nope").is_err());

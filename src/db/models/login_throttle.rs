@@ -35,7 +35,10 @@ pub fn record_failure(
     )
     .execute(conn)?;
     diesel::insert_into(login_failures::table)
-        .values((login_failures::scope_key.eq(scope_key), login_failures::created_at.eq(now)))
+        .values((
+            login_failures::scope_key.eq(scope_key),
+            login_failures::created_at.eq(now),
+        ))
         .execute(conn)?;
     login_failures::table
         .filter(login_failures::scope_key.eq(scope_key))
@@ -48,9 +51,13 @@ pub fn record_failure(
 pub fn lock(conn: &mut DbConn, scope_key: &str, until: time::PrimitiveDateTime) -> QueryResult<()> {
     // Delete-then-insert instead of an upsert: the same SQL on both backends, inside the caller's
     // transaction.
-    diesel::delete(login_lockouts::table.filter(login_lockouts::scope_key.eq(scope_key))).execute(conn)?;
+    diesel::delete(login_lockouts::table.filter(login_lockouts::scope_key.eq(scope_key)))
+        .execute(conn)?;
     diesel::insert_into(login_lockouts::table)
-        .values((login_lockouts::scope_key.eq(scope_key), login_lockouts::locked_until.eq(until)))
+        .values((
+            login_lockouts::scope_key.eq(scope_key),
+            login_lockouts::locked_until.eq(until),
+        ))
         .execute(conn)?;
     clear(conn, scope_key)
 }

@@ -21,7 +21,10 @@ pub struct Merchant {
 impl Merchant {
     /// The merchant with this id.
     pub fn find(conn: &mut DbConn, id: MerchantId) -> QueryResult<Merchant> {
-        merchants::table.find(id).select(merchants::all_columns).first(conn)
+        merchants::table
+            .find(id)
+            .select(merchants::all_columns)
+            .first(conn)
     }
 
     /// The merchant with exactly this name, if any.
@@ -36,7 +39,10 @@ impl Merchant {
     /// Creates a merchant.
     pub fn insert(conn: &mut DbConn, name: &str) -> QueryResult<Merchant> {
         diesel::insert_into(merchants::table)
-            .values((merchants::name.eq(name), merchants::created_at.eq(crate::db::now())))
+            .values((
+                merchants::name.eq(name),
+                merchants::created_at.eq(crate::db::now()),
+            ))
             .returning(merchants::all_columns)
             .get_result(conn)
     }

@@ -42,7 +42,10 @@ impl SessionRow {
 
     /// Stores a new session.
     pub fn insert(conn: &mut DbConn, row: &SessionRow) -> QueryResult<()> {
-        diesel::insert_into(sessions::table).values(row).execute(conn).map(drop)
+        diesel::insert_into(sessions::table)
+            .values(row)
+            .execute(conn)
+            .map(drop)
     }
 
     /// Replaces a live session's state and pushes its idle expiry; returns whether it still existed.
@@ -69,7 +72,11 @@ impl SessionRow {
     }
 
     /// Pushes a session's idle expiry forward (never backward).
-    pub fn touch(conn: &mut DbConn, id_hash: &[u8], expires_at: time::PrimitiveDateTime) -> QueryResult<()> {
+    pub fn touch(
+        conn: &mut DbConn,
+        id_hash: &[u8],
+        expires_at: time::PrimitiveDateTime,
+    ) -> QueryResult<()> {
         diesel::update(
             sessions::table
                 .filter(sessions::id_hash.eq(id_hash))

@@ -92,7 +92,11 @@ impl User {
     }
 
     /// Records a successful login.
-    pub fn record_login(conn: &mut DbConn, id: UserId, at: time::PrimitiveDateTime) -> QueryResult<()> {
+    pub fn record_login(
+        conn: &mut DbConn,
+        id: UserId,
+        at: time::PrimitiveDateTime,
+    ) -> QueryResult<()> {
         diesel::update(users::table.find(id))
             .set(users::last_login_at.eq(Some(at)))
             .execute(conn)

@@ -1,0 +1,224 @@
+//! The binary itself: `migrate`, `user add` and the first run of `serve`.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Command, Output, Stdio};
+
+use kwik_dashboard::db::models::User;
+use kwik_dashboard::{AppState, Config};
+
+fn kwik(dir: &std::path::Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_kwik-dashboard"));
+    cmd.current_dir(dir)
+        .env_clear()
+        .env("KWIK_DATA_DIR", dir)
+        .env("KWIK_ARGON2_MEMORY_KIB", "256")
+        .env("KWIK_ARGON2_ITERATIONS", "1")
+        .env("KWIK_LOG", "warn");
+    cmd
+}
+
+fn run(dir: &std::path::Path, args: &[&str], stdin: Option<&str>) -> Output {
+    let mut child = kwik(dir)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    if let Some(input) = stdin {
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+    }
+    drop(child.stdin.take());
+    child.wait_with_output().unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[track_caller]
+fn assert_one_line_error(out: &Output, needle: &str) {
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(err.starts_with("error: ") && err.contains(needle), "{err}");
+}
+
+fn find_user(dir: &std::path::Path, email: &str) -> Option<User> {
+    let mut config = crate::helpers::test_config(dir);
+    config.session_key = None;
+    let state = AppState::build(config).unwrap();
+    let mut conn = state.pool.get().unwrap();
+    User::find_by_email(&mut conn, email).unwrap()
+}
+
+#[test]
+fn migrate_prepares_a_fresh_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(dir.path(), &["migrate"], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(dir.path().join("kwik.db").exists());
+    assert!(
+        run(dir.path(), &["migrate"], None).status.success(),
+        "migrate is idempotent"
+    );
+}
+
+#[test]
+fn user_add_creates_the_merchant_and_prints_a_generated_password_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(
+        dir.path(),
+        &[
+            "user",
+            "add",
+            "--email",
+            "Ops@Shop.test",
+            "--merchant",
+            "Shop",
+            "--role",
+            "admin",
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let password = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("Password: "))
+        .unwrap()
+        .to_owned();
+    assert_eq!(password.len(), 20);
+    let user = find_user(dir.path(), "ops@shop.test").unwrap();
+    let passwords =
+        kwik_dashboard::auth::Passwords::new(crate::helpers::test_config(dir.path()).argon2)
+            .unwrap();
+    assert!(passwords.verify(&password, Some(&user.password_hash)));
+    assert!(user.merchant_id.is_some());
+}
+
+#[test]
+fn user_add_reads_a_password_from_stdin_and_refuses_weak_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = [
+        "user",
+        "add",
+        "--email",
+        "v@shop.test",
+        "--merchant",
+        "Shop",
+        "--role",
+        "viewer",
+        "--password-stdin",
+    ];
+    assert_one_line_error(&run(dir.path(), &args, Some("short\n")), "too short");
+    assert_one_line_error(&run(dir.path(), &args, Some("")), "empty");
+    let out = run(dir.path(), &args, Some("a sound passphrase 42\n"));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(!text(&out.stdout).contains("Password:"));
+}
+
+#[test]
+fn user_add_explains_each_mistake_in_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let add = |email: &str, merchant: Option<&str>, role: &str| {
+        let mut args = vec!["user", "add", "--email", email, "--role", role];
+        if let Some(m) = merchant {
+            args.extend(["--merchant", m]);
+        }
+        run(dir.path(), &args, None)
+    };
+    assert!(add("a@shop.test", Some("Shop"), "admin").status.success());
+    assert_one_line_error(&add("A@SHOP.test", Some("Shop"), "admin"), "already exists");
+    assert_one_line_error(&add("b@shop.test", Some("Shop"), "boss"), "unknown role");
+    assert_one_line_error(&add("c@shop.test", None, "admin"), "--merchant is required");
+    assert_one_line_error(
+        &add("d@kwik.test", Some("Shop"), "support"),
+        "not allowed for the support role",
+    );
+    assert_one_line_error(
+        &add("not-an-email", Some("Shop"), "admin"),
+        "not an email address",
+    );
+    assert!(add("e@kwik.test", None, "support").status.success());
+}
+
+#[test]
+fn serve_on_an_empty_database_creates_a_first_admin_and_prints_the_login() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = kwik(dir.path())
+        .env("KWIK_BIND", format!("127.0.0.1:{port}"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut printed = Vec::new();
+    for line in lines.by_ref() {
+        let line = line.unwrap();
+        let done = line.contains("shown only once");
+        printed.push(line);
+        if done {
+            break;
+        }
+    }
+    let printed = printed.join("\n");
+    assert!(
+        printed.contains(&format!("http://127.0.0.1:{port}/login")),
+        "{printed}"
+    );
+    assert!(printed.contains("admin@example.com"), "{printed}");
+    let password = printed
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Password"))
+        .unwrap()
+        .trim()
+        .to_owned();
+
+    // It serves.
+    let mut answer = String::new();
+    for _ in 0..50 {
+        if let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+            stream
+                .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                .unwrap();
+            stream.read_to_string(&mut answer).unwrap();
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+
+    let user = find_user(dir.path(), "admin@example.com").unwrap();
+    let passwords =
+        kwik_dashboard::auth::Passwords::new(crate::helpers::test_config(dir.path()).argon2)
+            .unwrap();
+    assert!(passwords.verify(&password, Some(&user.password_hash)));
+
+    // A second start prints no password: the database is no longer empty.
+    let again = kwik_dashboard::users::seed_first_run(
+        &mut AppState::build(Config {
+            session_key: Some(vec![1; 64]),
+            ..crate::helpers::test_config(dir.path())
+        })
+        .unwrap()
+        .pool
+        .get()
+        .unwrap(),
+        &passwords,
+    )
+    .unwrap();
+    assert!(again.is_none());
+}

@@ -1,0 +1,11 @@
+//! The one integration test binary: the real route table against a fresh database per test.
+
+// Tests may panic on the unexpected: that is how they fail.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod access_tokens;
+mod assets;
+mod cli;
+mod csrf;
+mod helpers;
+mod login;
