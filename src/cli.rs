@@ -29,6 +29,15 @@ pub enum Command {
     Serve,
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Fill the database with merchants and tokens for load work (batched inserts).
+    Seed {
+        /// Merchants to create.
+        #[arg(long, default_value_t = 10)]
+        merchants: usize,
+        /// Tokens per merchant.
+        #[arg(long, default_value_t = 100)]
+        tokens_per_merchant: usize,
+    },
     /// Manage users.
     User {
         /// The user action.
@@ -62,6 +71,10 @@ pub async fn run(cli: Cli) -> ExitCode {
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve().await,
         Command::Migrate => open().map(|_| println!("Database is up to date.")),
+        Command::Seed {
+            merchants,
+            tokens_per_merchant,
+        } => seed(merchants, tokens_per_merchant),
         Command::User {
             command:
                 UserCommand::Add {
@@ -112,6 +125,30 @@ fn add_user(
     if let Some(password) = generated {
         println!("Password: {}", password.as_str());
         println!("It is shown only this once.");
+    }
+    Ok(())
+}
+
+fn seed(merchants: usize, tokens_per_merchant: usize) -> anyhow::Result<()> {
+    let state = open()?;
+    let mut conn = state.pool.get()?;
+    let total = merchants * tokens_per_merchant;
+    let mut last_report = std::time::Instant::now();
+    let report = crate::seed::seed(&mut conn, merchants, tokens_per_merchant, |done| {
+        if last_report.elapsed() >= Duration::from_secs(5) {
+            eprintln!("  {done} / {total} tokens");
+            last_report = std::time::Instant::now();
+        }
+    })?;
+    let secs = report.elapsed.as_secs_f64();
+    println!(
+        "Seeded {} tokens over {} merchants in {secs:.1} s ({:.0} tokens/s).",
+        report.tokens,
+        report.merchants,
+        report.tokens as f64 / secs.max(f64::EPSILON)
+    );
+    if let Some(first) = report.first_merchant {
+        println!("First merchant: \"{first}\" (add a user with `user add --merchant`).");
     }
     Ok(())
 }

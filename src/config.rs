@@ -55,6 +55,10 @@ pub struct Config {
     pub argon2: Argon2Params,
     /// Maximum number of pooled database connections.
     pub db_pool_size: u32,
+    /// How long a request waits for a database connection before answering 503.
+    pub db_connect_timeout: std::time::Duration,
+    /// Longest a single statement may run on Postgres before it is cancelled (`None`: no limit).
+    pub db_statement_timeout: Option<std::time::Duration>,
 }
 
 /// A configuration value that could not be understood; the message names the variable.
@@ -74,7 +78,9 @@ impl Config {
     ///   generated once into `$KWIK_DATA_DIR/session.key` (mode 0600).
     /// - `KWIK_ARGON2_MEMORY_KIB`, `KWIK_ARGON2_ITERATIONS`, `KWIK_ARGON2_PARALLELISM`: password hashing
     ///   cost, default 19456 / 2 / 1 (OWASP).
-    /// - `KWIK_DB_POOL_SIZE`: database connections, default 10.
+    /// - `KWIK_DB_POOL_SIZE`: database connections per instance, default 10.
+    /// - `KWIK_DB_CONNECT_TIMEOUT_MS`: how long a request waits for a connection, default 3000.
+    /// - `KWIK_DB_STATEMENT_TIMEOUT_MS`: Postgres `statement_timeout`, default 5000; 0 disables it.
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(|name| std::env::var(name).ok().filter(|v| !v.trim().is_empty()))
     }
@@ -116,6 +122,17 @@ impl Config {
         let db_pool_size = parse_var(&get, "KWIK_DB_POOL_SIZE", "10", |v| {
             v.parse().ok().filter(|n| *n > 0)
         })?;
+        let db_connect_timeout = parse_var(&get, "KWIK_DB_CONNECT_TIMEOUT_MS", "3000", |v| {
+            v.parse()
+                .ok()
+                .filter(|n| *n > 0)
+                .map(std::time::Duration::from_millis)
+        })?;
+        let db_statement_timeout = parse_var(&get, "KWIK_DB_STATEMENT_TIMEOUT_MS", "5000", |v| {
+            v.parse::<u64>()
+                .ok()
+                .map(|ms| (ms > 0).then(|| std::time::Duration::from_millis(ms)))
+        })?;
         Ok(Self {
             data_dir,
             database_url,
@@ -125,6 +142,8 @@ impl Config {
             session_key,
             argon2,
             db_pool_size,
+            db_connect_timeout,
+            db_statement_timeout,
         })
     }
 }

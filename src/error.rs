@@ -140,6 +140,11 @@ impl ResponseError for AppError {
                 HeaderValue::from_static("text/html; charset=utf-8"),
             ))
             .insert_header((header::CACHE_CONTROL, "no-store"))
+            // Errors raised by middleware skip the header middleware, so the page carries its own.
+            .insert_header((header::CONTENT_SECURITY_POLICY, crate::web::security::CSP))
+            .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+            .insert_header((header::X_FRAME_OPTIONS, "DENY"))
+            .insert_header((header::REFERRER_POLICY, "same-origin"))
             .body(body);
         if matches!(self, Self::Unavailable(_)) {
             res.headers_mut()

@@ -9,6 +9,7 @@ pub mod credentials;
 pub mod db;
 pub mod error;
 pub mod net;
+pub mod seed;
 pub mod state;
 pub mod tokens;
 pub mod users;
@@ -66,11 +67,13 @@ pub fn configure(cfg: &mut aw::ServiceConfig, state: &AppState) {
                 .wrap(web::security::headers())
                 .route("/{path:.+}", aw::get().to(web::assets::serve)),
         )
-        .route("/healthz", aw::get().to(web::healthz))
+        .route("/healthz", aw::get().to(web::health::healthz))
+        .route("/readyz", aw::get().to(web::health::readyz))
         .service(
             aw::scope("")
                 .wrap(from_fn(auth::csrf::guard))
                 .wrap(sessions)
+                .wrap(from_fn(web::health::session_store_outage))
                 .wrap(from_fn(web::security::secure_cookie))
                 .wrap(web::security::headers())
                 .wrap(tracing_actix_web::TracingLogger::default())

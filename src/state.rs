@@ -44,8 +44,12 @@ impl std::fmt::Debug for AppState {
 impl AppState {
     /// Opens the database, applies pending migrations, and loads (or creates) the session key.
     pub fn build(config: Config) -> anyhow::Result<Self> {
-        let pool =
-            db::connect(&config.database_url, config.db_pool_size).map_err(anyhow::Error::msg)?;
+        let options = db::PoolOptions {
+            max_size: config.db_pool_size,
+            connect_timeout: config.db_connect_timeout,
+            statement_timeout: config.db_statement_timeout,
+        };
+        let pool = db::connect(&config.database_url, &options).map_err(anyhow::Error::msg)?;
         {
             let mut conn = pool.get()?;
             db::migrate(&mut conn)?;

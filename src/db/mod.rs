@@ -71,10 +71,22 @@ impl Backend {
     }
 }
 
+/// How connections are opened and pooled.
+#[derive(Debug, Clone)]
+pub struct PoolOptions {
+    /// Maximum connections.
+    pub max_size: u32,
+    /// How long `get()` waits for a connection.
+    pub connect_timeout: Duration,
+    /// Postgres `statement_timeout`.
+    pub statement_timeout: Option<Duration>,
+}
+
 /// An r2d2 connection manager that opens the backend chosen by [`Backend`] and configures each connection.
 #[derive(Debug)]
 pub struct ConnectionManager {
     backend: Backend,
+    statement_timeout: Option<Duration>,
 }
 
 impl r2d2::ManageConnection for ConnectionManager {
@@ -97,7 +109,11 @@ impl r2d2::ManageConnection for ConnectionManager {
             Backend::Postgres(url) => {
                 let mut conn = PgConnection::establish(url)?;
                 // Timestamps are bound as UTC `timestamp` values into `timestamptz` columns.
-                conn.batch_execute("SET TIME ZONE 'UTC'")
+                let mut setup = String::from("SET TIME ZONE 'UTC';");
+                if let Some(limit) = self.statement_timeout {
+                    setup.push_str(&format!("SET statement_timeout = {};", limit.as_millis()));
+                }
+                conn.batch_execute(&setup)
                     .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
                 Ok(DbConn::Pg(conn))
             }
@@ -114,8 +130,9 @@ impl r2d2::ManageConnection for ConnectionManager {
     }
 }
 
-/// Opens a pool on `database_url`, creating the SQLite file's folder if it is missing.
-pub fn connect(database_url: &str, max_size: u32) -> Result<DbPool, String> {
+/// Opens a pool on `database_url`, creating the SQLite file's folder if it is missing. Fails when the
+/// database cannot be reached now; once running, the pool reconnects by itself after an outage.
+pub fn connect(database_url: &str, options: &PoolOptions) -> Result<DbPool, String> {
     let backend = Backend::from_url(database_url)?;
     if let Backend::Sqlite(path) = &backend
         && let Some(dir) = Path::new(path).parent()
@@ -125,9 +142,17 @@ pub fn connect(database_url: &str, max_size: u32) -> Result<DbPool, String> {
             .map_err(|e| format!("cannot create the database folder {}: {e}", dir.display()))?;
     }
     r2d2::Pool::builder()
-        .max_size(max_size)
-        .connection_timeout(Duration::from_secs(5))
-        .build(ConnectionManager { backend })
+        .max_size(options.max_size)
+        // Keep a couple of connections warm, not the whole pool: N instances × pool size must fit
+        // under the server's max_connections.
+        .min_idle(Some(options.max_size.min(2)))
+        .connection_timeout(options.connect_timeout)
+        // Checked-out connections are validated, so connections broken by an outage are replaced.
+        .test_on_check_out(true)
+        .build(ConnectionManager {
+            backend,
+            statement_timeout: options.statement_timeout,
+        })
         .map_err(|e| format!("cannot open the database: {e}"))
 }
 

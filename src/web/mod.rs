@@ -3,6 +3,7 @@
 pub mod access_tokens;
 pub mod assets;
 pub mod format;
+pub mod health;
 pub mod login;
 pub mod security;
 pub mod token_views;

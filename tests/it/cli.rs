@@ -6,19 +6,22 @@ use std::process::{Command, Output, Stdio};
 use kwik_dashboard::db::models::User;
 use kwik_dashboard::{AppState, Config};
 
-fn kwik(dir: &std::path::Path) -> Command {
+use crate::helpers::TestDb;
+
+fn kwik(db: &TestDb) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_kwik-dashboard"));
-    cmd.current_dir(dir)
+    cmd.current_dir(db.dir.path())
         .env_clear()
-        .env("KWIK_DATA_DIR", dir)
+        .env("KWIK_DATA_DIR", db.dir.path())
+        .env("DATABASE_URL", &db.url)
         .env("KWIK_ARGON2_MEMORY_KIB", "256")
         .env("KWIK_ARGON2_ITERATIONS", "1")
         .env("KWIK_LOG", "warn");
     cmd
 }
 
-fn run(dir: &std::path::Path, args: &[&str], stdin: Option<&str>) -> Output {
-    let mut child = kwik(dir)
+fn run(db: &TestDb, args: &[&str], stdin: Option<&str>) -> Output {
+    let mut child = kwik(db)
         .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -49,31 +52,42 @@ fn assert_one_line_error(out: &Output, needle: &str) {
     assert!(err.starts_with("error: ") && err.contains(needle), "{err}");
 }
 
-fn find_user(dir: &std::path::Path, email: &str) -> Option<User> {
-    let mut config = crate::helpers::test_config(dir);
+fn find_user(db: &TestDb, email: &str) -> Option<User> {
+    let mut config = crate::helpers::test_config(db.dir.path(), &db.url);
     config.session_key = None;
     let state = AppState::build(config).unwrap();
     let mut conn = state.pool.get().unwrap();
     User::find_by_email(&mut conn, email).unwrap()
 }
 
+fn cheap_passwords() -> kwik_dashboard::auth::Passwords {
+    kwik_dashboard::auth::Passwords::new(kwik_dashboard::config::Argon2Params {
+        memory_kib: 256,
+        iterations: 1,
+        parallelism: 1,
+    })
+    .unwrap()
+}
+
 #[test]
 fn migrate_prepares_a_fresh_database() {
-    let dir = tempfile::tempdir().unwrap();
-    let out = run(dir.path(), &["migrate"], None);
+    let db = TestDb::new();
+    let out = run(&db, &["migrate"], None);
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(dir.path().join("kwik.db").exists());
+    if !db.is_postgres() {
+        assert!(db.dir.path().join("kwik.db").exists());
+    }
     assert!(
-        run(dir.path(), &["migrate"], None).status.success(),
+        run(&db, &["migrate"], None).status.success(),
         "migrate is idempotent"
     );
 }
 
 #[test]
 fn user_add_creates_the_merchant_and_prints_a_generated_password_once() {
-    let dir = tempfile::tempdir().unwrap();
+    let db = TestDb::new();
     let out = run(
-        dir.path(),
+        &db,
         &[
             "user",
             "add",
@@ -94,17 +108,15 @@ fn user_add_creates_the_merchant_and_prints_a_generated_password_once() {
         .unwrap()
         .to_owned();
     assert_eq!(password.len(), 20);
-    let user = find_user(dir.path(), "ops@shop.test").unwrap();
-    let passwords =
-        kwik_dashboard::auth::Passwords::new(crate::helpers::test_config(dir.path()).argon2)
-            .unwrap();
+    let user = find_user(&db, "ops@shop.test").unwrap();
+    let passwords = cheap_passwords();
     assert!(passwords.verify(&password, Some(&user.password_hash)));
     assert!(user.merchant_id.is_some());
 }
 
 #[test]
 fn user_add_reads_a_password_from_stdin_and_refuses_weak_ones() {
-    let dir = tempfile::tempdir().unwrap();
+    let db = TestDb::new();
     let args = [
         "user",
         "add",
@@ -116,22 +128,22 @@ fn user_add_reads_a_password_from_stdin_and_refuses_weak_ones() {
         "viewer",
         "--password-stdin",
     ];
-    assert_one_line_error(&run(dir.path(), &args, Some("short\n")), "too short");
-    assert_one_line_error(&run(dir.path(), &args, Some("")), "empty");
-    let out = run(dir.path(), &args, Some("a sound passphrase 42\n"));
+    assert_one_line_error(&run(&db, &args, Some("short\n")), "too short");
+    assert_one_line_error(&run(&db, &args, Some("")), "empty");
+    let out = run(&db, &args, Some("a sound passphrase 42\n"));
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(!text(&out.stdout).contains("Password:"));
 }
 
 #[test]
 fn user_add_explains_each_mistake_in_one_line() {
-    let dir = tempfile::tempdir().unwrap();
+    let db = TestDb::new();
     let add = |email: &str, merchant: Option<&str>, role: &str| {
         let mut args = vec!["user", "add", "--email", email, "--role", role];
         if let Some(m) = merchant {
             args.extend(["--merchant", m]);
         }
-        run(dir.path(), &args, None)
+        run(&db, &args, None)
     };
     assert!(add("a@shop.test", Some("Shop"), "admin").status.success());
     assert_one_line_error(&add("A@SHOP.test", Some("Shop"), "admin"), "already exists");
@@ -150,13 +162,13 @@ fn user_add_explains_each_mistake_in_one_line() {
 
 #[test]
 fn serve_on_an_empty_database_creates_a_first_admin_and_prints_the_login() {
-    let dir = tempfile::tempdir().unwrap();
+    let db = TestDb::new();
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
         .port();
-    let mut child = kwik(dir.path())
+    let mut child = kwik(&db)
         .env("KWIK_BIND", format!("127.0.0.1:{port}"))
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -201,17 +213,15 @@ fn serve_on_an_empty_database_creates_a_first_admin_and_prints_the_login() {
     child.wait().unwrap();
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
 
-    let user = find_user(dir.path(), "admin@example.com").unwrap();
-    let passwords =
-        kwik_dashboard::auth::Passwords::new(crate::helpers::test_config(dir.path()).argon2)
-            .unwrap();
+    let user = find_user(&db, "admin@example.com").unwrap();
+    let passwords = cheap_passwords();
     assert!(passwords.verify(&password, Some(&user.password_hash)));
 
     // A second start prints no password: the database is no longer empty.
     let again = kwik_dashboard::users::seed_first_run(
         &mut AppState::build(Config {
             session_key: Some(vec![1; 64]),
-            ..crate::helpers::test_config(dir.path())
+            ..crate::helpers::test_config(db.dir.path(), &db.url)
         })
         .unwrap()
         .pool

@@ -3,6 +3,7 @@
 
 use std::cell::RefCell;
 use std::path::PathBuf;
+use std::rc::Rc;
 
 use actix_http::Request;
 use actix_web::body::MessageBody;
@@ -82,6 +83,82 @@ impl Answer {
     }
 }
 
+/// The database of one test: a temp SQLite file by default, or a fresh Postgres database when
+/// `TEST_DATABASE_URL` names a server (dropped again when the test ends), so tests run in parallel.
+pub struct TestDb {
+    pub url: String,
+    pub dir: TempDir,
+    postgres: Option<(String, String)>,
+}
+
+impl TestDb {
+    pub fn new() -> Self {
+        let dir = TempDir::new().unwrap();
+        match std::env::var("TEST_DATABASE_URL")
+            .ok()
+            .filter(|u| !u.is_empty())
+        {
+            None => Self {
+                url: dir.path().join("kwik.db").to_string_lossy().into_owned(),
+                dir,
+                postgres: None,
+            },
+            Some(admin) => {
+                use diesel::Connection;
+                use diesel::connection::SimpleConnection;
+                let name = format!(
+                    "kwik_test_{}",
+                    hex::encode(kwik_dashboard::credentials::random_bytes::<8>().unwrap())
+                );
+                let mut conn = diesel::PgConnection::establish(&admin)
+                    .unwrap_or_else(|e| panic!("TEST_DATABASE_URL={admin} is not reachable: {e}"));
+                conn.batch_execute(&format!("CREATE DATABASE \"{name}\""))
+                    .unwrap();
+                Self {
+                    url: with_database(&admin, &name),
+                    dir,
+                    postgres: Some((admin, name)),
+                }
+            }
+        }
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        self.postgres.is_some()
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        use diesel::Connection;
+        use diesel::connection::SimpleConnection;
+        if let Some((admin, name)) = &self.postgres
+            && let Ok(mut conn) = diesel::PgConnection::establish(admin)
+        {
+            let _ = conn.batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"));
+        }
+    }
+}
+
+/// `url` with its database name replaced by `name`.
+pub fn with_database(url: &str, name: &str) -> String {
+    let scheme_end = url.find("://").map_or(0, |i| i + 3);
+    let (path_start, query) = match url[scheme_end..].find('/') {
+        Some(i) => {
+            let start = scheme_end + i;
+            (
+                start,
+                url[start..]
+                    .find('?')
+                    .map(|q| &url[start + q..])
+                    .unwrap_or(""),
+            )
+        }
+        None => (url.len(), ""),
+    };
+    format!("{}/{name}{query}", &url[..path_start])
+}
+
 /// A browser-like client on one app.
 pub struct TestApp<S> {
     svc: S,
@@ -90,13 +167,13 @@ pub struct TestApp<S> {
     cookie: RefCell<Option<String>>,
     csrf: RefCell<Option<String>>,
     peer: RefCell<String>,
-    _tmp: std::rc::Rc<TempDir>,
+    pub db: Rc<TestDb>,
 }
 
-pub fn test_config(dir: &std::path::Path) -> Config {
+pub fn test_config(data_dir: &std::path::Path, database_url: &str) -> Config {
     Config {
-        data_dir: dir.to_path_buf(),
-        database_url: dir.join("kwik.db").to_string_lossy().into_owned(),
+        data_dir: data_dir.to_path_buf(),
+        database_url: database_url.to_owned(),
         bind: "127.0.0.1:0".parse().unwrap(),
         cookie_secure: CookieSecure::Auto,
         trusted_proxies: vec![],
@@ -108,6 +185,8 @@ pub fn test_config(dir: &std::path::Path) -> Config {
             parallelism: 1,
         },
         db_pool_size: 4,
+        db_connect_timeout: std::time::Duration::from_secs(2),
+        db_statement_timeout: Some(std::time::Duration::from_secs(5)),
     }
 }
 
@@ -123,8 +202,17 @@ pub async fn spawn_app_with(
 ) -> TestApp<
     impl Service<Request, Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error>,
 > {
-    let tmp = TempDir::new().unwrap();
-    let mut config = test_config(tmp.path());
+    spawn_app_on(Rc::new(TestDb::new()), adjust).await
+}
+
+/// An app instance on an existing test database (a second instance shares the first one's).
+pub async fn spawn_app_on(
+    db: Rc<TestDb>,
+    adjust: impl FnOnce(&mut Config),
+) -> TestApp<
+    impl Service<Request, Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error>,
+> {
+    let mut config = test_config(db.dir.path(), &db.url);
     adjust(&mut config);
     let state = AppState::build(config).unwrap();
     let app_state = state.clone();
@@ -134,18 +222,18 @@ pub async fn spawn_app_with(
     TestApp {
         svc,
         state,
-        dir: tmp.path().to_path_buf(),
+        dir: db.dir.path().to_path_buf(),
         cookie: RefCell::new(None),
         csrf: RefCell::new(None),
         peer: RefCell::new("203.0.113.10:40000".into()),
-        _tmp: std::rc::Rc::new(tmp),
+        db,
     }
 }
 
 impl<S, B> TestApp<S>
 where
     S: Service<Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
-    B: MessageBody,
+    B: MessageBody + 'static,
 {
     /// Runs `f` on a database connection.
     pub fn db<T>(&self, f: impl FnOnce(&mut DbConn) -> T) -> T {
@@ -195,10 +283,14 @@ where
         if let Some(cookie) = self.cookie.borrow().as_ref() {
             req = req.insert_header(("Cookie", cookie.clone()));
         }
-        let res = test::call_service(&self.svc, req.to_request()).await;
+        // Errors that escape the app become responses the way the server makes them.
+        let res = match test::try_call_service(&self.svc, req.to_request()).await {
+            Ok(res) => res.into_parts().1.map_into_boxed_body(),
+            Err(e) => actix_web::ResponseError::error_response(e.as_response_error()),
+        };
         let status = res.status();
         let headers = res.headers().clone();
-        for c in res.response().cookies() {
+        for c in res.cookies() {
             if c.name() == kwik_dashboard::SESSION_COOKIE {
                 let removed = c.value().is_empty()
                     || c.max_age().is_some_and(|a| a.is_zero() || a.is_negative());
@@ -206,7 +298,10 @@ where
                     (!removed).then(|| format!("{}={}", c.name(), c.value()));
             }
         }
-        let body = String::from_utf8(test::read_body(res).await.to_vec()).unwrap();
+        let bytes = actix_web::body::to_bytes(res.into_body())
+            .await
+            .unwrap_or_default();
+        let body = String::from_utf8(bytes.to_vec()).unwrap();
         let re = regex::Regex::new(
             r#"name="csrf-token" content="([^"]+)"|name="csrf_token" value="([^"]+)""#,
         )
@@ -311,6 +406,42 @@ where
         ];
         fields.extend(sections.iter().map(|s| ("sections", *s)));
         self.post("/developers/access-tokens", &fields).await
+    }
+
+    /// Everything the database holds, as text: the SQLite files, or every Postgres row. A secret that
+    /// was stored anywhere in plain text shows up in here.
+    pub fn database_text(&self) -> String {
+        if !self.db.is_postgres() {
+            return ["kwik.db", "kwik.db-wal"]
+                .iter()
+                .map(|f| {
+                    String::from_utf8_lossy(&std::fs::read(self.dir.join(f)).unwrap_or_default())
+                        .into_owned()
+                })
+                .collect();
+        }
+        use diesel::prelude::*;
+        self.db(|c| {
+            [
+                "merchants",
+                "users",
+                "sessions",
+                "access_tokens",
+                "login_failures",
+                "login_lockouts",
+            ]
+            .iter()
+            .map(|table| {
+                let query = format!("(SELECT string_agg(t::text, E'\\n') FROM {table} t)");
+                diesel::select(diesel::dsl::sql::<
+                    diesel::sql_types::Nullable<diesel::sql_types::Text>,
+                >(&query))
+                .get_result::<Option<String>>(c)
+                .unwrap()
+                .unwrap_or_default()
+            })
+            .collect()
+        })
     }
 
     /// Every access token row, whatever the merchant.

@@ -8,4 +8,5 @@ mod assets;
 mod cli;
 mod csrf;
 mod helpers;
+mod instances;
 mod login;

@@ -272,6 +272,16 @@ impl AccessToken {
             .get_result(conn)
     }
 
+    /// Inserts many tokens in one multi-row INSERT. Diesel cannot build a batch INSERT for the
+    /// multi-backend connection, so this is one of the few places that names each backend.
+    pub fn insert_batch(conn: &mut DbConn, rows: &[NewAccessToken<'_>]) -> QueryResult<usize> {
+        let query = diesel::insert_into(access_tokens::table).values(rows);
+        match conn {
+            DbConn::Sqlite(c) => query.execute(c),
+            DbConn::Pg(c) => query.execute(c),
+        }
+    }
+
     /// Sets a token's status, scoped to its merchant; another merchant's id is `NotFound`.
     pub fn set_status(
         conn: &mut DbConn,

@@ -1,0 +1,52 @@
+//! Liveness and readiness, and turning a database outage seen by the session store into a 503 page.
+
+use actix_session::storage::{LoadError, SaveError, UpdateError};
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::error::InternalError;
+use actix_web::middleware::Next;
+use actix_web::{HttpResponse, web};
+use diesel::connection::SimpleConnection;
+
+use crate::error::AppError;
+use crate::state::AppState;
+
+/// `GET /healthz`: the process is alive. Touches no database, so an outage does not get it restarted.
+pub async fn healthz() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("text/plain; charset=utf-8")
+        .body("ok")
+}
+
+/// `GET /readyz`: whether this instance can serve pages now, i.e. reach its database. Load balancers
+/// take an instance out of rotation on 503 and back when it answers 200 again.
+pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
+    match state.db(|c| c.batch_execute("SELECT 1")).await {
+        Ok(()) => HttpResponse::Ok().json(serde_json::json!({ "status": "ready" })),
+        Err(e) => {
+            tracing::warn!(error = %e, "not ready");
+            HttpResponse::ServiceUnavailable()
+                .insert_header(("Retry-After", "5"))
+                .json(serde_json::json!({ "status": "unavailable", "reason": "database unreachable" }))
+        }
+    }
+}
+
+/// Middleware around the session middleware: its storage errors (the database is down) become the
+/// "temporarily unavailable" page with 503, instead of an empty 500.
+pub async fn session_store_outage(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    next.call(req).await.map_err(|e| {
+        let from_store = e.as_error::<InternalError<LoadError>>().is_some()
+            || e.as_error::<InternalError<SaveError>>().is_some()
+            || e.as_error::<InternalError<UpdateError>>().is_some()
+            || e.as_error::<InternalError<anyhow::Error>>().is_some();
+        if from_store {
+            AppError::Unavailable(anyhow::anyhow!("session store: {e}")).into()
+        } else {
+            e
+        }
+    })
+}

@@ -1,0 +1,243 @@
+//! Several instances on one database, database outages, and the query plans that must stay indexed.
+
+use std::io::{Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use kwik_dashboard::credentials::TokenStatus;
+
+use crate::helpers::*;
+
+const LIST: &str = "/developers/access-tokens";
+
+#[actix_web::test]
+async fn two_instances_share_sessions_tokens_and_logouts() {
+    let a = spawn_app().await;
+    let b = spawn_app_on(a.db.clone(), |_| {}).await;
+
+    // A login on A gives a session that B accepts.
+    a.logged_in_admin("Acme", "ops@acme.test").await;
+    b.set_session_cookie(a.session_cookie());
+    b.get(LIST)
+        .await
+        .assert_status(200)
+        .assert_contains("ops@acme.test");
+
+    // A token created and disabled through A is shown as Disabled by B on its next request.
+    a.create_token("Shared", &["orders"], "read_only")
+        .await
+        .assert_status(200);
+    let id = a.all_tokens()[0].id.0;
+    b.get(LIST)
+        .await
+        .assert_contains("Shared")
+        .assert_contains("badge live");
+    a.get(LIST).await;
+    a.post(&format!("{LIST}/{id}/status"), &[("status", "disabled")])
+        .await
+        .assert_redirect_to(LIST);
+    b.get(LIST).await.assert_contains("badge disabled");
+    assert_eq!(b.all_tokens()[0].status, TokenStatus::Disabled);
+
+    // Logout on B revokes the session on A.
+    b.post("/logout", &[])
+        .await
+        .assert_redirect_to("/login?signed_out=1");
+    a.get(LIST).await.assert_redirect_to("/login");
+}
+
+#[actix_web::test]
+async fn readiness_reports_a_reachable_database() {
+    let app = spawn_app().await;
+    app.get("/readyz")
+        .await
+        .assert_status(200)
+        .assert_contains("ready");
+    app.get("/healthz").await.assert_status(200);
+}
+
+/// A TCP forwarder to Postgres that can be cut and restored, to play a database outage.
+struct Cable {
+    port: u16,
+    up: Arc<AtomicBool>,
+    open: Arc<Mutex<Vec<TcpStream>>>,
+}
+
+impl Cable {
+    fn to(target: String) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let up = Arc::new(AtomicBool::new(true));
+        let open = Arc::new(Mutex::new(Vec::new()));
+        let (up2, open2) = (up.clone(), open.clone());
+        std::thread::spawn(move || {
+            for client in listener.incoming().flatten() {
+                if !up2.load(Ordering::SeqCst) {
+                    let _ = client.shutdown(Shutdown::Both);
+                    continue;
+                }
+                let Ok(server) = TcpStream::connect(&target) else {
+                    continue;
+                };
+                open2
+                    .lock()
+                    .unwrap()
+                    .extend([client.try_clone().unwrap(), server.try_clone().unwrap()]);
+                for (mut from, mut to) in [
+                    (client.try_clone().unwrap(), server.try_clone().unwrap()),
+                    (server, client),
+                ] {
+                    std::thread::spawn(move || {
+                        let mut buf = [0u8; 16 * 1024];
+                        while let Ok(n) = from.read(&mut buf) {
+                            if n == 0 || to.write_all(&buf[..n]).is_err() {
+                                break;
+                            }
+                        }
+                        let _ = to.shutdown(Shutdown::Both);
+                    });
+                }
+            }
+        });
+        Self { port, up, open }
+    }
+
+    fn cut(&self) {
+        self.up.store(false, Ordering::SeqCst);
+        for s in self.open.lock().unwrap().drain(..) {
+            let _ = s.shutdown(Shutdown::Both);
+        }
+    }
+
+    fn restore(&self) {
+        self.up.store(true, Ordering::SeqCst);
+    }
+}
+
+#[actix_web::test]
+async fn a_database_outage_gives_503_pages_and_the_app_recovers_by_itself() {
+    let db = std::rc::Rc::new(TestDb::new());
+    if !db.is_postgres() {
+        eprintln!("skipped: the outage is played on Postgres (set TEST_DATABASE_URL)");
+        return;
+    }
+    // Route the app's connections through a cable we can cut.
+    let authority = db
+        .url
+        .split('@')
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .unwrap()
+        .to_owned();
+    let cable = Cable::to(authority.clone());
+    let url = db
+        .url
+        .replace(&authority, &format!("127.0.0.1:{}", cable.port));
+    let app = spawn_app_on(db.clone(), |c| {
+        c.database_url = url;
+        c.db_connect_timeout = std::time::Duration::from_millis(500);
+    })
+    .await;
+    app.logged_in_admin("Acme", "ops@acme.test").await;
+    app.get(LIST).await.assert_status(200);
+
+    cable.cut();
+    app.get(LIST)
+        .await
+        .assert_status(503)
+        .assert_contains("Temporarily unavailable")
+        .assert_lacks("diesel")
+        .assert_lacks("r2d2");
+    let anonymous = app
+        .send(
+            actix_web::test::TestRequest::get()
+                .uri("/login")
+                .insert_header(("Cookie", "x=y")),
+        )
+        .await;
+    anonymous.assert_status(503);
+    assert!(anonymous.header("content-security-policy").is_some());
+    app.get("/readyz").await.assert_status(503);
+    app.get("/healthz").await.assert_status(200);
+
+    cable.restore();
+    app.get("/readyz").await.assert_status(200);
+    app.get(LIST)
+        .await
+        .assert_status(200)
+        .assert_contains("ops@acme.test");
+}
+
+#[actix_web::test]
+async fn list_and_key_lookup_are_index_scans_on_postgres() {
+    use diesel::prelude::*;
+    use kwik_dashboard::db::DbConn;
+    use kwik_dashboard::db::schema::access_tokens;
+
+    let app = spawn_app().await;
+    if !app.db.is_postgres() {
+        eprintln!("skipped: EXPLAIN plans are checked on Postgres (set TEST_DATABASE_URL)");
+        return;
+    }
+    let report = app.db(|c| kwik_dashboard::seed::seed(c, 200, 50, |_| {}).unwrap());
+    assert_eq!(report.tokens, 10_000);
+    app.db(|c| {
+        let DbConn::Pg(pg) = c else { unreachable!() };
+        diesel::connection::SimpleConnection::batch_execute(pg, "ANALYZE access_tokens").unwrap();
+        let token = access_tokens::table
+            .select(kwik_dashboard::db::models::AccessToken::as_select())
+            .first(c)
+            .unwrap();
+
+        let list = access_tokens::table
+            .filter(access_tokens::merchant_id.eq(token.merchant_id))
+            .order((access_tokens::created_at.desc(), access_tokens::id.desc()))
+            .select(kwik_dashboard::db::models::AccessToken::as_select());
+        let list_sql = diesel::debug_query::<diesel::pg::Pg, _>(&list).to_string();
+        let by_key =
+            access_tokens::table.filter(access_tokens::key_hash.eq(token.key_hash.clone()));
+        let key_sql = diesel::debug_query::<diesel::pg::Pg, _>(&by_key).to_string();
+
+        for (what, sql, arg, index) in [
+            (
+                "list",
+                list_sql,
+                token.merchant_id.0.to_string(),
+                "access_tokens_merchant_created",
+            ),
+            (
+                "key lookup",
+                key_sql,
+                format!("'\\x{}'::bytea", hex::encode(&token.key_hash)),
+                "access_tokens_key_hash_key",
+            ),
+        ] {
+            let sql = sql.split(" -- binds:").next().unwrap().to_owned();
+            let DbConn::Pg(pg) = c else { unreachable!() };
+            diesel::connection::SimpleConnection::batch_execute(
+                pg,
+                &format!("DEALLOCATE ALL; PREPARE q AS {sql}"),
+            )
+            .unwrap();
+            #[derive(QueryableByName)]
+            struct Line {
+                #[diesel(sql_type = diesel::sql_types::Text, column_name = "QUERY PLAN")]
+                line: String,
+            }
+            let plan: Vec<Line> = diesel::sql_query(format!("EXPLAIN EXECUTE q({arg})"))
+                .load(pg)
+                .unwrap();
+            let plan = plan
+                .into_iter()
+                .map(|l| l.line)
+                .collect::<Vec<_>>()
+                .join("\n");
+            assert!(
+                !plan.contains("Seq Scan on access_tokens"),
+                "{what} scans the table:\n{plan}"
+            );
+            assert!(plan.contains(index), "{what} does not use {index}:\n{plan}");
+        }
+    });
+}
