@@ -232,3 +232,14 @@ fn serve_on_an_empty_database_creates_a_first_admin_and_prints_the_login() {
     .unwrap();
     assert!(again.is_none());
 }
+
+#[test]
+fn an_unknown_database_scheme_is_refused_at_start_up_in_one_line() {
+    let db = TestDb::new();
+    let out = kwik(&db)
+        .env("DATABASE_URL", "mysql://root@127.0.0.1/kwik")
+        .arg("migrate")
+        .output()
+        .unwrap();
+    assert_one_line_error(&out, "unknown scheme \"mysql\"");
+}
