@@ -29,6 +29,9 @@ pub enum Command {
     Serve,
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Re-seal every API secret under a new master key (KWIK_NEW_MASTER_KEY, or a generated one when
+    /// the key lives in $KWIK_DATA_DIR/master.key).
+    RotateMasterKey,
     /// Fill the database with merchants and tokens for load work (batched inserts).
     Seed {
         /// Merchants to create.
@@ -75,6 +78,9 @@ pub async fn run(cli: Cli) -> ExitCode {
             merchants,
             tokens_per_merchant,
         } => seed(merchants, tokens_per_merchant),
+        Command::RotateMasterKey => {
+            crate::rotation::rotate_master_key().map(|report| println!("{report}"))
+        }
         Command::User {
             command:
                 UserCommand::Add {
@@ -134,12 +140,18 @@ fn seed(merchants: usize, tokens_per_merchant: usize) -> anyhow::Result<()> {
     let mut conn = state.pool.get()?;
     let total = merchants * tokens_per_merchant;
     let mut last_report = std::time::Instant::now();
-    let report = crate::seed::seed(&mut conn, merchants, tokens_per_merchant, |done| {
-        if last_report.elapsed() >= Duration::from_secs(5) {
-            eprintln!("  {done} / {total} tokens");
-            last_report = std::time::Instant::now();
-        }
-    })?;
+    let report = crate::seed::seed(
+        &mut conn,
+        &state.keyring,
+        merchants,
+        tokens_per_merchant,
+        |done| {
+            if last_report.elapsed() >= Duration::from_secs(5) {
+                eprintln!("  {done} / {total} tokens");
+                last_report = std::time::Instant::now();
+            }
+        },
+    )?;
     let secs = report.elapsed.as_secs_f64();
     println!(
         "Seeded {} tokens over {} merchants in {secs:.1} s ({:.0} tokens/s).",
@@ -173,13 +185,42 @@ async fn serve() -> anyhow::Result<()> {
         }
     }
     spawn_cleanup(state.clone());
-    tracing::info!(%bind, "serving the Kwik dashboard");
+    spawn_usage_flush(state.clone());
+    if state.config.gateway_token.is_none() {
+        tracing::info!("POST /internal/v1/verify is disabled (404): KWIK_GATEWAY_TOKEN is not set");
+    }
+    tracing::info!(%bind, master_key = state.keyring.current_id(), "serving the Kwik dashboard");
     let app_state = state.clone();
     HttpServer::new(move || App::new().configure(|cfg| crate::configure(cfg, &app_state)))
         .bind(bind)?
         .run()
         .await?;
+    // Graceful stop: write the last few seconds of token use.
+    let usage = state.usage.clone();
+    match state.db(move |c| usage.flush(c)).await {
+        Ok(n) => tracing::info!(tokens = n, "last-used times written at shutdown"),
+        Err(e) => tracing::warn!(error = %e, "could not write last-used times at shutdown"),
+    }
     Ok(())
+}
+
+/// How often last-used times are written (at most this much is lost on a crash).
+const USAGE_FLUSH_EVERY: Duration = Duration::from_secs(5);
+
+fn spawn_usage_flush(state: AppState) {
+    actix_web::rt::spawn(async move {
+        let mut every = actix_web::rt::time::interval(USAGE_FLUSH_EVERY);
+        loop {
+            every.tick().await;
+            if state.usage.pending_count() == 0 {
+                continue;
+            }
+            let usage = state.usage.clone();
+            if let Err(e) = state.db(move |c| usage.flush(c)).await {
+                tracing::warn!(error = %e, "could not write last-used times; will retry");
+            }
+        }
+    });
 }
 
 /// Deletes expired sessions every ten minutes (they are already refused; this only frees space).

@@ -59,6 +59,14 @@ pub struct Config {
     pub db_connect_timeout: std::time::Duration,
     /// Longest a single statement may run on Postgres before it is cancelled (`None`: no limit).
     pub db_statement_timeout: Option<std::time::Duration>,
+    /// The master key sealing API secrets (32 bytes). `None`: load or create `master.key` in `data_dir`.
+    pub master_key: Option<Vec<u8>>,
+    /// Earlier master keys, still accepted to open secrets until `rotate-master-key` re-seals them.
+    pub previous_master_keys: Vec<Vec<u8>>,
+    /// Bearer token of the API gateway for `POST /internal/v1/verify`; `None` disables that endpoint.
+    pub gateway_token: Option<String>,
+    /// How many signed-request signatures are remembered to refuse replays.
+    pub replay_cache_size: usize,
 }
 
 /// A configuration value that could not be understood; the message names the variable.
@@ -81,6 +89,11 @@ impl Config {
     /// - `KWIK_DB_POOL_SIZE`: database connections per instance, default 10.
     /// - `KWIK_DB_CONNECT_TIMEOUT_MS`: how long a request waits for a connection, default 3000.
     /// - `KWIK_DB_STATEMENT_TIMEOUT_MS`: Postgres `statement_timeout`, default 5000; 0 disables it.
+    /// - `KWIK_MASTER_KEY`: base64 of 32 random bytes sealing API secrets; shared by every instance.
+    ///   Default: generated once into `$KWIK_DATA_DIR/master.key` (mode 0600).
+    /// - `KWIK_MASTER_KEY_PREVIOUS`: comma-separated base64 keys still accepted for opening (rotation).
+    /// - `KWIK_GATEWAY_TOKEN`: bearer token for `POST /internal/v1/verify`; unset disables the endpoint.
+    /// - `KWIK_REPLAY_CACHE_SIZE`: signatures remembered against replay, default 500000.
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(|name| std::env::var(name).ok().filter(|v| !v.trim().is_empty()))
     }
@@ -133,7 +146,33 @@ impl Config {
                 .ok()
                 .map(|ms| (ms > 0).then(|| std::time::Duration::from_millis(ms)))
         })?;
+        let decode_key = |name: &str, v: &str| {
+            crate::state::decode_master_key(v).map_err(|e| ConfigError(format!("{name}: {e}")))
+        };
+        let master_key = get("KWIK_MASTER_KEY")
+            .map(|v| decode_key("KWIK_MASTER_KEY", &v))
+            .transpose()?;
+        let previous_master_keys = get("KWIK_MASTER_KEY_PREVIOUS")
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(|v| decode_key("KWIK_MASTER_KEY_PREVIOUS", v))
+            .collect::<Result<_, _>>()?;
+        let gateway_token = get("KWIK_GATEWAY_TOKEN");
+        if gateway_token.as_ref().is_some_and(|t| t.len() < 32) {
+            return Err(ConfigError(
+                "KWIK_GATEWAY_TOKEN: use at least 32 characters".into(),
+            ));
+        }
+        let replay_cache_size = parse_var(&get, "KWIK_REPLAY_CACHE_SIZE", "500000", |v| {
+            v.parse().ok().filter(|n| *n > 0)
+        })?;
         Ok(Self {
+            master_key,
+            previous_master_keys,
+            gateway_token,
+            replay_cache_size,
             data_dir,
             database_url,
             bind,

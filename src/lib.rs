@@ -9,6 +9,7 @@ pub mod credentials;
 pub mod db;
 pub mod error;
 pub mod net;
+pub mod rotation;
 pub mod seed;
 pub mod state;
 pub mod tokens;
@@ -66,6 +67,19 @@ pub fn configure(cfg: &mut aw::ServiceConfig, state: &AppState) {
             aw::scope("/static")
                 .wrap(web::security::headers())
                 .route("/{path:.+}", aw::get().to(web::assets::serve)),
+        )
+        // The token-authenticated API: no session, no CSRF (it uses no cookies).
+        .service(
+            aw::scope("/api/v2")
+                .wrap(web::security::headers())
+                .route("/whoami", aw::get().to(web::api::whoami))
+                .default_service(aw::to(web::api::not_found)),
+        )
+        .service(
+            aw::scope("/internal/v1")
+                .wrap(web::security::headers())
+                .route("/verify", aw::post().to(web::api::gateway_verify))
+                .default_service(aw::to(web::api::not_found)),
         )
         .route("/healthz", aw::get().to(web::health::healthz))
         .route("/readyz", aw::get().to(web::health::readyz))

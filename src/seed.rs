@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use diesel::prelude::*;
 
+use crate::credentials::seal::Keyring;
 use crate::credentials::{NewCredentials, Permission, RandomError, Section, Sections, TokenStatus};
 use crate::db::models::{AccessToken, MerchantId, NewAccessToken};
 use crate::db::schema::merchants;
@@ -33,6 +34,9 @@ pub enum SeedError {
     /// The database refused.
     #[error(transparent)]
     Db(#[from] diesel::result::Error),
+    /// A secret could not be sealed.
+    #[error(transparent)]
+    Seal(#[from] crate::credentials::seal::SealError),
 }
 
 /// Rows per INSERT: below each backend's bound-parameter limit (13 columns a row).
@@ -47,6 +51,7 @@ fn batch_rows(conn: &DbConn) -> usize {
 /// running token count after every batch.
 pub fn seed(
     conn: &mut DbConn,
+    keyring: &Keyring,
     merchants: usize,
     tokens_per_merchant: usize,
     mut progress: impl FnMut(usize),
@@ -107,12 +112,12 @@ pub fn seed(
                 created_at: stamp - age,
             });
             if pending.len() == batch {
-                created += flush(conn, &mut pending)?;
+                created += flush(conn, keyring, &mut pending)?;
                 progress(created);
             }
         }
     }
-    created += flush(conn, &mut pending)?;
+    created += flush(conn, keyring, &mut pending)?;
     progress(created);
     Ok(SeedReport {
         merchants,
@@ -132,32 +137,40 @@ struct Row {
     created_at: time::PrimitiveDateTime,
 }
 
-fn flush(conn: &mut DbConn, pending: &mut Vec<Row>) -> Result<usize, SeedError> {
+fn flush(conn: &mut DbConn, keyring: &Keyring, pending: &mut Vec<Row>) -> Result<usize, SeedError> {
     if pending.is_empty() {
         return Ok(0);
     }
-    let hashes: Vec<([u8; 32], [u8; 32])> = pending
+    let hashes = pending
         .iter()
-        .map(|r| (r.credentials.key_hash(), r.credentials.secret_hash()))
-        .collect();
+        .map(|r| {
+            let key_hash = r.credentials.key_hash();
+            let (key_id, sealed) = keyring.seal(r.credentials.api_secret.as_bytes(), &key_hash)?;
+            Ok((key_hash, r.credentials.secret_hash(), key_id, sealed))
+        })
+        .collect::<Result<Vec<_>, SeedError>>()?;
     let values: Vec<NewAccessToken<'_>> = pending
         .iter()
         .zip(&hashes)
-        .map(|(r, (key_hash, secret_hash))| NewAccessToken {
-            merchant_id: r.merchant,
-            name: &r.name,
-            key_prefix: r.credentials.key_prefix(),
-            key_suffix: r.credentials.key_suffix(),
-            key_hash,
-            secret_hash,
-            public_key: &r.credentials.public_key,
-            permission: r.permission,
-            status: r.status,
-            sections: &r.sections,
-            created_at: r.created_at,
-            created_by: None,
-            updated_at: r.created_at,
-        })
+        .map(
+            |(r, (key_hash, secret_hash, key_id, sealed))| NewAccessToken {
+                merchant_id: r.merchant,
+                name: &r.name,
+                key_prefix: r.credentials.key_prefix(),
+                key_suffix: r.credentials.key_suffix(),
+                key_hash,
+                secret_hash,
+                public_key: &r.credentials.public_key,
+                permission: r.permission,
+                status: r.status,
+                sections: &r.sections,
+                created_at: r.created_at,
+                created_by: None,
+                updated_at: r.created_at,
+                secret_sealed: Some(sealed),
+                secret_key_id: Some(key_id),
+            },
+        )
         .collect();
     let inserted = conn.transaction(|c| AccessToken::insert_batch(c, &values))?;
     drop(values);

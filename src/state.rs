@@ -12,6 +12,9 @@ use base64::engine::general_purpose::STANDARD;
 
 use crate::auth::Passwords;
 use crate::config::Config;
+use crate::credentials::seal::{Keyring, MASTER_KEY_LEN, MasterKey};
+use crate::credentials::usage::UsageRecorder;
+use crate::credentials::verify::ReplayGuard;
 use crate::db::{self, DbConn, DbPool};
 use crate::error::AppError;
 
@@ -31,6 +34,12 @@ pub struct AppState {
     pub session_key: Key,
     /// Password hashing with the configured cost.
     pub passwords: Arc<Passwords>,
+    /// Master keys sealing API secrets.
+    pub keyring: Arc<Keyring>,
+    /// Signatures seen recently, to refuse replays.
+    pub replays: Arc<ReplayGuard>,
+    /// Last-used times and IPs waiting to be written.
+    pub usage: Arc<UsageRecorder>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -61,11 +70,16 @@ impl AppState {
         let session_key = Key::try_from(key_material.as_slice())
             .map_err(|e| anyhow::anyhow!("session key unusable: {e}"))?;
         let passwords = Arc::new(Passwords::new(config.argon2)?);
+        let keyring = Arc::new(load_keyring(&config)?);
+        let replays = Arc::new(ReplayGuard::new(config.replay_cache_size));
         Ok(Self {
             pool,
             config: Arc::new(config),
             session_key,
             passwords,
+            keyring,
+            replays,
+            usage: Arc::new(UsageRecorder::default()),
         })
     }
 
@@ -102,23 +116,86 @@ pub fn decode_session_key(text: &str) -> Result<Vec<u8>, String> {
     Ok(bytes)
 }
 
+/// Decodes a master key (standard base64 of exactly 32 bytes).
+pub fn decode_master_key(text: &str) -> Result<Vec<u8>, String> {
+    let bytes = STANDARD
+        .decode(text.trim())
+        .map_err(|_| "not valid base64".to_string())?;
+    if bytes.len() != MASTER_KEY_LEN {
+        return Err(format!(
+            "{} bytes, need exactly {MASTER_KEY_LEN} (generate with `openssl rand -base64 32`)",
+            bytes.len()
+        ));
+    }
+    Ok(bytes)
+}
+
+/// Name of the generated master key file inside the data folder.
+pub const MASTER_KEY_FILE: &str = "master.key";
+
+/// The keyring from the configuration, or from `master.key` (created on first use).
+pub fn load_keyring(config: &Config) -> anyhow::Result<Keyring> {
+    let current = match &config.master_key {
+        Some(k) => k.clone(),
+        None => load_or_create_key_file(
+            &config.data_dir,
+            MASTER_KEY_FILE,
+            MASTER_KEY_LEN,
+            decode_master_key,
+        )?,
+    };
+    let current = MasterKey::new(&current).map_err(anyhow::Error::msg)?;
+    let previous = config
+        .previous_master_keys
+        .iter()
+        .map(|k| MasterKey::new(k).map_err(anyhow::Error::msg))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    Ok(Keyring::new(current, previous))
+}
+
 /// Reads `session.key` from the data folder, or creates it with 64 random bytes and mode 0600.
 fn load_or_create_session_key(data_dir: &Path) -> anyhow::Result<Vec<u8>> {
-    let path = data_dir.join(SESSION_KEY_FILE);
+    load_or_create_key_file(
+        data_dir,
+        SESSION_KEY_FILE,
+        SESSION_KEY_LEN,
+        decode_session_key,
+    )
+}
+
+/// Reads a base64 key file, or creates it with `len` random bytes and mode 0600. The key's value is
+/// never logged, only that it was generated and where.
+fn load_or_create_key_file(
+    data_dir: &Path,
+    name: &str,
+    len: usize,
+    decode: fn(&str) -> Result<Vec<u8>, String>,
+) -> anyhow::Result<Vec<u8>> {
+    let path = data_dir.join(name);
     if path.exists() {
         let text = std::fs::read_to_string(&path)?;
-        return decode_session_key(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()));
+        return decode(&text).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()));
     }
     std::fs::create_dir_all(data_dir)?;
-    let key = crate::credentials::random_bytes::<SESSION_KEY_LEN>()?;
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(&path)?;
-    writeln!(file, "{}", STANDARD.encode(key))?;
-    tracing::info!(path = %path.display(), "generated a new session key; share it with every instance (KWIK_SESSION_KEY)");
+    let key = crate::credentials::random_bytes::<64>()?;
+    let key = &key[..len.min(64)];
+    write_key_file(&path, key, true)?;
+    tracing::info!(path = %path.display(), "generated a new {name}; every instance must share it");
     Ok(key.to_vec())
+}
+
+/// Writes a base64 key file with mode 0600 (`create_new`: refuse to overwrite).
+pub fn write_key_file(path: &Path, key: &[u8], create_new: bool) -> std::io::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).mode(0o600);
+    if create_new {
+        options.create_new(true);
+    } else {
+        options.create(true).truncate(true);
+    }
+    let mut file = options.open(path)?;
+    writeln!(file, "{}", STANDARD.encode(key))?;
+    file.sync_all()
 }
 
 #[cfg(test)]

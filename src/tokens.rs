@@ -3,6 +3,7 @@
 
 use diesel::Connection;
 
+use crate::credentials::seal::{Keyring, SealError};
 use crate::credentials::{NewCredentials, Permission, RandomError, Section, Sections, TokenStatus};
 use crate::db::DbConn;
 use crate::db::models::{AccessToken, MerchantId, NewAccessToken, TokenId, UserId};
@@ -144,6 +145,9 @@ pub enum CreateError {
     /// No credentials could be generated.
     #[error(transparent)]
     Random(#[from] RandomError),
+    /// The secret could not be sealed.
+    #[error(transparent)]
+    Seal(#[from] SealError),
     /// The database refused.
     #[error(transparent)]
     Db(#[from] diesel::result::Error),
@@ -153,6 +157,7 @@ pub enum CreateError {
 /// are the only copy of API_KEY and API_SECRET that will ever exist: only their hashes are stored.
 pub fn create(
     conn: &mut DbConn,
+    keyring: &Keyring,
     merchant: MerchantId,
     created_by: UserId,
     spec: &TokenSpec,
@@ -160,6 +165,8 @@ pub fn create(
     let credentials = NewCredentials::generate()?;
     let now = crate::db::now();
     let (key_hash, secret_hash) = (credentials.key_hash(), credentials.secret_hash());
+    // Sealed for signed requests, bound to this key hash; the plain secret is never stored.
+    let (key_id, sealed) = keyring.seal(credentials.api_secret.as_bytes(), &key_hash)?;
     let sections = spec.sections.to_stored();
     let token = conn.transaction(|conn| {
         AccessToken::insert(
@@ -178,6 +185,8 @@ pub fn create(
                 created_at: now,
                 created_by: Some(created_by),
                 updated_at: now,
+                secret_sealed: Some(&sealed),
+                secret_key_id: Some(&key_id),
             },
         )
     })?;

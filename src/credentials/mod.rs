@@ -2,6 +2,9 @@
 //! the hashes that are all the database ever keeps. Knows nothing of HTTP.
 
 mod format;
+pub mod seal;
+pub mod usage;
+pub mod verify;
 
 pub use format::{
     API_KEY_PREFIX, API_SECRET_PREFIX, Kind, PUBLIC_KEY_PREFIX, has_valid_checksum, kind_of,

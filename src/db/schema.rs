@@ -49,6 +49,10 @@ diesel::table! {
         created_at -> Timestamp,
         created_by -> Nullable<BigInt>,
         updated_at -> Timestamp,
+        secret_sealed -> Nullable<Binary>,
+        secret_key_id -> Nullable<Text>,
+        last_used_at -> Nullable<Timestamp>,
+        last_used_ips -> Text,
     }
 }
 

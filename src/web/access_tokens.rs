@@ -141,7 +141,10 @@ pub async fn create(
 
     let (merchant, user) = (member.merchant.id, member.user.id);
     let (token, credentials) = state
-        .db(move |c| tokens::create(c, merchant, user, &spec))
+        .db({
+            let keyring = state.keyring.clone();
+            move |c| tokens::create(c, &keyring, merchant, user, &spec)
+        })
         .await?;
     tracing::info!(
         token = token.id.0,

@@ -36,10 +36,35 @@ pub fn iso(utc: PrimitiveDateTime) -> String {
     utc.format(ISO).unwrap_or_default()
 }
 
+/// How long ago `then` was, as the table shows it: `just now`, `3 min ago`, `5 h ago`, `2 days ago`,
+/// then the date.
+pub fn ago(then: PrimitiveDateTime, now: PrimitiveDateTime) -> String {
+    let secs = (now - then).whole_seconds().max(0);
+    match secs {
+        0..60 => "just now".into(),
+        60..3_600 => format!("{} min ago", secs / 60),
+        3_600..86_400 => format!("{} h ago", secs / 3_600),
+        86_400..172_800 => "yesterday".into(),
+        172_800..2_592_000 => format!("{} days ago", secs / 86_400),
+        _ => date(then),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use time::macros::datetime;
+
+    #[test]
+    fn ages_read_like_a_person_would_say_them() {
+        let now = datetime!(2026-11-22 12:00);
+        assert_eq!(ago(now, now), "just now");
+        assert_eq!(ago(datetime!(2026-11-22 11:57), now), "3 min ago");
+        assert_eq!(ago(datetime!(2026-11-22 07:00), now), "5 h ago");
+        assert_eq!(ago(datetime!(2026-11-21 10:00), now), "yesterday");
+        assert_eq!(ago(datetime!(2026-11-19 12:00), now), "3 days ago");
+        assert_eq!(ago(datetime!(2026-01-05 12:00), now), "5 Jan 2026");
+    }
 
     #[test]
     fn dates_are_shown_in_south_african_time() {

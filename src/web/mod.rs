@@ -1,6 +1,7 @@
 //! The HTTP side: the route table, handlers per area, page chrome, flash messages and assets.
 
 pub mod access_tokens;
+pub mod api;
 pub mod assets;
 pub mod format;
 pub mod health;

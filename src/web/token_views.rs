@@ -26,6 +26,10 @@ pub struct TokenRow {
     pub created_date: String,
     pub created_full: String,
     pub created_iso: String,
+    /// "Never", or how long ago it was last used.
+    pub last_used: String,
+    /// The full last-used time, for a title.
+    pub last_used_full: Option<String>,
 }
 
 impl TokenRow {
@@ -47,6 +51,10 @@ impl TokenRow {
             created_date: format::date(token.created_at),
             created_full: format::date_time(token.created_at),
             created_iso: format::iso(token.created_at),
+            last_used: token
+                .last_used_at
+                .map_or_else(|| "Never".to_owned(), |t| format::ago(t, crate::db::now())),
+            last_used_full: token.last_used_at.map(format::date_time),
         }
     }
 

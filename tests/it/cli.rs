@@ -243,3 +243,108 @@ fn an_unknown_database_scheme_is_refused_at_start_up_in_one_line() {
         .unwrap();
     assert_one_line_error(&out, "unknown scheme \"mysql\"");
 }
+
+#[test]
+fn rotate_master_key_reseals_every_secret_and_signed_requests_still_verify() {
+    use kwik_dashboard::credentials::verify::{Decision, Facts, Verifier, parse_signed, sign};
+    use kwik_dashboard::credentials::{Permission, Section, Sections, TokenStatus};
+    use kwik_dashboard::db::models::AccessToken;
+
+    let db = TestDb::new();
+    // The key lives in $KWIK_DATA_DIR/master.key, as in the embedded default.
+    let state_with_file_key = || {
+        let mut config = crate::helpers::test_config(db.dir.path(), &db.url);
+        config.master_key = None;
+        AppState::build(config).unwrap()
+    };
+    let state = state_with_file_key();
+    let old_id = state.keyring.current_id().to_owned();
+    let mut conn = state.pool.get().unwrap();
+    let (user, _) = kwik_dashboard::users::add_user(
+        &mut conn,
+        &cheap_passwords(),
+        "ops@shop.test",
+        Some("Shop"),
+        kwik_dashboard::db::models::Role::Admin,
+        kwik_dashboard::users::PasswordChoice::Generate,
+    )
+    .unwrap();
+    let spec = kwik_dashboard::tokens::TokenSpec {
+        name: "Rotated".into(),
+        sections: Sections::new([Section::Payments]),
+        permission: Permission::ReadOnly,
+        status: TokenStatus::Live,
+    };
+    let (token, creds) = kwik_dashboard::tokens::create(
+        &mut conn,
+        &state.keyring,
+        user.merchant_id.unwrap(),
+        user.id,
+        &spec,
+    )
+    .unwrap();
+    drop(conn);
+    drop(state);
+
+    let out = run(&db, &["rotate-master-key"], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("Re-sealed 1 secrets"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert!(
+        db.dir
+            .path()
+            .join(format!("master.key.old-{old_id}"))
+            .exists()
+    );
+
+    let state = state_with_file_key();
+    assert_ne!(state.keyring.current_id(), old_id);
+    let mut conn = state.pool.get().unwrap();
+    let stored = AccessToken::find_for_merchant(&mut conn, token.merchant_id, token.id).unwrap();
+    assert_eq!(
+        stored.secret_key_id.as_deref(),
+        Some(state.keyring.current_id())
+    );
+    let ts = time::OffsetDateTime::now_utc().unix_timestamp();
+    let sig = format!(
+        "v1={}",
+        sign(&creds.api_secret, ts, "GET", "/api/v2/whoami", b"")
+    );
+    let body = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(b""));
+    let facts = Facts {
+        presented: parse_signed(
+            &creds.api_key,
+            &ts.to_string(),
+            &sig,
+            "/api/v2/whoami",
+            &body,
+        )
+        .unwrap(),
+        method: "GET".into(),
+        section: None,
+        client_ip: None,
+    };
+    let verifier = Verifier {
+        keyring: &state.keyring,
+        replays: &state.replays,
+    };
+    assert!(matches!(
+        verifier.verify(&mut conn, &facts, ts).unwrap(),
+        Decision::Allowed(_)
+    ));
+}
+
+#[test]
+fn rotate_master_key_with_an_environment_key_needs_the_new_key_from_the_environment() {
+    let db = TestDb::new();
+    let key = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, [3u8; 32]);
+    let out = kwik(&db)
+        .env("KWIK_MASTER_KEY", &key)
+        .arg("rotate-master-key")
+        .output()
+        .unwrap();
+    assert_one_line_error(&out, "KWIK_NEW_MASTER_KEY");
+}

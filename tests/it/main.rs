@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod access_tokens;
+mod api;
 mod assets;
 mod cli;
 mod csrf;

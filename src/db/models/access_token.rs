@@ -194,7 +194,18 @@ pub struct AccessToken {
     pub created_by: Option<UserId>,
     /// Last change (UTC).
     pub updated_at: time::PrimitiveDateTime,
+    /// API_SECRET sealed under a master key (see `credentials::seal`), for signed requests.
+    pub secret_sealed: Option<Vec<u8>>,
+    /// Id of the master key that sealed `secret_sealed`.
+    pub secret_key_id: Option<String>,
+    /// Last allowed verification (UTC), flushed from memory every few seconds.
+    pub last_used_at: Option<time::PrimitiveDateTime>,
+    /// Up to 5 distinct client IPs of recent use, most recent first, comma-separated.
+    pub last_used_ips: String,
 }
+
+/// A sealed secret as rotation sees it: token id, key hash (the associated data), key id, sealed bytes.
+pub type SealedSecret = (TokenId, Vec<u8>, String, Vec<u8>);
 
 /// A token to insert.
 #[derive(Debug, Insertable)]
@@ -226,6 +237,10 @@ pub struct NewAccessToken<'a> {
     pub created_by: Option<UserId>,
     /// Same as `created_at`.
     pub updated_at: time::PrimitiveDateTime,
+    /// Sealed API_SECRET.
+    pub secret_sealed: Option<&'a [u8]>,
+    /// Id of the sealing master key.
+    pub secret_key_id: Option<&'a str>,
 }
 
 impl AccessToken {
@@ -270,6 +285,86 @@ impl AccessToken {
             .values(new)
             .returning(access_tokens::all_columns)
             .get_result(conn)
+    }
+
+    /// The token with this PUBLIC_KEY and its merchant's name.
+    pub fn find_by_public_key(
+        conn: &mut DbConn,
+        public_key: &str,
+    ) -> QueryResult<Option<(AccessToken, String)>> {
+        access_tokens::table
+            .inner_join(crate::db::schema::merchants::table)
+            .filter(access_tokens::public_key.eq(public_key))
+            .select((AccessToken::as_select(), crate::db::schema::merchants::name))
+            .first(conn)
+            .optional()
+    }
+
+    /// Up to `limit` sealed secrets not sealed under `key_id`: (id, key hash, key id, sealed bytes).
+    pub fn sealed_not_under(
+        conn: &mut DbConn,
+        key_id: &str,
+        limit: i64,
+    ) -> QueryResult<Vec<SealedSecret>> {
+        access_tokens::table
+            .filter(access_tokens::secret_key_id.ne(key_id))
+            .filter(access_tokens::secret_sealed.is_not_null())
+            .order(access_tokens::id)
+            .limit(limit)
+            .select((
+                access_tokens::id,
+                access_tokens::key_hash,
+                access_tokens::secret_key_id.assume_not_null(),
+                access_tokens::secret_sealed.assume_not_null(),
+            ))
+            .load(conn)
+    }
+
+    /// Replaces a token's sealed secret (master key rotation).
+    pub fn set_sealed(
+        conn: &mut DbConn,
+        id: TokenId,
+        key_id: &str,
+        sealed: &[u8],
+    ) -> QueryResult<()> {
+        diesel::update(access_tokens::table.find(id))
+            .set((
+                access_tokens::secret_key_id.eq(key_id),
+                access_tokens::secret_sealed.eq(sealed),
+            ))
+            .execute(conn)
+            .map(drop)
+    }
+
+    /// Last-used time and IPs of these tokens.
+    pub fn usage_of(
+        conn: &mut DbConn,
+        ids: &[TokenId],
+    ) -> QueryResult<Vec<(TokenId, Option<time::PrimitiveDateTime>, String)>> {
+        access_tokens::table
+            .filter(access_tokens::id.eq_any(ids))
+            .select((
+                access_tokens::id,
+                access_tokens::last_used_at,
+                access_tokens::last_used_ips,
+            ))
+            .load(conn)
+    }
+
+    /// Records a token's last use (not a change of the token: `updated_at` stays).
+    pub fn set_usage(
+        conn: &mut DbConn,
+        id: TokenId,
+        at: time::PrimitiveDateTime,
+        ips: &str,
+    ) -> QueryResult<()> {
+        diesel::update(access_tokens::table.find(id))
+            .set((
+                access_tokens::last_used_at.eq(Some(at)),
+                access_tokens::last_used_ips.eq(ips),
+            ))
+            .execute(conn)
+            .map(drop)
     }
 
     /// Inserts many tokens in one multi-row INSERT. Diesel cannot build a batch INSERT for the

@@ -1,0 +1,262 @@
+//! The token-authenticated API: `GET /api/v2/whoami` for integrators to test their credentials, and
+//! `POST /internal/v1/verify` for the API gateway. JSON in and out; no session, no CSRF (no cookies).
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderMap};
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde_json::json;
+use subtle::ConstantTimeEq;
+
+use crate::credentials::verify::{self, Code, Decision, Facts, Grant, Presented, Verifier};
+use crate::credentials::{Section, TokenStatus, sha256};
+use crate::db::models::AccessToken;
+use crate::error::AppError;
+use crate::state::AppState;
+
+fn unix_now() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
+/// The credentials of a request: Basic if `Authorization` is sent, else the signed headers.
+fn presented(headers: &HeaderMap, path_and_query: &str, body: &[u8]) -> Result<Presented, Code> {
+    if let Some(auth) = headers.get(header::AUTHORIZATION) {
+        return verify::parse_basic(auth.as_bytes());
+    }
+    let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    match (
+        text("X-Kwik-Key"),
+        text("X-Kwik-Timestamp"),
+        text("X-Kwik-Signature"),
+    ) {
+        (Some(key), Some(ts), Some(sig)) => verify::parse_signed(
+            key,
+            ts,
+            sig,
+            path_and_query,
+            &hex::encode(sha256_bytes(body)),
+        ),
+        _ => Err(Code::Malformed),
+    }
+}
+
+fn sha256_bytes(body: &[u8]) -> [u8; 32] {
+    <sha2::Sha256 as sha2::Digest>::digest(body).into()
+}
+
+/// Runs `verify` on the blocking pool and notes the use of an allowed token.
+async fn decide(state: &web::Data<AppState>, facts: Facts) -> Result<Decision, AppError> {
+    let (keyring, replays) = (state.keyring.clone(), state.replays.clone());
+    let ip = facts.client_ip;
+    let decision = state
+        .db(move |c| {
+            Verifier {
+                keyring: &keyring,
+                replays: &replays,
+            }
+            .verify(c, &facts, unix_now())
+        })
+        .await?;
+    if let Decision::Allowed(grant) = &decision {
+        state.usage.record(grant.token_id, crate::db::now(), ip);
+    }
+    Ok(decision)
+}
+
+fn token_json(grant: &Grant) -> serde_json::Value {
+    json!({
+        "id": grant.token_id.0,
+        "name": grant.token_name,
+        "merchant_id": grant.merchant_id.0,
+        "merchant": grant.merchant_name,
+        "sections": grant.sections.iter().map(Section::as_str).collect::<Vec<_>>(),
+        "permission": grant.permission.as_str(),
+        "status": grant.status.as_str(),
+    })
+}
+
+fn denial(code: Code) -> HttpResponse {
+    let status = if code.is_forbidden() {
+        StatusCode::FORBIDDEN
+    } else {
+        StatusCode::UNAUTHORIZED
+    };
+    HttpResponse::build(status)
+        .insert_header((header::WWW_AUTHENTICATE, "Basic realm=\"Kwik API\""))
+        .json(json!({ "error": code.as_str(), "message": code.message() }))
+}
+
+/// Query of whoami: optionally, a section to test access to.
+#[derive(Debug, serde::Deserialize)]
+pub struct WhoamiQuery {
+    section: Option<String>,
+}
+
+/// `GET /api/v2/whoami`: who these credentials are, or why they are refused.
+pub async fn whoami(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    query: web::Query<WhoamiQuery>,
+    body: web::Bytes,
+) -> Result<HttpResponse, AppError> {
+    let path = req.uri().path_and_query().map_or("/", |p| p.as_str());
+    let presented = match presented(req.headers(), path, &body) {
+        Ok(p) => p,
+        Err(code) => return Ok(denial(code)),
+    };
+    let section = match query.section.as_deref() {
+        None | Some("") => None,
+        Some(s) => match s.parse::<Section>() {
+            Ok(s) => Some(s),
+            Err(_) => return Ok(denial(Code::SectionNotAllowed)),
+        },
+    };
+    let facts = Facts {
+        presented,
+        method: req.method().as_str().to_owned(),
+        section,
+        client_ip: super::client_ip(&req, &state),
+    };
+    Ok(match decide(&state, facts).await? {
+        Decision::Allowed(grant) => HttpResponse::Ok().json(json!({
+            "merchant": grant.merchant_name,
+            "token": {
+                "name": grant.token_name,
+                "sections": grant.sections.iter().map(Section::as_str).collect::<Vec<_>>(),
+                "permission": grant.permission.as_str(),
+                "status": grant.status.as_str(),
+            },
+        })),
+        Decision::Denied(code) => denial(code),
+    })
+}
+
+/// What the gateway asks about one request.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct VerifyRequest {
+    authorization: Option<String>,
+    key: Option<String>,
+    method: Option<String>,
+    section: Option<String>,
+    client_ip: Option<String>,
+    timestamp: Option<serde_json::Value>,
+    signature: Option<String>,
+    path: Option<String>,
+    body_sha256: Option<String>,
+    public_key: Option<String>,
+}
+
+fn verdict(decision: Decision) -> HttpResponse {
+    match decision {
+        Decision::Allowed(grant) => {
+            HttpResponse::Ok().json(json!({ "valid": true, "code": null, "message": null, "token": token_json(&grant) }))
+        }
+        Decision::Denied(code) => HttpResponse::Ok()
+            .json(json!({ "valid": false, "code": code.as_str(), "message": code.message(), "token": null })),
+    }
+}
+
+/// `POST /internal/v1/verify`: the gateway's question, answered 200 with `valid` true or false.
+pub async fn gateway_verify(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Bytes,
+) -> Result<HttpResponse, AppError> {
+    let Some(expected) = state.config.gateway_token.as_deref() else {
+        return Err(AppError::NotFound);
+    };
+    let bearer = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    if !bool::from(sha256(bearer).ct_eq(&sha256(expected))) {
+        return Ok(HttpResponse::Unauthorized()
+            .insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"Kwik gateway\""))
+            .json(json!({ "error": "UNAUTHORIZED", "message": "Send Authorization: Bearer $KWIK_GATEWAY_TOKEN." })));
+    }
+    let Ok(ask) = serde_json::from_slice::<VerifyRequest>(&body) else {
+        return Ok(verdict(Decision::Denied(Code::Malformed)));
+    };
+    let section = match ask.section.as_deref() {
+        None | Some("") => None,
+        Some(s) => match s.parse::<Section>() {
+            Ok(s) => Some(s),
+            Err(_) => return Ok(verdict(Decision::Denied(Code::SectionNotAllowed))),
+        },
+    };
+    if let Some(public_key) = ask.public_key {
+        return Ok(verdict(
+            check_public_key(&state, public_key, section).await?,
+        ));
+    }
+    let presented = match (&ask.authorization, &ask.key) {
+        (Some(auth), _) => verify::parse_basic(auth.as_bytes()),
+        (None, Some(key)) => {
+            let ts = match &ask.timestamp {
+                Some(serde_json::Value::Number(n)) => n.to_string(),
+                Some(serde_json::Value::String(s)) => s.clone(),
+                _ => String::new(),
+            };
+            verify::parse_signed(
+                key,
+                &ts,
+                ask.signature.as_deref().unwrap_or_default(),
+                ask.path.as_deref().unwrap_or_default(),
+                ask.body_sha256.as_deref().unwrap_or_default(),
+            )
+        }
+        (None, None) => Err(Code::Malformed),
+    };
+    let presented = match presented {
+        Ok(p) => p,
+        Err(code) => return Ok(verdict(Decision::Denied(code))),
+    };
+    let facts = Facts {
+        presented,
+        method: ask
+            .method
+            .unwrap_or_else(|| "GET".into())
+            .to_ascii_uppercase(),
+        section,
+        client_ip: ask.client_ip.and_then(|ip| ip.trim().parse().ok()),
+    };
+    Ok(verdict(decide(&state, facts).await?))
+}
+
+/// A PUBLIC_KEY is valid when it names a live token (with the section, when one is asked for).
+async fn check_public_key(
+    state: &web::Data<AppState>,
+    public_key: String,
+    section: Option<Section>,
+) -> Result<Decision, AppError> {
+    let found = state
+        .db(move |c| AccessToken::find_by_public_key(c, &public_key))
+        .await?;
+    let Some((token, merchant_name)) = found else {
+        return Ok(Decision::Denied(Code::InvalidCredentials));
+    };
+    if token.status != TokenStatus::Live {
+        return Ok(Decision::Denied(Code::Disabled));
+    }
+    let sections = token.sections().unwrap_or_default();
+    if section.is_some_and(|s| !sections.contains(s)) {
+        return Ok(Decision::Denied(Code::SectionNotAllowed));
+    }
+    Ok(Decision::Allowed(Grant {
+        token_id: token.id,
+        token_name: token.name,
+        merchant_id: token.merchant_id,
+        merchant_name,
+        sections,
+        permission: token.permission,
+        status: token.status,
+    }))
+}
+
+/// Unknown API paths: JSON, not the HTML 404 page.
+pub async fn not_found() -> HttpResponse {
+    HttpResponse::NotFound()
+        .json(json!({ "error": "NOT_FOUND", "message": "No such API endpoint." }))
+}

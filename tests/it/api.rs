@@ -1,0 +1,575 @@
+//! Credentials that really authenticate: `verify`, `GET /api/v2/whoami`, `POST /internal/v1/verify`.
+
+use actix_web::test::TestRequest;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use kwik_dashboard::credentials::verify::{
+    Code, Decision, Facts, Presented, Verifier, parse_basic, sign,
+};
+use kwik_dashboard::credentials::{Section, TokenStatus};
+use serde_json::Value;
+
+use crate::helpers::*;
+
+const GATEWAY: &str = "gateway-token-0123456789abcdef0123456789";
+
+pub struct Creds {
+    pub id: i64,
+    pub key: String,
+    pub secret: String,
+    pub public: String,
+}
+
+fn basic(key: &str, secret: &str) -> String {
+    format!("Basic {}", STANDARD.encode(format!("{key}:{secret}")))
+}
+
+fn now() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
+/// Issues a token through the dashboard (as a logged-in admin), disabling it if asked.
+async fn issue<S, B>(app: &TestApp<S>, sections: &[&str], permission: &str, live: bool) -> Creds
+where
+    S: actix_web::dev::Service<
+            actix_http::Request,
+            Response = actix_web::dev::ServiceResponse<B>,
+            Error = actix_web::Error,
+        >,
+    B: actix_web::body::MessageBody + 'static,
+{
+    let n = app.all_tokens().len();
+    let reveal = app
+        .create_token(&format!("Token {n}"), sections, permission)
+        .await;
+    let id = app.all_tokens().iter().map(|t| t.id.0).max().unwrap();
+    if !live {
+        app.get("/developers/access-tokens").await;
+        app.post(
+            &format!("/developers/access-tokens/{id}/status"),
+            &[("status", "disabled")],
+        )
+        .await
+        .assert_redirect_to("/developers/access-tokens");
+    }
+    Creds {
+        id,
+        key: reveal.credential("api_key"),
+        secret: reveal.credential("api_secret"),
+        public: reveal.credential("public_key"),
+    }
+}
+
+fn json(answer: &Answer) -> Value {
+    serde_json::from_str(&answer.body).unwrap_or_else(|e| panic!("{e}: {}", answer.body))
+}
+
+async fn whoami<S, B>(app: &TestApp<S>, headers: &[(&str, String)], query: &str) -> Answer
+where
+    S: actix_web::dev::Service<
+            actix_http::Request,
+            Response = actix_web::dev::ServiceResponse<B>,
+            Error = actix_web::Error,
+        >,
+    B: actix_web::body::MessageBody + 'static,
+{
+    let mut req = TestRequest::get().uri(&format!("/api/v2/whoami{query}"));
+    for (k, v) in headers {
+        req = req.insert_header((k.to_string(), v.clone()));
+    }
+    app.send(req).await
+}
+
+async fn gateway<S, B>(app: &TestApp<S>, body: Value) -> Value
+where
+    S: actix_web::dev::Service<
+            actix_http::Request,
+            Response = actix_web::dev::ServiceResponse<B>,
+            Error = actix_web::Error,
+        >,
+    B: actix_web::body::MessageBody + 'static,
+{
+    let answer = app
+        .send(
+            TestRequest::post()
+                .uri("/internal/v1/verify")
+                .insert_header(("Authorization", format!("Bearer {GATEWAY}")))
+                .insert_header(("Content-Type", "application/json"))
+                .set_payload(body.to_string()),
+        )
+        .await;
+    answer.assert_status(200);
+    json(&answer)
+}
+
+#[actix_web::test]
+async fn whoami_tells_an_integrator_who_their_credentials_are() {
+    let app = spawn_app().await;
+    app.logged_in_admin("Acme Stores", "ops@acme.test").await;
+    let c = issue(&app, &["payments", "customers"], "read_write", true).await;
+    let answer = whoami(&app, &[("Authorization", basic(&c.key, &c.secret))], "").await;
+    answer.assert_status(200);
+    let body = json(&answer);
+    assert_eq!(body["merchant"], "Acme Stores");
+    assert_eq!(body["token"]["name"], "Token 0");
+    assert_eq!(
+        body["token"]["sections"],
+        serde_json::json!(["customers", "payments"])
+    );
+    assert_eq!(body["token"]["permission"], "read_write");
+    assert_eq!(body["token"]["status"], "live");
+    answer.assert_lacks(&c.secret);
+    assert!(
+        answer.header("set-cookie").is_none(),
+        "the API sets no cookie"
+    );
+}
+
+#[actix_web::test]
+async fn an_unknown_key_and_a_wrong_secret_are_refused_alike() {
+    let app = spawn_app().await;
+    app.logged_in_admin("Acme", "ops@acme.test").await;
+    let c = issue(&app, &["payments"], "read_only", true).await;
+    let other = issue(&app, &["payments"], "read_only", true).await;
+    let unknown_key = format!("kwik_ak_{}", "Z".repeat(32));
+    let wrong = whoami(&app, &[("Authorization", basic(&c.key, &other.secret))], "").await;
+    let unknown = whoami(
+        &app,
+        &[("Authorization", basic(&unknown_key, &c.secret))],
+        "",
+    )
+    .await;
+    for answer in [&wrong, &unknown] {
+        answer.assert_status(401);
+        assert_eq!(json(answer)["error"], "INVALID_CREDENTIALS");
+        assert_eq!(
+            answer.header("www-authenticate"),
+            Some("Basic realm=\"Kwik API\"")
+        );
+    }
+    assert_eq!(wrong.body, unknown.body);
+}
+
+#[actix_web::test]
+async fn malformed_credentials_are_refused_as_malformed() {
+    let app = spawn_app().await;
+    app.logged_in_admin("Acme", "ops@acme.test").await;
+    let c = issue(&app, &["payments"], "read_only", true).await;
+    let mut bad_checksum = c.secret.clone();
+    let last = bad_checksum.pop().unwrap();
+    bad_checksum.push(if last == 'a' { 'b' } else { 'a' });
+    for header in [
+        "Basic".to_owned(),
+        "Basic %%%".to_owned(),
+        "Bearer token".to_owned(),
+        format!("Basic {}", STANDARD.encode(&c.key)),
+        format!("Basic {}", STANDARD.encode(format!("{}:", c.key))),
+        basic(&c.key, &bad_checksum),
+        basic("not_a_key", &c.secret),
+        format!("Basic {}", "A".repeat(2000)),
+    ] {
+        let answer = whoami(&app, &[("Authorization", header.clone())], "").await;
+        answer.assert_status(401);
+        assert_eq!(json(&answer)["error"], "MALFORMED", "{header}");
+    }
+    let none = whoami(&app, &[], "").await;
+    none.assert_status(401);
+    assert_eq!(json(&none)["error"], "MALFORMED");
+}
+
+#[actix_web::test]
+async fn a_secret_with_a_bad_checksum_is_refused_before_any_database_work() {
+    use diesel::Connection;
+    let app = spawn_app().await;
+    app.logged_in_admin("Acme", "ops@acme.test").await;
+    let c = issue(&app, &["payments"], "read_only", true).await;
+    let mut tampered = c.secret.clone().into_bytes();
+    tampered[12] = if tampered[12] == b'x' { b'y' } else { b'x' };
+    let tampered = String::from_utf8(tampered).unwrap();
+    // A database with no tables: any query would fail, so an answer proves none was made.
+    let mut empty = kwik_dashboard::db::DbConn::Sqlite(
+        diesel::SqliteConnection::establish(":memory:").unwrap(),
+    );
+    let verifier = Verifier {
+        keyring: &app.state.keyring,
+        replays: &app.state.replays,
+    };
+    let facts = Facts {
+        presented: parse_basic(basic(&c.key, &tampered).as_bytes()).unwrap(),
+        method: "GET".into(),
+        section: None,
+        client_ip: None,
+    };
+    assert_eq!(
+        verifier.verify(&mut empty, &facts, now()).unwrap(),
+        Decision::Denied(Code::Malformed)
+    );
+    // The intact secret does need the database (and fails on the empty one): the check above is real.
+    let facts = Facts {
+        presented: parse_basic(basic(&c.key, &c.secret).as_bytes()).unwrap(),
+        ..facts
+    };
+    assert!(verifier.verify(&mut empty, &facts, now()).is_err());
+}
+
+/// What the rules say, written independently of the code under test.
+fn expected(
+    live: bool,
+    read_only: bool,
+    method: &str,
+    section: Option<&str>,
+) -> Option<&'static str> {
+    if !live {
+        Some("DISABLED")
+    } else if section == Some("customers") {
+        Some("SECTION_NOT_ALLOWED")
+    } else if read_only && !matches!(method, "GET" | "HEAD") {
+        Some("READ_ONLY")
+    } else {
+        None
+    }
+}
+
+#[actix_web::test]
+async fn the_decision_matrix_holds_in_verify_whoami_and_the_gateway() {
+    let app = spawn_app_with(|c| c.gateway_token = Some(GATEWAY.into())).await;
+    app.logged_in_admin("Acme", "ops@acme.test").await;
+    let mut tokens = Vec::new();
+    for live in [true, false] {
+        for permission in ["read_only", "read_write"] {
+            tokens.push((
+                live,
+                permission == "read_only",
+                issue(&app, &["payments", "orders"], permission, live).await,
+            ));
+        }
+    }
+    let verifier = Verifier {
+        keyring: &app.state.keyring,
+        replays: &app.state.replays,
+    };
+    let mut checked = 0;
+    for (live, read_only, c) in &tokens {
+        for method in ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"] {
+            for section in [None, Some("payments"), Some("customers")] {
+                let want = expected(*live, *read_only, method, section);
+                // verify(), the library function
+                let facts = Facts {
+                    presented: parse_basic(basic(&c.key, &c.secret).as_bytes()).unwrap(),
+                    method: method.into(),
+                    section: section.map(|s| s.parse::<Section>().unwrap()),
+                    client_ip: None,
+                };
+                let got = app.db(|conn| verifier.verify(conn, &facts, now()).unwrap());
+                match (&got, want) {
+                    (Decision::Allowed(g), None) => assert_eq!(g.token_id.0, c.id),
+                    (Decision::Denied(code), Some(w)) => assert_eq!(code.as_str(), w),
+                    _ => panic!(
+                        "verify {live} ro={read_only} {method} {section:?}: got {got:?}, want {want:?}"
+                    ),
+                }
+                // the gateway endpoint
+                let mut ask = serde_json::json!({ "authorization": basic(&c.key, &c.secret), "method": method, "client_ip": "198.51.100.4" });
+                if let Some(s) = section {
+                    ask["section"] = s.into();
+                }
+                let answer = gateway(&app, ask).await;
+                assert_eq!(
+                    answer["valid"],
+                    want.is_none(),
+                    "gateway {method} {section:?} {answer}"
+                );
+                assert_eq!(answer["code"], want.map_or(Value::Null, Value::from));
+                if want.is_none() {
+                    assert_eq!(answer["token"]["id"], c.id);
+                }
+                // whoami answers GET only; it takes the section from its query
+                if method == "GET" {
+                    let query = section.map(|s| format!("?section={s}")).unwrap_or_default();
+                    let answer =
+                        whoami(&app, &[("Authorization", basic(&c.key, &c.secret))], &query).await;
+                    match want {
+                        None => answer.assert_status(200),
+                        Some(code) => {
+                            let status = if code == "SECTION_NOT_ALLOWED" {
+                                403
+                            } else {
+                                401
+                            };
+                            answer.assert_status(status);
+                            assert_eq!(json(&answer)["error"], code);
+                            &answer
+                        }
+                    };
+                }
+                checked += 1;
+            }
+        }
+    }
+    assert_eq!(checked, 4 * 6 * 3);
+    // A Read-Only refusal is a 403 on whoami too (HEAD is a read, so use the gateway's view above).
+}
+
+fn signed_headers(
+    c: &Creds,
+    ts: i64,
+    method: &str,
+    path: &str,
+    body: &[u8],
+) -> Vec<(&'static str, String)> {
+    vec![
+        ("X-Kwik-Key", c.key.clone()),
+        ("X-Kwik-Timestamp", ts.to_string()),
+        (
+            "X-Kwik-Signature",
+            format!("v1={}", sign(&c.secret, ts, method, path, body)),
+        ),
+    ]
+}
+
+#[actix_web::test]
+async fn signed_requests_authenticate_without_sending_the_secret() {
+    let app = spawn_app().await;
+    app.logged_in_admin("Acme", "ops@acme.test").await;
+    let c = issue(&app, &["payments"], "read_only", true).await;
+    let other = issue(&app, &["payments"], "read_only", true).await;
+    let ts = now();
+    let path = "/api/v2/whoami";
+    let code = |a: &Answer| json(a)["error"].as_str().unwrap_or("").to_owned();
+
+    let good = signed_headers(&c, ts, "GET", path, b"");
+    whoami(&app, &good, "").await.assert_status(200);
+    // The same signature again is a replay.
+    let again = whoami(&app, &good, "").await;
+    again.assert_status(401);
+    assert_eq!(code(&again), "REPLAYED");
+
+    let wrong_secret = Creds {
+        secret: other.secret.clone(),
+        ..Creds {
+            id: c.id,
+            key: c.key.clone(),
+            secret: String::new(),
+            public: String::new(),
+        }
+    };
+    type Headers = Vec<(&'static str, String)>;
+    let cases: Vec<(&str, Headers, &str)> = vec![
+        (
+            "a wrong secret",
+            signed_headers(&wrong_secret, ts, "GET", path, b""),
+            "INVALID_CREDENTIALS",
+        ),
+        (
+            "a tampered body",
+            signed_headers(&c, ts + 1, "GET", path, b"{\"x\":1}"),
+            "INVALID_CREDENTIALS",
+        ),
+        (
+            "a tampered path",
+            signed_headers(&c, ts + 2, "GET", "/api/v2/other", b""),
+            "INVALID_CREDENTIALS",
+        ),
+        (
+            "a tampered method",
+            signed_headers(&c, ts + 3, "POST", path, b""),
+            "INVALID_CREDENTIALS",
+        ),
+        (
+            "a stale timestamp",
+            signed_headers(&c, ts - 400, "GET", path, b""),
+            "SIGNATURE_EXPIRED",
+        ),
+        (
+            "a future timestamp",
+            signed_headers(&c, ts + 400, "GET", path, b""),
+            "SIGNATURE_EXPIRED",
+        ),
+        (
+            "a malformed signature",
+            vec![
+                ("X-Kwik-Key", c.key.clone()),
+                ("X-Kwik-Timestamp", ts.to_string()),
+                ("X-Kwik-Signature", "sha256=abc".into()),
+            ],
+            "MALFORMED",
+        ),
+        (
+            "a malformed timestamp",
+            vec![
+                ("X-Kwik-Key", c.key.clone()),
+                ("X-Kwik-Timestamp", "yesterday".into()),
+                ("X-Kwik-Signature", format!("v1={}", "0".repeat(64))),
+            ],
+            "MALFORMED",
+        ),
+    ];
+    for (what, headers, want) in cases {
+        let answer = whoami(&app, &headers, "").await;
+        answer.assert_status(401);
+        assert_eq!(code(&answer), want, "{what}");
+    }
+    // The body is hashed as sent: a signed GET with a body verifies when the signature covers it.
+    let with_body = signed_headers(&c, ts + 4, "GET", path, b"raw bytes");
+    let mut req = TestRequest::get().uri(path).set_payload("raw bytes");
+    for (k, v) in &with_body {
+        req = req.insert_header((k.to_string(), v.clone()));
+    }
+    app.send(req).await.assert_status(200);
+}
+
+#[actix_web::test]
+async fn the_gateway_endpoint_needs_its_bearer_token_and_is_off_without_one() {
+    let off = spawn_app().await;
+    let answer = off
+        .send(
+            TestRequest::post()
+                .uri("/internal/v1/verify")
+                .set_payload("{}"),
+        )
+        .await;
+    answer.assert_status(404);
+
+    let app = spawn_app_with(|c| c.gateway_token = Some(GATEWAY.into())).await;
+    for bearer in [None, Some("Bearer wrong"), Some("Basic abc")] {
+        let mut req = TestRequest::post()
+            .uri("/internal/v1/verify")
+            .set_payload("{}");
+        if let Some(b) = bearer {
+            req = req.insert_header(("Authorization", b));
+        }
+        app.send(req).await.assert_status(401);
+    }
+    let malformed = gateway(&app, serde_json::json!({ "method": "GET" })).await;
+    assert_eq!(malformed["code"], "MALFORMED");
+}
+
+#[actix_web::test]
+async fn the_gateway_checks_signed_requests_and_public_keys() {
+    let app = spawn_app_with(|c| c.gateway_token = Some(GATEWAY.into())).await;
+    app.logged_in_admin("Acme", "ops@acme.test").await;
+    let c = issue(&app, &["checkout_page", "payments"], "read_write", true).await;
+    let ts = now();
+    let body = br#"{"amount":"10.00"}"#;
+    let path = "/api/v2/payments?x=1";
+    let signature = format!("v1={}", sign(&c.secret, ts, "POST", path, body));
+    let ask = serde_json::json!({
+        "key": c.key, "method": "POST", "section": "payments", "timestamp": ts, "signature": signature,
+        "path": path, "body_sha256": hex::encode(<sha2::Sha256 as sha2::Digest>::digest(body)),
+    });
+    let first = gateway(&app, ask.clone()).await;
+    assert_eq!(first["valid"], true, "{first}");
+    assert_eq!(first["token"]["merchant"], "Acme");
+    assert_eq!(gateway(&app, ask).await["code"], "REPLAYED");
+
+    let public = gateway(
+        &app,
+        serde_json::json!({ "public_key": c.public, "section": "checkout_page" }),
+    )
+    .await;
+    assert_eq!(public["valid"], true);
+    let unknown = gateway(
+        &app,
+        serde_json::json!({ "public_key": format!("kwik_pk_{}", "0".repeat(32)) }),
+    )
+    .await;
+    assert_eq!(unknown["code"], "INVALID_CREDENTIALS");
+    let wrong_section = gateway(
+        &app,
+        serde_json::json!({ "public_key": c.public, "section": "orders" }),
+    )
+    .await;
+    assert_eq!(wrong_section["code"], "SECTION_NOT_ALLOWED");
+    app.get("/developers/access-tokens").await;
+    app.post(
+        &format!("/developers/access-tokens/{}/status", c.id),
+        &[("status", "disabled")],
+    )
+    .await;
+    let disabled = gateway(&app, serde_json::json!({ "public_key": c.public })).await;
+    assert_eq!(disabled["code"], "DISABLED");
+}
+
+#[actix_web::test]
+async fn last_used_is_written_by_a_flush_and_never_by_a_denial() {
+    let app = spawn_app().await;
+    app.logged_in_admin("Acme", "ops@acme.test").await;
+    let used = issue(&app, &["payments"], "read_only", true).await;
+    let refused = issue(&app, &["payments"], "read_only", false).await;
+    app.get("/developers/access-tokens")
+        .await
+        .assert_contains("Never");
+
+    for ip in ["198.51.100.1", "198.51.100.2", "198.51.100.1"] {
+        app.set_peer(&format!("{ip}:5000"));
+        whoami(
+            &app,
+            &[("Authorization", basic(&used.key, &used.secret))],
+            "",
+        )
+        .await
+        .assert_status(200);
+    }
+    whoami(
+        &app,
+        &[("Authorization", basic(&refused.key, &refused.secret))],
+        "",
+    )
+    .await
+    .assert_status(401);
+    // Nothing is written per request...
+    let before = app
+        .all_tokens()
+        .into_iter()
+        .find(|t| t.id.0 == used.id)
+        .unwrap();
+    assert!(before.last_used_at.is_none());
+    // ...until the flush.
+    let written = app.db(|c| app.state.usage.flush(c).unwrap());
+    assert_eq!(written, 1);
+    let tokens = app.all_tokens();
+    let after = tokens.iter().find(|t| t.id.0 == used.id).unwrap();
+    assert!(after.last_used_at.is_some());
+    assert_eq!(after.last_used_ips, "198.51.100.1,198.51.100.2");
+    let untouched = tokens.iter().find(|t| t.id.0 == refused.id).unwrap();
+    assert!(untouched.last_used_at.is_none() && untouched.last_used_ips.is_empty());
+    assert_eq!(untouched.status, TokenStatus::Disabled);
+    app.get("/developers/access-tokens")
+        .await
+        .assert_contains("just now");
+}
+
+#[actix_web::test]
+async fn the_database_holds_no_usable_secret_and_sealed_values_need_the_master_key() {
+    let app = spawn_app().await;
+    app.logged_in_admin("Acme", "ops@acme.test").await;
+    let c = issue(&app, &["payments"], "read_only", true).await;
+    let everything = app.database_text();
+    assert!(!everything.contains(&c.secret) && !everything.contains(&c.secret[8..40]));
+    let token = app
+        .all_tokens()
+        .into_iter()
+        .find(|t| t.id.0 == c.id)
+        .unwrap();
+    let sealed = token.secret_sealed.clone().unwrap();
+    let key_id = token.secret_key_id.clone().unwrap();
+    let opened = app
+        .state
+        .keyring
+        .open(&key_id, &sealed, &token.key_hash)
+        .unwrap();
+    assert_eq!(&*opened, c.secret.as_bytes());
+    let stranger = kwik_dashboard::credentials::seal::Keyring::new(
+        kwik_dashboard::credentials::seal::MasterKey::new(&[9u8; 32]).unwrap(),
+        vec![],
+    );
+    assert!(stranger.open(&key_id, &sealed, &token.key_hash).is_err());
+    // Presented as Basic credentials of the sealed bytes, nothing authenticates.
+    let as_text = String::from_utf8_lossy(&sealed).into_owned();
+    let answer = whoami(&app, &[("Authorization", basic(&c.key, &as_text))], "").await;
+    answer.assert_status(401);
+    let _ = Presented::Basic {
+        key: String::new(),
+        secret: zeroize::Zeroizing::new(String::new()),
+    };
+}
