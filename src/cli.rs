@@ -40,6 +40,9 @@ pub enum Command {
         /// Tokens per merchant.
         #[arg(long, default_value_t = 100)]
         tokens_per_merchant: usize,
+        /// Put the tokens into this merchant (created if missing) instead of new ones.
+        #[arg(long)]
+        merchant: Option<String>,
     },
     /// Manage users.
     User {
@@ -77,7 +80,8 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Seed {
             merchants,
             tokens_per_merchant,
-        } => seed(merchants, tokens_per_merchant),
+            merchant,
+        } => seed(merchants, tokens_per_merchant, merchant.as_deref()),
         Command::RotateMasterKey => {
             crate::rotation::rotate_master_key().map(|report| println!("{report}"))
         }
@@ -135,14 +139,16 @@ fn add_user(
     Ok(())
 }
 
-fn seed(merchants: usize, tokens_per_merchant: usize) -> anyhow::Result<()> {
+fn seed(merchants: usize, tokens_per_merchant: usize, into: Option<&str>) -> anyhow::Result<()> {
     let state = open()?;
     let mut conn = state.pool.get()?;
+    let merchants = if into.is_some() { 1 } else { merchants };
     let total = merchants * tokens_per_merchant;
     let mut last_report = std::time::Instant::now();
     let report = crate::seed::seed(
         &mut conn,
         &state.keyring,
+        into,
         merchants,
         tokens_per_merchant,
         |done| {

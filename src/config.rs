@@ -67,6 +67,10 @@ pub struct Config {
     pub gateway_token: Option<String>,
     /// How many signed-request signatures are remembered to refuse replays.
     pub replay_cache_size: usize,
+    /// How long a verified token's record is reused without asking the database (zero: never).
+    pub token_cache_ttl: std::time::Duration,
+    /// Password hashes computed at once (each takes the argon2 memory cost); logins beyond wait.
+    pub argon2_concurrency: usize,
 }
 
 /// A configuration value that could not be understood; the message names the variable.
@@ -94,6 +98,8 @@ impl Config {
     /// - `KWIK_MASTER_KEY_PREVIOUS`: comma-separated base64 keys still accepted for opening (rotation).
     /// - `KWIK_GATEWAY_TOKEN`: bearer token for `POST /internal/v1/verify`; unset disables the endpoint.
     /// - `KWIK_REPLAY_CACHE_SIZE`: signatures remembered against replay, default 500000.
+    /// - `KWIK_TOKEN_CACHE_TTL_MS`: how long verification reuses a token record, default 1000; 0 disables.
+    /// - `KWIK_ARGON2_CONCURRENCY`: password hashes at once, default the number of CPUs.
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(|name| std::env::var(name).ok().filter(|v| !v.trim().is_empty()))
     }
@@ -168,7 +174,18 @@ impl Config {
         let replay_cache_size = parse_var(&get, "KWIK_REPLAY_CACHE_SIZE", "500000", |v| {
             v.parse().ok().filter(|n| *n > 0)
         })?;
+        let token_cache_ttl = parse_var(&get, "KWIK_TOKEN_CACHE_TTL_MS", "1000", |v| {
+            v.parse().ok().map(std::time::Duration::from_millis)
+        })?;
+        let cpus = std::thread::available_parallelism()
+            .map_or(1, usize::from)
+            .to_string();
+        let argon2_concurrency = parse_var(&get, "KWIK_ARGON2_CONCURRENCY", &cpus, |v| {
+            v.parse().ok().filter(|n| *n > 0)
+        })?;
         Ok(Self {
+            token_cache_ttl,
+            argon2_concurrency,
             master_key,
             previous_master_keys,
             gateway_token,

@@ -8,7 +8,7 @@ use diesel::prelude::*;
 
 use crate::credentials::seal::Keyring;
 use crate::credentials::{NewCredentials, Permission, RandomError, Section, Sections, TokenStatus};
-use crate::db::models::{AccessToken, MerchantId, NewAccessToken};
+use crate::db::models::{AccessToken, Merchant, MerchantId, NewAccessToken};
 use crate::db::schema::merchants;
 use crate::db::{DbConn, now};
 
@@ -47,11 +47,13 @@ fn batch_rows(conn: &DbConn) -> usize {
     }
 }
 
-/// Creates `merchants` new merchants with `tokens_per_merchant` tokens each. `progress` hears the
-/// running token count after every batch.
+/// Creates `merchants` new merchants with `tokens_per_merchant` tokens each, or with `into`, that many
+/// tokens in the merchant of that name (created if missing). `progress` hears the running token count
+/// after every batch.
 pub fn seed(
     conn: &mut DbConn,
     keyring: &Keyring,
+    into: Option<&str>,
     merchants: usize,
     tokens_per_merchant: usize,
     mut progress: impl FnMut(usize),
@@ -66,12 +68,19 @@ pub fn seed(
     let mut rng_bytes = [0u8; 64];
     let mut rng_used = rng_bytes.len();
 
+    let merchants = if into.is_some() { 1 } else { merchants };
     for m in 0..merchants {
-        let name = format!("Seed {run} #{:06}", m + 1);
-        let merchant: MerchantId = diesel::insert_into(merchants::table)
-            .values((merchants::name.eq(&name), merchants::created_at.eq(stamp)))
-            .returning(merchants::id)
-            .get_result(conn)?;
+        let (name, merchant) = match into {
+            Some(name) => (name.to_owned(), Merchant::find_or_create(conn, name)?.id),
+            None => {
+                let name = format!("Seed {run} #{:06}", m + 1);
+                let id: MerchantId = diesel::insert_into(merchants::table)
+                    .values((merchants::name.eq(&name), merchants::created_at.eq(stamp)))
+                    .returning(merchants::id)
+                    .get_result(conn)?;
+                (name, id)
+            }
+        };
         first_merchant.get_or_insert(name);
         for t in 0..tokens_per_merchant {
             if rng_used + 4 > rng_bytes.len() {

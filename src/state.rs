@@ -12,6 +12,7 @@ use base64::engine::general_purpose::STANDARD;
 
 use crate::auth::Passwords;
 use crate::config::Config;
+use crate::credentials::cache::TokenCache;
 use crate::credentials::seal::{Keyring, MASTER_KEY_LEN, MasterKey};
 use crate::credentials::usage::UsageRecorder;
 use crate::credentials::verify::ReplayGuard;
@@ -40,6 +41,10 @@ pub struct AppState {
     pub replays: Arc<ReplayGuard>,
     /// Last-used times and IPs waiting to be written.
     pub usage: Arc<UsageRecorder>,
+    /// Recently verified tokens, by key hash.
+    pub token_cache: Arc<TokenCache>,
+    /// Bounds concurrent password hashing (memory and CPU); logins wait for a slot, never fail.
+    pub login_slots: Arc<tokio::sync::Semaphore>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -72,6 +77,7 @@ impl AppState {
         let passwords = Arc::new(Passwords::new(config.argon2)?);
         let keyring = Arc::new(load_keyring(&config)?);
         let replays = Arc::new(ReplayGuard::new(config.replay_cache_size));
+        let (config_ttl, argon2_concurrency) = (config.token_cache_ttl, config.argon2_concurrency);
         Ok(Self {
             pool,
             config: Arc::new(config),
@@ -80,6 +86,8 @@ impl AppState {
             keyring,
             replays,
             usage: Arc::new(UsageRecorder::default()),
+            token_cache: Arc::new(TokenCache::new(config_ttl, 100_000)),
+            login_slots: Arc::new(tokio::sync::Semaphore::new(argon2_concurrency)),
         })
     }
 

@@ -1,6 +1,7 @@
 //! API credentials: generation from the OS CSPRNG, their typed formats, the secret's checksum, and
 //! the hashes that are all the database ever keeps. Knows nothing of HTTP.
 
+pub mod cache;
 mod format;
 pub mod seal;
 pub mod usage;

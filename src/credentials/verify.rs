@@ -260,6 +260,29 @@ pub fn sign(
     hex::encode(mac.finalize().into_bytes())
 }
 
+/// The checks that need neither the database nor the token: the shape of the key and secret (with
+/// the secret's checksum) and the signature's timestamp. Returns the key hash to look up.
+pub fn precheck(facts: &Facts, now: i64) -> Result<[u8; 32], Code> {
+    let key = match &facts.presented {
+        Presented::Basic { key, secret } => {
+            if !well_formed_key(key) || !has_valid_checksum(secret) {
+                return Err(Code::Malformed);
+            }
+            key
+        }
+        Presented::Signed(s) => {
+            if !well_formed_key(&s.key) {
+                return Err(Code::Malformed);
+            }
+            if (now - s.timestamp).abs() > SIGNATURE_WINDOW_SECS {
+                return Err(Code::SignatureExpired);
+            }
+            &s.key
+        }
+    };
+    Ok(sha256(key))
+}
+
 fn well_formed_key(key: &str) -> bool {
     key.len() == API_KEY_PREFIX.len() + API_KEY_RANDOM_LEN
         && key.starts_with(API_KEY_PREFIX)
@@ -349,28 +372,14 @@ impl Verifier<'_> {
     /// Decides. Cheap checks first: a malformed key or a secret with a bad checksum, or a stale
     /// timestamp, costs no database work. `now` is unix seconds.
     pub fn verify(&self, conn: &mut DbConn, facts: &Facts, now: i64) -> QueryResult<Decision> {
-        let key = match &facts.presented {
-            Presented::Basic { key, secret } => {
-                if !well_formed_key(key) || !has_valid_checksum(secret) {
-                    return Ok(Decision::Denied(Code::Malformed));
-                }
-                key
-            }
-            Presented::Signed(s) => {
-                if !well_formed_key(&s.key) {
-                    return Ok(Decision::Denied(Code::Malformed));
-                }
-                if (now - s.timestamp).abs() > SIGNATURE_WINDOW_SECS {
-                    return Ok(Decision::Denied(Code::SignatureExpired));
-                }
-                &s.key
-            }
+        let key_hash = match precheck(facts, now) {
+            Ok(h) => h,
+            Err(code) => return Ok(Decision::Denied(code)),
         };
-        let key_hash = sha256(key);
-        let Some(record) = find_by_key_hash(conn, &key_hash)? else {
-            return Ok(Decision::Denied(Code::InvalidCredentials));
-        };
-        Ok(self.decide(&record, facts, now))
+        Ok(match find_by_key_hash(conn, &key_hash)? {
+            Some(record) => self.decide(&record, facts, now),
+            None => Decision::Denied(Code::InvalidCredentials),
+        })
     }
 
     /// The decision for a found token (split out so a cache can feed it).

@@ -262,6 +262,8 @@ pub async fn set_status(
     let token = state
         .db(move |c| tokens::set_status(c, merchant, id, status))
         .await?;
+    // Before answering: from now on this instance verifies against the new status.
+    state.token_cache.invalidate_all();
     tracing::info!(token = token.id.0, merchant = merchant.0, status = %status, "access token status set");
     let message = match status {
         TokenStatus::Disabled => format!(

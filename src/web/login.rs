@@ -131,7 +131,14 @@ pub async fn submit(
 
     let passwords = state.passwords.clone();
     let stored = user.as_ref().map(|u| u.password_hash.clone());
+    // Each hash takes the argon2 memory cost: a bounded number at once, the rest wait their turn.
+    let slot = state
+        .login_slots
+        .acquire()
+        .await
+        .map_err(AppError::internal)?;
     let matches = web::block(move || passwords.verify(&password, stored.as_deref())).await?;
+    drop(slot);
     let Some(user) = user.filter(|u| matches && !u.disabled) else {
         state.db(move |c| scope.record_failure(c, now)).await?;
         tracing::info!(ip = ?ip, "login failed");

@@ -573,3 +573,53 @@ async fn the_database_holds_no_usable_secret_and_sealed_values_need_the_master_k
         secret: zeroize::Zeroizing::new(String::new()),
     };
 }
+
+#[actix_web::test]
+async fn a_disabled_token_never_verifies_after_its_disable_returned_on_the_same_instance() {
+    let app = spawn_app_with(|c| c.token_cache_ttl = std::time::Duration::from_secs(3600)).await;
+    app.logged_in_admin("Acme", "ops@acme.test").await;
+    let c = issue(&app, &["payments"], "read_only", true).await;
+    let auth = [("Authorization", basic(&c.key, &c.secret))];
+    // Cached by a first verification...
+    whoami(&app, &auth, "").await.assert_status(200);
+    whoami(&app, &auth, "").await.assert_status(200);
+    // ...yet the very next request after the disable returned is refused.
+    app.get("/developers/access-tokens").await;
+    app.post(
+        &format!("/developers/access-tokens/{}/status", c.id),
+        &[("status", "disabled")],
+    )
+    .await
+    .assert_redirect_to("/developers/access-tokens");
+    let refused = whoami(&app, &auth, "").await;
+    refused.assert_status(401);
+    assert_eq!(json(&refused)["error"], "DISABLED");
+    app.post(
+        &format!("/developers/access-tokens/{}/status", c.id),
+        &[("status", "live")],
+    )
+    .await;
+    whoami(&app, &auth, "").await.assert_status(200);
+}
+
+#[actix_web::test]
+async fn another_instance_sees_a_disable_within_its_cache_ttl() {
+    let a = spawn_app().await;
+    let b = spawn_app_on(a.db.clone(), |c| {
+        c.token_cache_ttl = std::time::Duration::from_millis(300)
+    })
+    .await;
+    a.logged_in_admin("Acme", "ops@acme.test").await;
+    let c = issue(&a, &["payments"], "read_only", true).await;
+    let auth = [("Authorization", basic(&c.key, &c.secret))];
+    whoami(&b, &auth, "").await.assert_status(200);
+    a.get("/developers/access-tokens").await;
+    a.post(
+        &format!("/developers/access-tokens/{}/status", c.id),
+        &[("status", "disabled")],
+    )
+    .await;
+    actix_web::rt::time::sleep(std::time::Duration::from_millis(350)).await;
+    let refused = whoami(&b, &auth, "").await;
+    assert_eq!(json(&refused)["error"], "DISABLED");
+}

@@ -191,6 +191,8 @@ pub fn test_config(data_dir: &std::path::Path, database_url: &str) -> Config {
         previous_master_keys: vec![],
         gateway_token: None,
         replay_cache_size: 10_000,
+        token_cache_ttl: std::time::Duration::from_secs(1),
+        argon2_concurrency: 2,
     }
 }
 

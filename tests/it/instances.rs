@@ -180,8 +180,8 @@ async fn list_and_key_lookup_are_index_scans_on_postgres() {
         eprintln!("skipped: EXPLAIN plans are checked on Postgres (set TEST_DATABASE_URL)");
         return;
     }
-    let report =
-        app.db(|c| kwik_dashboard::seed::seed(c, &app.state.keyring, 200, 50, |_| {}).unwrap());
+    let report = app
+        .db(|c| kwik_dashboard::seed::seed(c, &app.state.keyring, None, 200, 50, |_| {}).unwrap());
     assert_eq!(report.tokens, 10_000);
     app.db(|c| {
         let DbConn::Pg(pg) = c else { unreachable!() };

@@ -1,0 +1,305 @@
+#!/usr/bin/env python3
+"""Benchmarks the dashboard against its own ceiling, in one run.
+
+Builds release, starts the server on a fresh database (SQLite, or Postgres when DATABASE_URL names a
+server: a fresh database is created there and dropped afterwards), seeds one merchant with 1,000 tokens
+and a logged-in session, then loads it with wrk (64 connections, fixed duration, after a warm-up; wrk
+pinned to another CPU than the server with taskset). Every figure is reported as a ratio against
+GET /healthz measured in the same run, because the machine is shared and noisy.
+
+Usage: python3 bench/run.py [--duration 10] [--connections 64] [--no-build]
+"""
+import argparse, base64, hashlib, hmac, http.client, json, os, re, secrets, shutil, socket
+import subprocess, sys, tempfile, threading, time, urllib.parse
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BIN = os.path.join(ROOT, "target", "release", "kwik-dashboard")
+PASSWORD = "bench passphrase 2026"
+
+
+def log(*a):
+    print(*a, file=sys.stderr, flush=True)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def ensure_wrk():
+    if shutil.which("wrk"):
+        return
+    if os.geteuid() == 0 and shutil.which("apt-get"):
+        log("installing wrk from Debian ...")
+        subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=False, stdout=subprocess.DEVNULL)
+        if not shutil.which("wrk"):
+            subprocess.run(["apt-get", "update", "-qq"], check=True, stdout=subprocess.DEVNULL)
+            subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True, stdout=subprocess.DEVNULL)
+    if not shutil.which("wrk"):
+        sys.exit("error: wrk is needed (apt-get install wrk)")
+
+
+class Client:
+    """A tiny keep-alive HTTP client that keeps the session cookie."""
+
+    def __init__(self, port):
+        self.port, self.cookie = port, None
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+
+    def request(self, method, path, body=None, headers=None):
+        h = {"Host": f"127.0.0.1:{self.port}", **(headers or {})}
+        if self.cookie:
+            h["Cookie"] = self.cookie
+        self.conn.request(method, path, body=body, headers=h)
+        r = self.conn.getresponse()
+        data = r.read()
+        sc = r.getheader("Set-Cookie")
+        if sc and sc.startswith("kwik_session="):
+            self.cookie = sc.split(";")[0]
+        return r.status, data
+
+    def post_form(self, path, fields):
+        token = self.csrf
+        body = urllib.parse.urlencode([*fields, ("csrf_token", token)])
+        return self.request("POST", path, body, {
+            "Content-Type": "application/x-www-form-urlencoded", "Origin": f"http://127.0.0.1:{self.port}"})
+
+    def get(self, path):
+        status, data = self.request("GET", path)
+        m = re.search(rb'name="csrf_token" value="([^"]+)"|name="csrf-token" content="([^"]+)"', data)
+        if m:
+            self.csrf = (m.group(1) or m.group(2)).decode()
+        return status, data
+
+    def login(self, email):
+        self.get("/login")
+        status, _ = self.post_form("/login", [("email", email), ("password", PASSWORD)])
+        return status
+
+
+def parse_wrk(out):
+    def ms(v, unit):
+        return float(v) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    lat = {p: ms(v, u) for p, v, u in re.findall(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)}
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    errors = re.search(r"Socket errors: (.*)", out)
+    return {"rps": rps, "p50": lat.get("50"), "p99": lat.get("99"),
+            "non2xx": int(non2xx.group(1)) if non2xx else 0, "socket_errors": errors.group(1) if errors else ""}
+
+
+def wrk(port, path, seconds, connections, script=None, pin=None):
+    cmd = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency"]
+    if script:
+        cmd += ["-s", script]
+    cmd.append(f"http://127.0.0.1:{port}{path}")
+    if pin is not None:
+        cmd = ["taskset", "-c", str(pin)] + cmd
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+    return parse_wrk(out)
+
+
+def rss_mb(pid):
+    status = open(f"/proc/{pid}/status").read()
+    peak = int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1)) / 1024
+    return peak
+
+
+def header_script(tmp, name, headers):
+    path = os.path.join(tmp, f"{name}.lua")
+    with open(path, "w") as f:
+        for k, v in headers.items():
+            f.write(f'wrk.headers["{k}"] = "{v}"\n')
+    return path
+
+
+def signed_script(tmp, key, secret, count, phase, offset, path="/api/v2/whoami"):
+    """Pre-computed signatures with fresh timestamps, distinct across phases: each is used once."""
+    lines = os.path.join(tmp, f"signatures-{phase}.txt")
+    body_sha = hashlib.sha256(b"").hexdigest()
+    now = int(time.time())
+    with open(lines, "w") as f:
+        for i in range(offset, offset + count):
+            ts = now - 200 + (i % 400)  # inside the ±300 s window for the whole run
+            # distinct signatures even for equal timestamps: vary the query
+            p = f"{path}?n={i}"
+            msg = f"{ts}\nGET\n{p}\n{body_sha}".encode()
+            sig = hmac.new(secret.encode(), msg, hashlib.sha256).hexdigest()
+            f.write(f"{ts} {sig} {p}\n")
+    script = os.path.join(tmp, f"signed-{phase}.lua")
+    with open(script, "w") as f:
+        f.write(f'''
+local items = {{}}
+for line in io.lines("{lines}") do items[#items + 1] = line end
+local i = 0
+request = function()
+  i = i + 1
+  local item = items[((i - 1) % #items) + 1]
+  local ts, sig, p = item:match("(%S+) (%S+) (%S+)")
+  return wrk.format("GET", p, {{["X-Kwik-Key"] = "{key}", ["X-Kwik-Timestamp"] = ts, ["X-Kwik-Signature"] = "v1=" .. sig}})
+end
+''')
+    return script
+
+
+def login_storm(port, stop, rate, results):
+    """`rate` logins per second with the real argon2id parameters, until `stop` is set."""
+    interval = 1.0 / rate
+    def one():
+        c = Client(port)
+        try:
+            status = c.login("bench@kwik.test")
+            results.append(status)
+        except Exception as e:  # noqa: BLE001 - counted as a failure
+            results.append(repr(e))
+    threads = []
+    next_at = time.monotonic()
+    while not stop.is_set():
+        t = threading.Thread(target=one)
+        t.start()
+        threads.append(t)
+        next_at += interval
+        time.sleep(max(0, next_at - time.monotonic()))
+    for t in threads:
+        t.join()
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--duration", type=int, default=10)
+    ap.add_argument("--warmup", type=int, default=2)
+    ap.add_argument("--connections", type=int, default=64)
+    ap.add_argument("--tokens", type=int, default=1000)
+    ap.add_argument("--no-build", action="store_true")
+    args = ap.parse_args()
+
+    ensure_wrk()
+    if not args.no_build:
+        log("building release ...")
+        subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
+
+    tmp = tempfile.mkdtemp(prefix="kwik-bench-")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KWIK_")}
+    env.update({"KWIK_DATA_DIR": tmp, "KWIK_LOG": "warn", "NO_COLOR": "1"})
+    pg_admin = os.environ.get("DATABASE_URL", "")
+    pg_db = None
+    if pg_admin.startswith(("postgres://", "postgresql://")):
+        pg_db = "kwik_bench_" + secrets.token_hex(4)
+        subprocess.run(["psql", pg_admin, "-qc", f'CREATE DATABASE "{pg_db}"'], check=True)
+        env["DATABASE_URL"] = re.sub(r"/[^/?]*(\?|$)", f"/{pg_db}\\1", pg_admin.split("://", 1)[1], count=1)
+        env["DATABASE_URL"] = pg_admin.split("://", 1)[0] + "://" + env["DATABASE_URL"]
+    else:
+        env.pop("DATABASE_URL", None)
+    backend = "postgres" if pg_db else "sqlite"
+
+    def cli(*a, stdin=None):
+        subprocess.run([BIN, *a], env=env, check=True, input=stdin, text=True, stdout=subprocess.DEVNULL)
+
+    cli("user", "add", "--email", "bench@kwik.test", "--merchant", "Bench Merchant", "--role", "admin",
+        "--password-stdin", stdin=PASSWORD + "\n")
+    cli("seed", "--merchant", "Bench Merchant", "--tokens-per-merchant", str(args.tokens - 1))
+
+    port = free_port()
+    env["KWIK_BIND"] = f"127.0.0.1:{port}"
+    cpus = os.cpu_count() or 1
+    server_cmd = [BIN, "serve"]
+    wrk_cpu = None
+    if cpus >= 2 and shutil.which("taskset"):
+        server_cmd = ["taskset", "-c", f"0-{cpus - 2}"] + server_cmd
+        wrk_cpu = cpus - 1
+    started = time.perf_counter()
+    server = subprocess.Popen(server_cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    startup_ms = None
+    for _ in range(2000):
+        try:
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+            c.request("GET", "/healthz")
+            if c.getresponse().status == 200:
+                startup_ms = (time.perf_counter() - started) * 1000
+                break
+        except OSError:
+            time.sleep(0.002)
+    if startup_ms is None:
+        server.kill()
+        sys.exit("error: the server did not start:\n" + server.stderr.read().decode())
+
+    results = {}
+    try:
+        admin = Client(port)
+        assert admin.login("bench@kwik.test") == 303, "login failed"
+        admin.get("/developers/access-tokens/new")
+        status, page = admin.post_form("/developers/access-tokens", [
+            ("name", "Bench token"), ("sections", "payments"), ("permission", "read_only")])
+        key = re.search(rb'data-credential="api_key">([^<]+)<', page).group(1).decode()
+        secret = re.search(rb'data-credential="api_secret">([^<]+)<', page).group(1).decode()
+        status, listing = admin.get("/developers/access-tokens")
+        rows = listing.count(b'<tr id="token-')
+        assert rows == args.tokens, f"list page shows {rows} tokens, expected {args.tokens}"
+
+        cookie_script = header_script(tmp, "cookie", {"Cookie": admin.cookie})
+        basic = base64.b64encode(f"{key}:{secret}".encode()).decode()
+        basic_script = header_script(tmp, "basic", {"Authorization": f"Basic {basic}"})
+
+        def scenario(name, path, script=None, warmup_script=None):
+            log(f"{name}: warm-up {args.warmup}s, then {args.duration}s at {args.connections} connections")
+            wrk(port, path, args.warmup, args.connections, warmup_script or script, wrk_cpu)
+            r = wrk(port, path, args.duration, args.connections, script, wrk_cpu)
+            r["rss"] = rss_mb(server.pid)
+            results[name] = r
+            return r
+
+        scenario("healthz", "/healthz")
+        scenario("list page", "/developers/access-tokens", cookie_script)
+        basic_r = scenario("whoami Basic", "/api/v2/whoami", basic_script)
+        # enough distinct signatures for the run, below the server's replay memory (500,000)
+        rate = basic_r["rps"] * 1.5 + 1000
+        warm, main_n = int(rate * args.warmup), int(rate * args.duration)
+        if warm + main_n > 450_000:
+            warm, main_n = int(450_000 * args.warmup / (args.warmup + args.duration)), int(450_000 * args.duration / (args.warmup + args.duration))
+        scenario("whoami signed", "/api/v2/whoami",
+                 signed_script(tmp, key, secret, main_n, "main", warm),
+                 signed_script(tmp, key, secret, warm, "warmup", 0))
+
+        stop, logins = threading.Event(), []
+        storm = threading.Thread(target=login_storm, args=(port, stop, 20, logins))
+        storm.start()
+        time.sleep(1)
+        try:
+            scenario("list page + 20 logins/s", "/developers/access-tokens", cookie_script)
+        finally:
+            stop.set()
+            storm.join()
+        results["list page + 20 logins/s"]["logins"] = logins
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        if pg_db:
+            subprocess.run(["psql", pg_admin, "-qc", f'DROP DATABASE IF EXISTS "{pg_db}" WITH (FORCE)'], check=False)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    ceiling = results["healthz"]["rps"]
+    print(f"\nkwik-dashboard bench: {backend}, {args.tokens} tokens, {args.connections} connections, "
+          f"{args.duration}s per scenario, {cpus} CPUs (server on {cpus - 1 if wrk_cpu is not None else cpus}, wrk on 1)")
+    print(f"start-up to first 200 on /healthz (migrations applied): {startup_ms:.0f} ms\n")
+    print("| scenario | requests/s | p50 ms | p99 ms | ratio to /healthz | peak RSS MB | non-2xx |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for name, r in results.items():
+        print(f"| {name} | {r['rps']:.0f} | {r['p50']:.2f} | {r['p99']:.2f} | {r['rps'] / ceiling:.1%} | "
+              f"{r['rss']:.1f} | {r['non2xx']} |")
+    logins = results["list page + 20 logins/s"]["logins"]
+    ok = sum(1 for s in logins if s == 303)
+    idle_p99 = results["list page"]["p99"]
+    storm_p99 = results["list page + 20 logins/s"]["p99"]
+    print(f"\nlogin storm: {ok}/{len(logins)} logins succeeded; list p99 {storm_p99:.2f} ms vs idle "
+          f"{idle_p99:.2f} ms ({storm_p99 / idle_p99:.2f}x)")
+    json.dump({"backend": backend, "startup_ms": startup_ms, "results": {
+        k: {kk: vv for kk, vv in v.items() if kk != "logins"} for k, v in results.items()},
+        "logins_ok": ok, "logins": len(logins)}, open(os.path.join(ROOT, "target", "bench-last.json"), "w"), indent=2)
+
+
+if __name__ == "__main__":
+    main()
