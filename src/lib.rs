@@ -3,6 +3,7 @@
 //! Layers point one way: `web` → `auth`, `tokens`, `users`, `credentials` → `db`.
 
 pub mod auth;
+pub mod checkout;
 pub mod cli;
 pub mod config;
 pub mod credentials;
