@@ -2,6 +2,7 @@
 
 pub mod access_tokens;
 pub mod assets;
+pub mod checkout;
 pub mod format;
 pub mod health;
 pub mod login;
