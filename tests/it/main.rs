@@ -5,6 +5,7 @@
 
 mod access_tokens;
 mod assets;
+mod checkout;
 mod cli;
 mod csrf;
 mod helpers;
