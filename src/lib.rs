@@ -3,6 +3,7 @@
 //! Layers point one way: `web` → `auth`, `tokens`, `users`, `credentials` → `db`.
 
 pub mod auth;
+pub mod checkout;
 pub mod cli;
 pub mod config;
 pub mod credentials;
@@ -83,6 +84,14 @@ pub fn configure(cfg: &mut aw::ServiceConfig, state: &AppState) {
         )
         .route("/healthz", aw::get().to(web::health::healthz))
         .route("/readyz", aw::get().to(web::health::readyz))
+        // Merchants' websites post here cross-site: no session, so no cookie and no CSRF check.
+        .service(
+            aw::resource("/checkout/form")
+                .wrap(web::security::headers())
+                .wrap(tracing_actix_web::TracingLogger::default())
+                .route(aw::post().to(web::checkout::submit))
+                .default_service(aw::to(web::checkout::method_not_allowed)),
+        )
         .service(
             aw::scope("")
                 .wrap(from_fn(auth::csrf::guard))

@@ -3,6 +3,7 @@
 pub mod access_tokens;
 pub mod api;
 pub mod assets;
+pub mod checkout;
 pub mod format;
 pub mod health;
 pub mod login;

@@ -6,6 +6,7 @@
 mod access_tokens;
 mod api;
 mod assets;
+mod checkout;
 mod cli;
 mod csrf;
 mod helpers;
