@@ -18,7 +18,7 @@ use crate::credentials::{
     PUBLIC_KEY_PREFIX, PUBLIC_KEY_RANDOM_LEN, Section, Sections, TokenStatus,
 };
 use crate::db::DbConn;
-use crate::db::schema::{access_tokens, merchants};
+use crate::db::models::AccessToken;
 
 /// What the database says about a public key: only what the checkout needs. The key and secret
 /// hashes are never even loaded.
@@ -81,27 +81,19 @@ pub fn is_public_key_shaped(text: &str) -> bool {
 
 /// The token holding this PUBLIC_KEY (unique), with its merchant's name.
 pub fn find_key(conn: &mut DbConn, public_key: &str) -> QueryResult<Option<KeyRecord>> {
-    let row = access_tokens::table
-        .inner_join(merchants::table)
-        .filter(access_tokens::public_key.eq(public_key))
-        .select((
-            merchants::name,
-            access_tokens::status,
-            access_tokens::sections,
-        ))
-        .first::<(String, TokenStatus, String)>(conn)
-        .optional()?;
-    row.map(|(merchant, status, sections)| {
-        // A stored value that no longer parses is a fault to report, not a reason to refuse quietly.
-        let sections = Sections::parse_stored(&sections)
-            .map_err(|e| diesel::result::Error::DeserializationError(e.into()))?;
-        Ok(KeyRecord {
-            merchant,
-            status,
-            sections,
+    AccessToken::find_by_public_key(conn, public_key)?
+        .map(|(token, merchant)| {
+            // A stored value that no longer parses is a fault to report, not a reason to refuse quietly.
+            let sections = token
+                .sections()
+                .map_err(|e| diesel::result::Error::DeserializationError(e.into()))?;
+            Ok(KeyRecord {
+                merchant,
+                status: token.status,
+                sections,
+            })
         })
-    })
-    .transpose()
+        .transpose()
 }
 
 /// The merchant a key may take checkouts for, or why not.

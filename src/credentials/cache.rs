@@ -12,10 +12,13 @@ use std::time::{Duration, Instant};
 
 use super::verify::TokenRecord;
 
+/// A cached record and when it was read.
+type Entry = (Instant, Arc<TokenRecord>);
+
 /// Token records by SHA-256 of API_KEY.
 #[derive(Debug)]
 pub struct TokenCache {
-    entries: RwLock<HashMap<[u8; 32], (Instant, Arc<TokenRecord>)>>,
+    entries: RwLock<HashMap<[u8; 32], Entry>>,
     generation: AtomicU64,
     ttl: Duration,
     capacity: usize,
