@@ -129,8 +129,15 @@ fn add_user(
     };
     let state = open()?;
     let mut conn = state.pool.get()?;
-    let (user, generated) =
-        users::add_user(&mut conn, &state.passwords, email, merchant, role, password)?;
+    let (user, generated) = users::add_user(
+        &mut conn,
+        &state.passwords,
+        &crate::audit::Actor::cli(),
+        email,
+        merchant,
+        role,
+        password,
+    )?;
     println!("Added {} ({}).", user.email, user.role);
     if let Some(password) = generated {
         println!("Password: {}", password.as_str());

@@ -162,3 +162,12 @@ impl From<crate::tokens::CreateError> for AppError {
         }
     }
 }
+
+impl From<crate::tokens::StatusError> for AppError {
+    fn from(err: crate::tokens::StatusError) -> Self {
+        match err {
+            crate::tokens::StatusError::Db(e) => e.into(),
+            crate::tokens::StatusError::ReasonRequired => Self::BadRequest(err.to_string()),
+        }
+    }
+}

@@ -2,6 +2,7 @@
 //!
 //! Layers point one way: `web` → `auth`, `tokens`, `users`, `credentials` → `db`.
 
+pub mod audit;
 pub mod auth;
 pub mod checkout;
 pub mod cli;

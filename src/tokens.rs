@@ -3,10 +3,11 @@
 
 use diesel::Connection;
 
+use crate::audit::{self, Actor, Event, Target};
 use crate::credentials::seal::{Keyring, SealError};
 use crate::credentials::{NewCredentials, Permission, RandomError, Section, Sections, TokenStatus};
 use crate::db::DbConn;
-use crate::db::models::{AccessToken, MerchantId, NewAccessToken, TokenId, UserId};
+use crate::db::models::{AccessToken, MerchantId, NewAccessToken, TokenId};
 
 /// Longest token name, in characters.
 pub const NAME_MAX: usize = 100;
@@ -159,7 +160,7 @@ pub fn create(
     conn: &mut DbConn,
     keyring: &Keyring,
     merchant: MerchantId,
-    created_by: UserId,
+    actor: &Actor,
     spec: &TokenSpec,
 ) -> Result<(AccessToken, NewCredentials), CreateError> {
     let credentials = NewCredentials::generate()?;
@@ -169,7 +170,7 @@ pub fn create(
     let (key_id, sealed) = keyring.seal(credentials.api_secret.as_bytes(), &key_hash)?;
     let sections = spec.sections.to_stored();
     let token = conn.transaction(|conn| {
-        AccessToken::insert(
+        let token = AccessToken::insert(
             conn,
             &NewAccessToken {
                 merchant_id: merchant,
@@ -183,24 +184,127 @@ pub fn create(
                 status: spec.status,
                 sections: &sections,
                 created_at: now,
-                created_by: Some(created_by),
+                created_by: actor.user_id,
                 updated_at: now,
                 secret_sealed: Some(&sealed),
                 secret_key_id: Some(&key_id),
             },
-        )
+        )?;
+        audit::record(
+            conn,
+            actor,
+            Event::TokenCreated,
+            Some(merchant),
+            Some(target(&token)),
+            &describe(spec),
+        )?;
+        Ok::<_, diesel::result::Error>(token)
     })?;
     Ok((token, credentials))
 }
 
-/// Enables or disables one of the merchant's tokens. Another merchant's token is `NotFound`.
+/// Whose tokens a status change may touch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// Only this merchant's (merchant admins).
+    Merchant(MerchantId),
+    /// Any merchant's (Kwik support, the command line).
+    Platform,
+}
+
+/// Shortest and longest reason support must give.
+pub const REASON_CHARS: std::ops::RangeInclusive<usize> = 5..=500;
+
+/// Why a status change was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum StatusError {
+    /// Support and the command line must say why (5 to 500 characters).
+    #[error("give a reason of 5 to 500 characters")]
+    ReasonRequired,
+    /// The database refused (`NotFound` for a token out of scope).
+    #[error(transparent)]
+    Db(#[from] diesel::result::Error),
+}
+
+/// Enables or disables a token within `scope` (another merchant's token is `NotFound`), recording who,
+/// when and why in the token and in the history, in one transaction. Setting the current status again
+/// changes and records nothing.
 pub fn set_status(
     conn: &mut DbConn,
-    merchant: MerchantId,
+    scope: Scope,
     id: TokenId,
     status: TokenStatus,
-) -> diesel::QueryResult<AccessToken> {
-    conn.transaction(|conn| AccessToken::set_status(conn, merchant, id, status, crate::db::now()))
+    actor: &Actor,
+    reason: Option<&str>,
+) -> Result<AccessToken, StatusError> {
+    let reason = reason.map(str::trim).filter(|r| !r.is_empty());
+    if scope == Scope::Platform
+        && !reason.is_some_and(|r| REASON_CHARS.contains(&r.chars().count()))
+    {
+        return Err(StatusError::ReasonRequired);
+    }
+    conn.transaction(|conn| {
+        let token = match scope {
+            Scope::Merchant(m) => AccessToken::find_for_merchant(conn, m, id)?,
+            Scope::Platform => AccessToken::find(conn, id)?,
+        };
+        if token.status == status {
+            return Ok(token);
+        }
+        let token = AccessToken::set_status(
+            conn,
+            id,
+            status,
+            crate::db::now(),
+            actor.is_support(),
+            reason,
+        )?;
+        let event = match status {
+            TokenStatus::Live => Event::TokenEnabled,
+            TokenStatus::Disabled => Event::TokenDisabled,
+        };
+        let mut detail = format!("status: {} → {}", label_of(status.other()), status.label());
+        if let Some(r) = reason {
+            detail.push_str(&format!("; reason: {r}"));
+        }
+        audit::record(
+            conn,
+            actor,
+            event,
+            Some(token.merchant_id),
+            Some(target(&token)),
+            &detail,
+        )?;
+        Ok(token)
+    })
+}
+
+fn label_of(status: TokenStatus) -> &'static str {
+    status.label()
+}
+
+/// The history's reference to a token.
+pub fn target(token: &AccessToken) -> Target<'_> {
+    Target {
+        kind: "token",
+        id: token.id.0,
+        label: &token.name,
+    }
+}
+
+/// A token's settings in one line, for the history: `Read-Write · Live · Customers, Payments`.
+pub fn describe(spec: &TokenSpec) -> String {
+    let sections = spec
+        .sections
+        .iter()
+        .map(Section::label)
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!(
+        "{} · {} · {sections}",
+        spec.permission.label(),
+        spec.status.label()
+    )
 }
 
 #[cfg(test)]

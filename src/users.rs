@@ -4,6 +4,7 @@ use diesel::Connection;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use zeroize::Zeroizing;
 
+use crate::audit::{self, Actor, Event, Target};
 use crate::auth::Passwords;
 use crate::auth::password::{HashError, check_strength, generate_password};
 use crate::credentials::RandomError;
@@ -76,6 +77,7 @@ pub enum PasswordChoice {
 pub fn add_user(
     conn: &mut DbConn,
     passwords: &Passwords,
+    actor: &Actor,
     email: &str,
     merchant: Option<&str>,
     role: Role,
@@ -111,7 +113,7 @@ pub fn add_user(
                 .map(|m| Merchant::find_or_create(conn, m))
                 .transpose()?
                 .map(|m| m.id);
-            User::insert(
+            let user = User::insert(
                 conn,
                 &NewUser {
                     merchant_id,
@@ -121,7 +123,21 @@ pub fn add_user(
                     disabled: false,
                     created_at: crate::db::now(),
                 },
-            )
+            )?;
+            let target = Target {
+                kind: "user",
+                id: user.id.0,
+                label: &user.email,
+            };
+            audit::record(
+                conn,
+                actor,
+                Event::UserAdded,
+                merchant_id,
+                Some(target),
+                &format!("role: {role}"),
+            )?;
+            Ok(user)
         })
         .map_err(|e| match e {
             DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
@@ -144,6 +160,7 @@ pub fn seed_first_run(
     match add_user(
         conn,
         passwords,
+        &Actor::cli(),
         DEMO_ADMIN_EMAIL,
         Some(DEMO_MERCHANT),
         Role::Admin,

@@ -53,6 +53,27 @@ diesel::table! {
         secret_key_id -> Nullable<Text>,
         last_used_at -> Nullable<Timestamp>,
         last_used_ips -> Text,
+        status_changed_at -> Nullable<Timestamp>,
+        status_changed_by_support -> Bool,
+        status_reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    audit_events (id) {
+        id -> BigInt,
+        occurred_at -> Timestamp,
+        event -> Text,
+        actor_user_id -> Nullable<BigInt>,
+        actor_email -> Nullable<Text>,
+        actor_role -> Text,
+        merchant_id -> Nullable<BigInt>,
+        target_type -> Nullable<Text>,
+        target_id -> Nullable<BigInt>,
+        target_label -> Nullable<Text>,
+        detail -> Text,
+        ip -> Nullable<Text>,
+        user_agent -> Nullable<Text>,
     }
 }
 
@@ -72,6 +93,7 @@ diesel::table! {
 }
 
 diesel::joinable!(users -> merchants (merchant_id));
+diesel::joinable!(audit_events -> merchants (merchant_id));
 diesel::joinable!(access_tokens -> merchants (merchant_id));
 diesel::joinable!(sessions -> users (user_id));
 
@@ -82,4 +104,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     access_tokens,
     login_failures,
     login_lockouts,
+    audit_events,
 );

@@ -139,11 +139,12 @@ pub async fn create(
         }
     };
 
-    let (merchant, user) = (member.merchant.id, member.user.id);
+    let merchant = member.merchant.id;
+    let actor = super::actor(&req, &state, &member.user);
     let (token, credentials) = state
         .db({
             let keyring = state.keyring.clone();
-            move |c| tokens::create(c, &keyring, merchant, user, &spec)
+            move |c| tokens::create(c, &keyring, merchant, &actor, &spec)
         })
         .await?;
     tracing::info!(
@@ -260,7 +261,19 @@ pub async fn set_status(
         .map_err(|_| AppError::BadRequest(format!("unknown status {:?}", form.status)))?;
     let (merchant, id) = (member.merchant.id, TokenId(path.into_inner()));
     let token = state
-        .db(move |c| tokens::set_status(c, merchant, id, status))
+        .db({
+            let actor = super::actor(&req, &state, &member.user);
+            move |c| {
+                tokens::set_status(
+                    c,
+                    tokens::Scope::Merchant(merchant),
+                    id,
+                    status,
+                    &actor,
+                    None,
+                )
+            }
+        })
         .await?;
     // Before answering: from now on this instance verifies against the new status.
     state.token_cache.invalidate_all();

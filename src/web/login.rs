@@ -4,10 +4,12 @@ use actix_session::Session;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
-use diesel::QueryResult;
+use diesel::{Connection, QueryResult};
 use zeroize::Zeroizing;
 
 use super::{Chrome, html, see_other};
+use crate::audit::{self, Actor, Event, Target};
+use crate::auth::CurrentUser;
 use crate::auth::csrf;
 use crate::auth::session_store::USER_ID_KEY;
 use crate::auth::throttle::Scope;
@@ -117,7 +119,25 @@ pub async fn submit(
         };
         html(status, &page)
     };
+    let attempt = {
+        let mut a = Actor::anonymous(ip.map(|i| i.to_string()), super::user_agent(&req));
+        a.email = Some(email.clone());
+        a
+    };
     if let Some(until) = locked_until {
+        // The attempt is recorded against the account it aimed at, if there is one.
+        let (email, attempt) = (email.clone(), attempt.clone());
+        state
+            .db(move |c| -> QueryResult<()> {
+                let user = User::find_by_email(c, &email)?;
+                record_failure(
+                    c,
+                    &attempt,
+                    user.as_ref(),
+                    "throttled: too many failed attempts",
+                )
+            })
+            .await?;
         let minutes = ((until - now).whole_seconds() + 59) / 60;
         let unit = if minutes == 1 { "minute" } else { "minutes" };
         tracing::warn!(ip = ?ip, "login refused: throttled");
@@ -139,17 +159,45 @@ pub async fn submit(
         .map_err(AppError::internal)?;
     let matches = web::block(move || passwords.verify(&password, stored.as_deref())).await?;
     drop(slot);
-    let Some(user) = user.filter(|u| matches && !u.disabled) else {
-        state.db(move |c| scope.record_failure(c, now)).await?;
+    let Some(user) = user.clone().filter(|u| matches && !u.disabled) else {
+        let why = match &user {
+            None => "unknown email",
+            Some(u) if u.disabled && matches => "account disabled",
+            Some(_) => "wrong password",
+        };
+        state
+            .db(move |c| -> QueryResult<()> {
+                c.transaction(|c| {
+                    scope.record_failure(c, now)?;
+                    record_failure(c, &attempt, user.as_ref(), why)
+                })
+            })
+            .await?;
         tracing::info!(ip = ?ip, "login failed");
         return again(StatusCode::UNAUTHORIZED, INVALID.to_owned());
     };
 
     let user_id = user.id;
+    let actor = Actor::user(&user, attempt.ip.clone(), attempt.user_agent.clone());
     state
         .db(move |c| -> QueryResult<()> {
-            scope.record_success(c)?;
-            User::record_login(c, user_id, now)
+            c.transaction(|c| {
+                scope.record_success(c)?;
+                User::record_login(c, user_id, now)?;
+                let target = Target {
+                    kind: "user",
+                    id: user.id.0,
+                    label: &user.email,
+                };
+                audit::record(
+                    c,
+                    &actor,
+                    Event::LoginSucceeded,
+                    user.merchant_id,
+                    Some(target),
+                    "",
+                )
+            })
         })
         .await?;
     // A new session id at login defeats session fixation; a new CSRF token too.
@@ -162,10 +210,51 @@ pub async fn submit(
     Ok(see_other(&next))
 }
 
+/// Records a refused sign-in, against the account it aimed at when there is one.
+fn record_failure(
+    c: &mut crate::db::DbConn,
+    attempt: &Actor,
+    user: Option<&User>,
+    why: &str,
+) -> QueryResult<()> {
+    let target = user.map(|u| Target {
+        kind: "user",
+        id: u.id.0,
+        label: &u.email,
+    });
+    audit::record(
+        c,
+        attempt,
+        Event::LoginFailed,
+        user.and_then(|u| u.merchant_id),
+        target,
+        why,
+    )
+}
+
 /// `POST /logout`: the session is deleted server side, so its cookie is worthless from now on.
-pub async fn logout(session: Session) -> HttpResponse {
+pub async fn logout(
+    req: HttpRequest,
+    session: Session,
+    state: web::Data<AppState>,
+    current: Option<CurrentUser>,
+) -> Result<HttpResponse, AppError> {
+    if let Some(current) = current {
+        let actor = super::actor(&req, &state, &current.user);
+        let user = current.user;
+        state
+            .db(move |c| {
+                let target = Target {
+                    kind: "user",
+                    id: user.id.0,
+                    label: &user.email,
+                };
+                audit::record(c, &actor, Event::Logout, user.merchant_id, Some(target), "")
+            })
+            .await?;
+    }
     session.purge();
-    see_other("/login?signed_out=1")
+    Ok(see_other("/login?signed_out=1"))
 }
 
 #[cfg(test)]

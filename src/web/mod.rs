@@ -186,3 +186,24 @@ pub fn ascii_json(value: &serde_json::Value) -> String {
     }
     out
 }
+
+/// Who is acting, for the audit history: the user, their address and their browser.
+pub fn actor(
+    req: &HttpRequest,
+    state: &crate::state::AppState,
+    user: &crate::db::models::User,
+) -> crate::audit::Actor {
+    crate::audit::Actor::user(
+        user,
+        client_ip(req, state).map(|ip| ip.to_string()),
+        user_agent(req),
+    )
+}
+
+/// The request's user agent, if any.
+pub fn user_agent(req: &HttpRequest) -> Option<String> {
+    req.headers()
+        .get(actix_web::http::header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}

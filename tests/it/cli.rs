@@ -263,6 +263,7 @@ fn rotate_master_key_reseals_every_secret_and_signed_requests_still_verify() {
     let (user, _) = kwik_dashboard::users::add_user(
         &mut conn,
         &cheap_passwords(),
+        &kwik_dashboard::audit::Actor::cli(),
         "ops@shop.test",
         Some("Shop"),
         kwik_dashboard::db::models::Role::Admin,
@@ -279,7 +280,7 @@ fn rotate_master_key_reseals_every_secret_and_signed_requests_still_verify() {
         &mut conn,
         &state.keyring,
         user.merchant_id.unwrap(),
-        user.id,
+        &kwik_dashboard::audit::Actor::user(&user, None, None),
         &spec,
     )
     .unwrap();

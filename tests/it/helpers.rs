@@ -253,6 +253,7 @@ where
             users::add_user(
                 c,
                 &self.state.passwords,
+                &kwik_dashboard::audit::Actor::cli(),
                 email,
                 merchant,
                 role,

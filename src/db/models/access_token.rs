@@ -48,6 +48,14 @@ text_enum! {
 }
 
 impl TokenStatus {
+    /// The other status.
+    pub fn other(self) -> Self {
+        match self {
+            Self::Live => Self::Disabled,
+            Self::Disabled => Self::Live,
+        }
+    }
+
     /// The label the dashboard shows.
     pub fn label(self) -> &'static str {
         match self {
@@ -202,6 +210,12 @@ pub struct AccessToken {
     pub last_used_at: Option<time::PrimitiveDateTime>,
     /// Up to 5 distinct client IPs of recent use, most recent first, comma-separated.
     pub last_used_ips: String,
+    /// When the status last changed (UTC), if ever.
+    pub status_changed_at: Option<time::PrimitiveDateTime>,
+    /// Whether Kwik Support made the last status change.
+    pub status_changed_by_support: bool,
+    /// The reason given for the last status change (support must give one).
+    pub status_reason: Option<String>,
 }
 
 /// A sealed secret as rotation sees it: token id, key hash (the associated data), key id, sealed bytes.
@@ -377,25 +391,33 @@ impl AccessToken {
         }
     }
 
-    /// Sets a token's status, scoped to its merchant; another merchant's id is `NotFound`.
+    /// Any merchant's token by id (support and the command line).
+    pub fn find(conn: &mut DbConn, id: TokenId) -> QueryResult<AccessToken> {
+        access_tokens::table
+            .find(id)
+            .select(AccessToken::as_select())
+            .first(conn)
+    }
+
+    /// Sets a token's status and notes who changed it and why.
     pub fn set_status(
         conn: &mut DbConn,
-        merchant: MerchantId,
         id: TokenId,
         status: TokenStatus,
         at: time::PrimitiveDateTime,
+        by_support: bool,
+        reason: Option<&str>,
     ) -> QueryResult<AccessToken> {
-        diesel::update(
-            access_tokens::table
-                .filter(access_tokens::merchant_id.eq(merchant))
-                .filter(access_tokens::id.eq(id)),
-        )
-        .set((
-            access_tokens::status.eq(status),
-            access_tokens::updated_at.eq(at),
-        ))
-        .returning(access_tokens::all_columns)
-        .get_result(conn)
+        diesel::update(access_tokens::table.find(id))
+            .set((
+                access_tokens::status.eq(status),
+                access_tokens::updated_at.eq(at),
+                access_tokens::status_changed_at.eq(Some(at)),
+                access_tokens::status_changed_by_support.eq(by_support),
+                access_tokens::status_reason.eq(reason),
+            ))
+            .returning(access_tokens::all_columns)
+            .get_result(conn)
     }
 }
 

@@ -2,6 +2,7 @@
 //! functions take `&mut DbConn` and return `QueryResult`, never HTTP types.
 
 pub mod access_token;
+pub mod audit;
 pub mod login_throttle;
 pub mod merchant;
 pub mod session;

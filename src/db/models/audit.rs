@@ -1,0 +1,165 @@
+//! The audit history table. There is an insert and there are reads; nothing here updates or deletes,
+//! and database triggers refuse both.
+
+use diesel::prelude::*;
+
+use super::{MerchantId, UserId};
+use crate::db::DbConn;
+use crate::db::schema::audit_events;
+
+/// The backend of [`DbConn`], for boxed (optionally filtered) queries.
+pub type Db = <DbConn as diesel::Connection>::Backend;
+
+/// One recorded event.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = audit_events, check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+pub struct AuditEvent {
+    /// Id (increasing).
+    pub id: i64,
+    /// When (UTC).
+    pub occurred_at: time::PrimitiveDateTime,
+    /// What, e.g. `token.disabled`.
+    pub event: String,
+    /// Who, if a user.
+    pub actor_user_id: Option<UserId>,
+    /// Their email then.
+    pub actor_email: Option<String>,
+    /// Their role then: admin, viewer, support, cli or anonymous.
+    pub actor_role: String,
+    /// The merchant concerned.
+    pub merchant_id: Option<MerchantId>,
+    /// `token` or `user`.
+    pub target_type: Option<String>,
+    /// Its id.
+    pub target_id: Option<i64>,
+    /// Its name or email then.
+    pub target_label: Option<String>,
+    /// Old → new, or a reason. Never a secret.
+    pub detail: String,
+    /// Client IP.
+    pub ip: Option<String>,
+    /// Client user agent (truncated).
+    pub user_agent: Option<String>,
+}
+
+/// An event to record.
+#[derive(Debug, Insertable)]
+#[diesel(table_name = audit_events)]
+pub struct NewAuditEvent<'a> {
+    /// When (UTC).
+    pub occurred_at: time::PrimitiveDateTime,
+    /// What.
+    pub event: &'a str,
+    /// Who.
+    pub actor_user_id: Option<UserId>,
+    /// Their email.
+    pub actor_email: Option<&'a str>,
+    /// Their role.
+    pub actor_role: &'a str,
+    /// The merchant concerned.
+    pub merchant_id: Option<MerchantId>,
+    /// `token` or `user`.
+    pub target_type: Option<&'a str>,
+    /// Its id.
+    pub target_id: Option<i64>,
+    /// Its name or email.
+    pub target_label: Option<&'a str>,
+    /// Old → new, or a reason.
+    pub detail: &'a str,
+    /// Client IP.
+    pub ip: Option<&'a str>,
+    /// Client user agent.
+    pub user_agent: Option<&'a str>,
+}
+
+/// Which events to read. Every field narrows the result.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    /// Events about this merchant.
+    pub merchant: Option<MerchantId>,
+    /// Events about tokens this user acted on (support's view).
+    pub tokens_touched_by: Option<UserId>,
+    /// This event type.
+    pub event: Option<String>,
+    /// About this token.
+    pub token: Option<i64>,
+    /// By this user.
+    pub actor: Option<UserId>,
+    /// At or after (UTC).
+    pub from: Option<time::PrimitiveDateTime>,
+    /// Before (UTC).
+    pub until: Option<time::PrimitiveDateTime>,
+}
+
+impl AuditEvent {
+    /// Appends one event.
+    pub fn record(conn: &mut DbConn, event: &NewAuditEvent<'_>) -> QueryResult<()> {
+        diesel::insert_into(audit_events::table)
+            .values(event)
+            .execute(conn)
+            .map(drop)
+    }
+
+    fn filtered(
+        filter: &AuditFilter,
+        touched: Option<&[i64]>,
+    ) -> audit_events::BoxedQuery<'static, Db> {
+        let mut q = audit_events::table.into_boxed::<Db>();
+        if let Some(m) = filter.merchant {
+            q = q.filter(audit_events::merchant_id.eq(m));
+        }
+        if let Some(ids) = touched {
+            q = q
+                .filter(audit_events::target_type.eq("token"))
+                .filter(audit_events::target_id.eq_any(ids.to_vec()));
+        }
+        if let Some(e) = &filter.event {
+            q = q.filter(audit_events::event.eq(e.clone()));
+        }
+        if let Some(t) = filter.token {
+            q = q
+                .filter(audit_events::target_type.eq("token"))
+                .filter(audit_events::target_id.eq(t));
+        }
+        if let Some(a) = filter.actor {
+            q = q.filter(audit_events::actor_user_id.eq(a));
+        }
+        if let Some(from) = filter.from {
+            q = q.filter(audit_events::occurred_at.ge(from));
+        }
+        if let Some(until) = filter.until {
+            q = q.filter(audit_events::occurred_at.lt(until));
+        }
+        q
+    }
+
+    /// One page of matching events, newest first, and how many match in all.
+    pub fn page(
+        conn: &mut DbConn,
+        filter: &AuditFilter,
+        offset: i64,
+        limit: i64,
+    ) -> QueryResult<(Vec<AuditEvent>, i64)> {
+        let touched = match filter.tokens_touched_by {
+            Some(user) => Some(
+                audit_events::table
+                    .filter(audit_events::actor_user_id.eq(user))
+                    .filter(audit_events::target_type.eq("token"))
+                    .select(audit_events::target_id.assume_not_null())
+                    .distinct()
+                    .load::<i64>(conn)?,
+            ),
+            None => None,
+        };
+        let total = Self::filtered(filter, touched.as_deref())
+            .count()
+            .get_result(conn)?;
+        let rows = Self::filtered(filter, touched.as_deref())
+            .order((audit_events::occurred_at.desc(), audit_events::id.desc()))
+            .offset(offset)
+            .limit(limit)
+            .select(AuditEvent::as_select())
+            .load(conn)?;
+        Ok((rows, total))
+    }
+}
