@@ -44,11 +44,41 @@ pub enum Command {
         #[arg(long)]
         merchant: Option<String>,
     },
+    /// Disable or enable a token from the command line (emergencies): found by its full API_KEY or the
+    /// key as the table shows it; recorded in the merchant's history.
+    Token {
+        /// The token action.
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
     /// Manage users.
     User {
         /// The user action.
         #[command(subcommand)]
         command: UserCommand,
+    },
+}
+
+/// `token` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Disable a token now.
+    Disable {
+        /// The full API_KEY, or the key as displayed (`kwik_ak_3F9q…x7Lm`) or its start.
+        #[arg(long)]
+        key: String,
+        /// Why (5 to 500 characters); the merchant sees it.
+        #[arg(long)]
+        reason: String,
+    },
+    /// Enable a token again.
+    Enable {
+        /// The full API_KEY, or the key as displayed.
+        #[arg(long)]
+        key: String,
+        /// Why (5 to 500 characters); the merchant sees it.
+        #[arg(long)]
+        reason: String,
     },
 }
 
@@ -82,6 +112,12 @@ pub async fn run(cli: Cli) -> ExitCode {
             tokens_per_merchant,
             merchant,
         } => seed(merchants, tokens_per_merchant, merchant.as_deref()),
+        Command::Token {
+            command: TokenCommand::Disable { key, reason },
+        } => set_token_status(&key, &reason, crate::credentials::TokenStatus::Disabled),
+        Command::Token {
+            command: TokenCommand::Enable { key, reason },
+        } => set_token_status(&key, &reason, crate::credentials::TokenStatus::Live),
         Command::RotateMasterKey => {
             crate::rotation::rotate_master_key().map(|report| println!("{report}"))
         }
@@ -143,6 +179,45 @@ fn add_user(
         println!("Password: {}", password.as_str());
         println!("It is shown only this once.");
     }
+    Ok(())
+}
+
+fn set_token_status(
+    key: &str,
+    reason: &str,
+    status: crate::credentials::TokenStatus,
+) -> anyhow::Result<()> {
+    use crate::support::{self, Query};
+    let query = support::parse(key).map_err(|r| anyhow::anyhow!("{}", r.message()))?;
+    if !matches!(query, Query::FullKey(_) | Query::KeyDisplay { .. }) {
+        anyhow::bail!("--key must be an API_KEY (kwik_ak_…), whole or as the table shows it");
+    }
+    let state = open()?;
+    let mut conn = state.pool.get()?;
+    let found = support::search(&mut conn, &query)?;
+    let token = match found.as_slice() {
+        [] => anyhow::bail!("no token matches {key:?}"),
+        [(token, _)] => token,
+        many => anyhow::bail!(
+            "{} tokens match {key:?}: give the whole key, or the key as shown with its end",
+            many.len()
+        ),
+    };
+    let changed = crate::tokens::set_status(
+        &mut conn,
+        crate::tokens::Scope::Platform,
+        token.id,
+        status,
+        &crate::audit::Actor::cli(),
+        Some(reason),
+    )?;
+    let merchant = &found[0].1;
+    println!(
+        "“{}” ({}, merchant {merchant}) is now {}.",
+        changed.name,
+        changed.partial_key(),
+        changed.status.label()
+    );
     Ok(())
 }
 

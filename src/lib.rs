@@ -14,6 +14,7 @@ pub mod net;
 pub mod rotation;
 pub mod seed;
 pub mod state;
+pub mod support;
 pub mod tokens;
 pub mod users;
 pub mod web;

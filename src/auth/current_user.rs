@@ -119,3 +119,67 @@ impl FromRequest for MerchantAdmin {
         })
     }
 }
+
+/// Kwik platform support staff: the support console, any merchant's token, never a credential.
+#[derive(Debug, Clone)]
+pub struct SupportStaff(pub User);
+
+impl FromRequest for SupportStaff {
+    type Error = AppError;
+    type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let current = CurrentUser::load(&req).await?;
+            if current.user.role == Role::Support {
+                Ok(Self(current.user))
+            } else {
+                Err(AppError::Forbidden(
+                    "The support console is for Kwik Support staff.",
+                ))
+            }
+        })
+    }
+}
+
+/// Whoever may read audit history, and which part of it.
+#[derive(Debug, Clone)]
+pub enum HistoryReader {
+    /// A merchant's admin or viewer: their merchant's events.
+    Member(MerchantUser),
+    /// Support staff: the events of the tokens they touched.
+    Support(User),
+}
+
+impl HistoryReader {
+    /// The signed-in user.
+    pub fn user(&self) -> &User {
+        match self {
+            Self::Member(m) => &m.user,
+            Self::Support(u) => u,
+        }
+    }
+}
+
+impl FromRequest for HistoryReader {
+    type Error = AppError;
+    type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            let current = CurrentUser::load(&req).await?;
+            match (current.user.role, current.merchant) {
+                (Role::Support, _) => Ok(Self::Support(current.user)),
+                (_, Some(merchant)) => Ok(Self::Member(MerchantUser {
+                    user: current.user,
+                    merchant,
+                })),
+                (_, None) => Err(AppError::Forbidden(
+                    "This page is for merchant staff and Kwik Support.",
+                )),
+            }
+        })
+    }
+}

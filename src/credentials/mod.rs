@@ -2,7 +2,7 @@
 //! the hashes that are all the database ever keeps. Knows nothing of HTTP.
 
 pub mod cache;
-mod format;
+pub mod format;
 pub mod seal;
 pub mod usage;
 pub mod verify;

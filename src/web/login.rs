@@ -178,6 +178,7 @@ pub async fn submit(
     };
 
     let user_id = user.id;
+    let user_for_landing = user.clone();
     let actor = Actor::user(&user, attempt.ip.clone(), attempt.user_agent.clone());
     state
         .db(move |c| -> QueryResult<()> {
@@ -207,6 +208,12 @@ pub async fn submit(
         .map_err(AppError::internal)?;
     csrf::rotate(&session)?;
     tracing::info!(user = user_id.0, "login succeeded");
+    // Without a page to return to, each role starts at its own screen.
+    let next = if next == super::access_tokens::PATH {
+        super::landing(&user_for_landing).to_owned()
+    } else {
+        next
+    };
     Ok(see_other(&next))
 }
 

@@ -6,8 +6,10 @@ pub mod assets;
 pub mod checkout;
 pub mod format;
 pub mod health;
+pub mod history;
 pub mod login;
 pub mod security;
+pub mod support;
 pub mod token_views;
 
 use actix_session::Session;
@@ -22,6 +24,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/login", web::get().to(login::form))
         .route("/login", web::post().to(login::submit))
         .route("/logout", web::post().to(login::logout))
+        .route("/settings/history", web::get().to(history::index))
+        .route("/settings/history.csv", web::get().to(history::csv))
+        .route("/support", web::get().to(support::index))
+        .route(
+            "/support/tokens/{id}/status",
+            web::post().to(support::set_status),
+        )
         .service(
             web::scope("/developers/access-tokens")
                 .route("", web::get().to(access_tokens::index))
@@ -32,9 +41,18 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         );
 }
 
-/// `GET /`: the dashboard's heart is the Access Tokens screen.
-async fn home(_user: CurrentUser) -> HttpResponse {
-    see_other(access_tokens::PATH)
+/// `GET /`: the dashboard's heart is the Access Tokens screen; support staff start at their console.
+async fn home(current: CurrentUser) -> HttpResponse {
+    see_other(landing(&current.user))
+}
+
+/// Where a user starts.
+pub fn landing(user: &crate::db::models::User) -> &'static str {
+    if user.role == crate::db::models::Role::Support {
+        "/support"
+    } else {
+        access_tokens::PATH
+    }
 }
 
 /// Unknown paths: a 404 page.
@@ -92,15 +110,36 @@ impl Flash {
     }
 }
 
-/// The signed-in user as the header shows them.
+/// The signed-in user as the header and navigation show them.
 #[derive(Debug, Clone)]
 pub struct UserView {
     /// Email.
     pub email: String,
-    /// Merchant name.
+    /// Merchant name, or "Kwik Support".
     pub merchant: String,
     /// Role label.
     pub role: &'static str,
+    /// May manage the team (merchant admins).
+    pub is_admin: bool,
+    /// Kwik Support staff (support console instead of merchant pages).
+    pub is_support: bool,
+}
+
+impl UserView {
+    fn of(user: &crate::db::models::User, merchant: &str) -> Self {
+        use crate::db::models::Role;
+        Self {
+            email: user.email.clone(),
+            merchant: merchant.to_owned(),
+            role: match user.role {
+                Role::Admin => "Admin",
+                Role::Viewer => "Viewer",
+                Role::Support => "Kwik Support",
+            },
+            is_admin: user.role == Role::Admin,
+            is_support: user.role == Role::Support,
+        }
+    }
 }
 
 /// What every page needs besides its own content.
@@ -114,6 +153,8 @@ pub struct Chrome {
     pub user: Option<UserView>,
     /// A pending flash message.
     pub flash: Option<Flash>,
+    /// Which navigation entry is current: `tokens`, `teams`, `history` or `support`.
+    pub nav: &'static str,
 }
 
 impl Chrome {
@@ -124,6 +165,7 @@ impl Chrome {
             csrf_token: csrf::token(session)?,
             user: None,
             flash: None,
+            nav: "",
         })
     }
 
@@ -135,16 +177,29 @@ impl Chrome {
         Ok(Self {
             assets: assets::AssetUrls::get(),
             csrf_token: csrf::token(session)?,
-            user: Some(UserView {
-                email: member.user.email.clone(),
-                merchant: member.merchant.name.clone(),
-                role: match member.user.role {
-                    crate::db::models::Role::Admin => "Admin",
-                    crate::db::models::Role::Viewer => "Viewer",
-                    crate::db::models::Role::Support => "Kwik Support",
-                },
-            }),
+            user: Some(UserView::of(&member.user, &member.merchant.name)),
             flash: Flash::take(session),
+            nav: "tokens",
+        })
+    }
+
+    /// The same chrome with `entry` as the current navigation entry.
+    pub fn at(mut self, entry: &'static str) -> Self {
+        self.nav = entry;
+        self
+    }
+
+    /// Chrome for a Kwik Support page; takes the pending flash message.
+    pub fn for_support(
+        session: &Session,
+        user: &crate::db::models::User,
+    ) -> Result<Self, AppError> {
+        Ok(Self {
+            assets: assets::AssetUrls::get(),
+            csrf_token: csrf::token(session)?,
+            user: Some(UserView::of(user, "Kwik Support")),
+            flash: Flash::take(session),
+            nav: "support",
         })
     }
 }

@@ -30,6 +30,8 @@ pub struct TokenRow {
     pub last_used: String,
     /// The full last-used time, for a title.
     pub last_used_full: Option<String>,
+    /// "Disabled by Kwik Support on 22 Nov 2026: “reason”", when support made the last change.
+    pub status_note: Option<String>,
 }
 
 impl TokenRow {
@@ -55,6 +57,23 @@ impl TokenRow {
                 .last_used_at
                 .map_or_else(|| "Never".to_owned(), |t| format::ago(t, crate::db::now())),
             last_used_full: token.last_used_at.map(format::date_time),
+            status_note: token.status_changed_by_support.then(|| {
+                let verb = if token.status == TokenStatus::Live {
+                    "Enabled"
+                } else {
+                    "Disabled"
+                };
+                let when = token
+                    .status_changed_at
+                    .map(|t| format!(" on {}", format::date(t)))
+                    .unwrap_or_default();
+                let why = token
+                    .status_reason
+                    .as_deref()
+                    .map(|r| format!(": “{r}”"))
+                    .unwrap_or_default();
+                format!("{verb} by Kwik Support{when}{why}")
+            }),
         }
     }
 

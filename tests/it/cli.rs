@@ -349,3 +349,113 @@ fn rotate_master_key_with_an_environment_key_needs_the_new_key_from_the_environm
         .unwrap();
     assert_one_line_error(&out, "KWIK_NEW_MASTER_KEY");
 }
+
+#[test]
+fn token_disable_from_the_command_line_finds_the_key_and_records_why() {
+    let db = TestDb::new();
+    let mut config = crate::helpers::test_config(db.dir.path(), &db.url);
+    config.master_key = None;
+    let state = AppState::build(config).unwrap();
+    let mut conn = state.pool.get().unwrap();
+    let (user, _) = kwik_dashboard::users::add_user(
+        &mut conn,
+        &cheap_passwords(),
+        &kwik_dashboard::audit::Actor::cli(),
+        "ops@shop.test",
+        Some("Shop"),
+        kwik_dashboard::db::models::Role::Admin,
+        kwik_dashboard::users::PasswordChoice::Generate,
+    )
+    .unwrap();
+    let spec = kwik_dashboard::tokens::TokenSpec {
+        name: "POS".into(),
+        sections: kwik_dashboard::credentials::Sections::new([
+            kwik_dashboard::credentials::Section::Orders,
+        ]),
+        permission: kwik_dashboard::credentials::Permission::ReadOnly,
+        status: kwik_dashboard::credentials::TokenStatus::Live,
+    };
+    let actor = kwik_dashboard::audit::Actor::user(&user, None, None);
+    let (token, creds) = kwik_dashboard::tokens::create(
+        &mut conn,
+        &state.keyring,
+        user.merchant_id.unwrap(),
+        &actor,
+        &spec,
+    )
+    .unwrap();
+    drop(conn);
+
+    assert_one_line_error(
+        &run(
+            &db,
+            &[
+                "token",
+                "disable",
+                "--key",
+                &creds.api_key,
+                "--reason",
+                "no",
+            ],
+            None,
+        ),
+        "reason",
+    );
+    assert_one_line_error(
+        &run(
+            &db,
+            &[
+                "token",
+                "disable",
+                "--key",
+                "kwik_ak_nothere",
+                "--reason",
+                "leaked key",
+            ],
+            None,
+        ),
+        "no token matches",
+    );
+    let shown = token.partial_key();
+    let out = run(
+        &db,
+        &[
+            "token",
+            "disable",
+            "--key",
+            &shown,
+            "--reason",
+            "Leaked in a public repo",
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("is now Disabled"),
+        "{}",
+        text(&out.stdout)
+    );
+    let mut conn = state.pool.get().unwrap();
+    let stored = kwik_dashboard::db::models::AccessToken::find(&mut conn, token.id).unwrap();
+    assert_eq!(
+        stored.status,
+        kwik_dashboard::credentials::TokenStatus::Disabled
+    );
+    assert_eq!(
+        stored.status_reason.as_deref(),
+        Some("Leaked in a public repo")
+    );
+    let out = run(
+        &db,
+        &[
+            "token",
+            "enable",
+            "--key",
+            &creds.api_key,
+            "--reason",
+            "Rotated upstream",
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+}

@@ -10,5 +10,7 @@ mod checkout;
 mod cli;
 mod csrf;
 mod helpers;
+mod history;
 mod instances;
 mod login;
+mod support;

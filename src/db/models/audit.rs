@@ -72,6 +72,15 @@ pub struct NewAuditEvent<'a> {
     pub user_agent: Option<&'a str>,
 }
 
+/// Tokens (id, name) and actors (id, email) seen in a history.
+#[derive(Debug, Clone, Default)]
+pub struct Facets {
+    /// Tokens.
+    pub tokens: Vec<(i64, String)>,
+    /// Actors.
+    pub actors: Vec<(UserId, String)>,
+}
+
 /// Which events to read. Every field narrows the result.
 #[derive(Debug, Clone, Default)]
 pub struct AuditFilter {
@@ -133,6 +142,51 @@ impl AuditEvent {
         q
     }
 
+    /// The tokens and the actors that appear in the events `filter` allows (for the filter menus).
+    pub fn facets(conn: &mut DbConn, filter: &AuditFilter) -> QueryResult<Facets> {
+        let scope = AuditFilter {
+            merchant: filter.merchant,
+            tokens_touched_by: filter.tokens_touched_by,
+            ..AuditFilter::default()
+        };
+        let touched = Self::touched(conn, &scope)?;
+        let tokens = Self::filtered(&scope, touched.as_deref())
+            .filter(audit_events::target_type.eq("token"))
+            .select((
+                audit_events::target_id.assume_not_null(),
+                audit_events::target_label.assume_not_null(),
+            ))
+            .distinct()
+            .limit(500)
+            .load(conn)?;
+        // Support staff appear as "Kwik Support", never by name, in a merchant's history.
+        let actors = Self::filtered(&scope, touched.as_deref())
+            .filter(audit_events::actor_user_id.is_not_null())
+            .filter(audit_events::actor_role.ne("support"))
+            .select((
+                audit_events::actor_user_id.assume_not_null(),
+                audit_events::actor_email.assume_not_null(),
+            ))
+            .distinct()
+            .limit(500)
+            .load(conn)?;
+        Ok(Facets { tokens, actors })
+    }
+
+    fn touched(conn: &mut DbConn, filter: &AuditFilter) -> QueryResult<Option<Vec<i64>>> {
+        filter
+            .tokens_touched_by
+            .map(|user| {
+                audit_events::table
+                    .filter(audit_events::actor_user_id.eq(user))
+                    .filter(audit_events::target_type.eq("token"))
+                    .select(audit_events::target_id.assume_not_null())
+                    .distinct()
+                    .load::<i64>(conn)
+            })
+            .transpose()
+    }
+
     /// One page of matching events, newest first, and how many match in all.
     pub fn page(
         conn: &mut DbConn,
@@ -140,17 +194,7 @@ impl AuditEvent {
         offset: i64,
         limit: i64,
     ) -> QueryResult<(Vec<AuditEvent>, i64)> {
-        let touched = match filter.tokens_touched_by {
-            Some(user) => Some(
-                audit_events::table
-                    .filter(audit_events::actor_user_id.eq(user))
-                    .filter(audit_events::target_type.eq("token"))
-                    .select(audit_events::target_id.assume_not_null())
-                    .distinct()
-                    .load::<i64>(conn)?,
-            ),
-            None => None,
-        };
+        let touched = Self::touched(conn, filter)?;
         let total = Self::filtered(filter, touched.as_deref())
             .count()
             .get_result(conn)?;

@@ -1,0 +1,158 @@
+//! The support console: Kwik Support finds any merchant's token from a pasted key or a name, and
+//! disables or enables it with a mandatory reason. No credential is ever shown.
+
+use actix_session::Session;
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+
+use super::token_views::TokenRow;
+use super::{Chrome, Flash, html, see_other};
+use crate::auth::current_user::SupportStaff;
+use crate::credentials::TokenStatus;
+use crate::db::models::TokenId;
+use crate::error::AppError;
+use crate::state::AppState;
+use crate::support::{self, Refusal};
+use crate::tokens::{self, REASON_CHARS, Scope, StatusError};
+
+/// One search result.
+pub struct Found {
+    pub merchant: String,
+    pub row: TokenRow,
+    /// The reason typed, kept when the form comes back with an error.
+    pub reason: String,
+    /// The error for this row's form.
+    pub error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "support/index.html")]
+struct ConsolePage {
+    page: Chrome,
+    q: String,
+    refusal: Option<&'static str>,
+    results: Vec<Found>,
+    searched: bool,
+}
+
+/// Query of the console.
+#[derive(Debug, serde::Deserialize)]
+pub struct SearchQuery {
+    #[serde(default)]
+    q: String,
+}
+
+async fn console(
+    state: &web::Data<AppState>,
+    session: &Session,
+    staff: &SupportStaff,
+    q: String,
+    failed: Option<(i64, String, String)>,
+) -> Result<ConsolePage, AppError> {
+    let searched = !q.trim().is_empty();
+    let (refusal, results) = match support::parse(&q) {
+        Err(Refusal::Empty) => (None, Vec::new()),
+        Err(r) => (Some(r.message()), Vec::new()),
+        Ok(query) => {
+            let found = state.db(move |c| support::search(c, &query)).await?;
+            let results = found
+                .iter()
+                .map(|(token, merchant)| {
+                    let failed_here = failed.as_ref().filter(|(id, _, _)| *id == token.id.0);
+                    Found {
+                        merchant: merchant.clone(),
+                        row: TokenRow::new(token),
+                        reason: failed_here.map(|(_, r, _)| r.clone()).unwrap_or_default(),
+                        error: failed_here.map(|(_, _, e)| e.clone()),
+                    }
+                })
+                .collect();
+            (None, results)
+        }
+    };
+    Ok(ConsolePage {
+        page: Chrome::for_support(session, &staff.0)?,
+        q,
+        refusal,
+        results,
+        searched,
+    })
+}
+
+/// `GET /support`.
+pub async fn index(
+    staff: SupportStaff,
+    session: Session,
+    state: web::Data<AppState>,
+    query: web::Query<SearchQuery>,
+) -> Result<HttpResponse, AppError> {
+    let page = console(&state, &session, &staff, query.into_inner().q, None).await?;
+    html(StatusCode::OK, &page)
+}
+
+/// The status form.
+#[derive(Debug, serde::Deserialize)]
+pub struct StatusForm {
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    q: String,
+}
+
+/// `POST /support/tokens/{id}/status`: any merchant's token, with a reason of 5 to 500 characters.
+pub async fn set_status(
+    req: HttpRequest,
+    staff: SupportStaff,
+    session: Session,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+    form: web::Form<StatusForm>,
+) -> Result<HttpResponse, AppError> {
+    let StatusForm { status, reason, q } = form.into_inner();
+    let status: TokenStatus = status
+        .parse()
+        .map_err(|_| AppError::BadRequest(format!("unknown status {status:?}")))?;
+    let id = TokenId(path.into_inner());
+    let actor = super::actor(&req, &state, &staff.0);
+    let why = reason.clone();
+    let result = state
+        .db(
+            move |c| match tokens::set_status(c, Scope::Platform, id, status, &actor, Some(&why)) {
+                Err(StatusError::ReasonRequired) => Ok(None),
+                other => other.map(Some),
+            },
+        )
+        .await?;
+    let Some(token) = result else {
+        let message = format!(
+            "Give a reason of {} to {} characters: the merchant sees it in their history.",
+            REASON_CHARS.start(),
+            REASON_CHARS.end()
+        );
+        let page = console(&state, &session, &staff, q, Some((id.0, reason, message))).await?;
+        return html(StatusCode::UNPROCESSABLE_ENTITY, &page);
+    };
+    state.token_cache.invalidate_all();
+    tracing::info!(token = token.id.0, merchant = token.merchant_id.0, status = %status, "status set by support");
+    let verb = if status == TokenStatus::Disabled {
+        "disabled"
+    } else {
+        "enabled"
+    };
+    Flash::success(format!(
+        "“{}” {verb}. The merchant sees this, with your reason, in their history.",
+        token.name
+    ))
+    .set(&session)?;
+    let back = format!("/support?q={}", urlencode(&q));
+    Ok(see_other(&back))
+}
+
+fn urlencode(text: &str) -> String {
+    serde_html_form::to_string([("", text)])
+        .map(|s| s[1..].to_owned())
+        .unwrap_or_default()
+}

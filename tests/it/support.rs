@@ -1,0 +1,180 @@
+use diesel::prelude::*;
+use kwik_dashboard::credentials::TokenStatus;
+use kwik_dashboard::db::models::Role;
+use kwik_dashboard::db::schema::audit_events;
+
+use crate::helpers::*;
+
+/// An admin at Acme creates a token; then support signs in. Returns (key, token id).
+async fn token_then_support<S, B>(app: &TestApp<S>) -> (String, String, i64)
+where
+    S: actix_web::dev::Service<
+            actix_http::Request,
+            Response = actix_web::dev::ServiceResponse<B>,
+            Error = actix_web::Error,
+        >,
+    B: actix_web::body::MessageBody + 'static,
+{
+    app.logged_in_admin("Acme Stores", "ops@acme.test").await;
+    let reveal = app
+        .create_token("Shopify sync", &["payments"], "read_write")
+        .await;
+    let (key, secret) = (
+        reveal.credential("api_key"),
+        reveal.credential("api_secret"),
+    );
+    app.post("/logout", &[]).await;
+    app.add_user("agent@kwik.test", None, Role::Support);
+    app.login("agent@kwik.test", PASSWORD)
+        .await
+        .assert_redirect_to("/support");
+    (key, secret, app.all_tokens()[0].id.0)
+}
+
+#[actix_web::test]
+async fn support_finds_a_token_by_full_key_displayed_key_prefix_public_key_and_name() {
+    let app = spawn_app().await;
+    let (key, secret, _) = token_then_support(&app).await;
+    let public = app.all_tokens()[0].public_key.clone();
+    let shown = format!("{}…{}", &key[..12], &key[key.len() - 4..]);
+    for q in [
+        key.clone(),
+        shown.clone(),
+        key[..12].to_owned(),
+        key[..10].to_owned(),
+        public,
+        "shopify".into(),
+        "acme st".into(),
+    ] {
+        let page = app.get(&format!("/support?q={}", urlencoding(&q))).await;
+        page.assert_status(200)
+            .assert_contains("Shopify sync")
+            .assert_contains("Acme Stores")
+            .assert_contains(&shown);
+        page.assert_lacks(&secret);
+        if q != key {
+            // Only what was typed is echoed: a result never spells out the key.
+            page.assert_lacks(&key[12..key.len() - 4]);
+        }
+    }
+    app.get("/support?q=kwik_ak_ZZZZ")
+        .await
+        .assert_contains("No token matches");
+    app.get(&format!("/support?q={}", urlencoding(&secret)))
+        .await
+        .assert_contains("That is an API_SECRET")
+        .assert_lacks("Shopify sync");
+}
+
+#[actix_web::test]
+async fn disabling_from_the_console_needs_a_reason_and_the_merchant_sees_it() {
+    let app = spawn_app().await;
+    let (key, _, id) = token_then_support(&app).await;
+    let q = key[..12].to_owned();
+    app.get(&format!("/support?q={q}")).await;
+    for reason in ["", "  no ", &"x".repeat(501)] {
+        app.post(
+            &format!("/support/tokens/{id}/status"),
+            &[("status", "disabled"), ("reason", reason), ("q", &q)],
+        )
+        .await
+        .assert_status(422)
+        .assert_contains("Give a reason of 5 to 500 characters");
+        assert_eq!(app.all_tokens()[0].status, TokenStatus::Live);
+    }
+    let reason = "Key posted publicly on GitHub";
+    app.post(
+        &format!("/support/tokens/{id}/status"),
+        &[("status", "disabled"), ("reason", reason), ("q", &q)],
+    )
+    .await
+    .assert_redirect_to(&format!("/support?q={q}"));
+    assert_eq!(app.all_tokens()[0].status, TokenStatus::Disabled);
+    app.get(&format!("/support?q={q}"))
+        .await
+        .assert_contains("Disabled by Kwik Support")
+        .assert_contains(reason);
+
+    // The merchant's table and history say who, when and why.
+    app.post("/logout", &[]).await;
+    app.login("ops@acme.test", PASSWORD).await;
+    app.get("/developers/access-tokens")
+        .await
+        .assert_contains("Disabled by Kwik Support on")
+        .assert_contains(reason);
+    app.get("/settings/history")
+        .await
+        .assert_contains("Token disabled")
+        .assert_contains("Kwik Support")
+        .assert_contains(reason)
+        .assert_lacks("agent@kwik.test");
+}
+
+#[actix_web::test]
+async fn support_cannot_create_tokens_nor_see_merchant_pages_and_merchants_cannot_use_the_console()
+{
+    let app = spawn_app().await;
+    let (_, _, id) = token_then_support(&app).await;
+    app.get("/developers/access-tokens")
+        .await
+        .assert_status(403);
+    app.get("/developers/access-tokens/new")
+        .await
+        .assert_status(403);
+    app.get("/support").await;
+    app.post(
+        "/developers/access-tokens",
+        &[("name", "x"), ("sections", "orders")],
+    )
+    .await
+    .assert_status(403);
+    app.post(
+        &format!("/developers/access-tokens/{id}/status"),
+        &[("status", "disabled")],
+    )
+    .await
+    .assert_status(403);
+    assert_eq!(app.all_tokens().len(), 1);
+    app.post("/logout", &[]).await;
+    app.login("ops@acme.test", PASSWORD).await;
+    app.get("/support").await.assert_status(403);
+    app.post(
+        &format!("/support/tokens/{id}/status"),
+        &[("status", "disabled"), ("reason", "merchant trying")],
+    )
+    .await
+    .assert_status(403);
+    assert_eq!(app.all_tokens()[0].status, TokenStatus::Live);
+}
+
+#[actix_web::test]
+async fn support_history_shows_the_tokens_it_touched_only() {
+    let app = spawn_app().await;
+    let (_, _, id) = token_then_support(&app).await;
+    app.get("/support").await;
+    app.post(
+        &format!("/support/tokens/{id}/status"),
+        &[("status", "disabled"), ("reason", "Suspected leak")],
+    )
+    .await;
+    let history = app.get("/settings/history").await;
+    history
+        .assert_status(200)
+        .assert_contains("Token disabled")
+        .assert_contains("Token created");
+    history
+        // The admin's sign-in is not about a token support touched.
+        .assert_lacks(r#"<td data-label="Event">Signed in</td>"#);
+    let events: i64 = app.db(|c| {
+        audit_events::table
+            .filter(audit_events::event.eq("token.disabled"))
+            .count()
+            .get_result(c)
+            .unwrap()
+    });
+    assert_eq!(events, 1);
+}
+
+fn urlencoding(s: &str) -> String {
+    serde_html_form::to_string([("q", s)]).unwrap()[2..].to_owned()
+}
