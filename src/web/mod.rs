@@ -18,27 +18,43 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use crate::auth::{CurrentUser, csrf};
 use crate::error::AppError;
 
-/// The routes behind the session and CSRF middleware.
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/", web::get().to(home))
-        .route("/login", web::get().to(login::form))
-        .route("/login", web::post().to(login::submit))
-        .route("/logout", web::post().to(login::logout))
-        .route("/settings/history", web::get().to(history::index))
-        .route("/settings/history.csv", web::get().to(history::csv))
-        .route("/support", web::get().to(support::index))
-        .route(
-            "/support/tokens/{id}/status",
-            web::post().to(support::set_status),
-        )
-        .service(
-            web::scope("/developers/access-tokens")
-                .route("", web::get().to(access_tokens::index))
-                .route("", web::post().to(access_tokens::create))
-                .route("/new", web::get().to(access_tokens::new_form))
-                .route("/{id}/status", web::get().to(access_tokens::confirm_status))
-                .route("/{id}/status", web::post().to(access_tokens::set_status)),
-        );
+/// A page route: method and path pattern.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RouteSpec {
+    /// Lower-case HTTP method.
+    pub method: &'static str,
+    /// Path pattern, as registered.
+    pub path: &'static str,
+}
+
+/// Declares the page routes once: [`ROUTES`] lists them (the role × route matrix test walks it, and
+/// fails for a route it has no expectations for) and [`routes`] registers exactly those.
+macro_rules! route_table {
+    ($($method:ident $path:literal => $handler:path;)*) => {
+        /// Every page route behind the session and CSRF middleware.
+        pub const ROUTES: &[RouteSpec] = &[$(RouteSpec { method: stringify!($method), path: $path }),*];
+
+        /// Registers [`ROUTES`]; roles are checked by each handler's extractor.
+        pub fn routes(cfg: &mut web::ServiceConfig) {
+            $(cfg.route($path, web::$method().to($handler));)*
+        }
+    };
+}
+
+route_table! {
+    get "/" => home;
+    get "/login" => login::form;
+    post "/login" => login::submit;
+    post "/logout" => login::logout;
+    get "/developers/access-tokens" => access_tokens::index;
+    post "/developers/access-tokens" => access_tokens::create;
+    get "/developers/access-tokens/new" => access_tokens::new_form;
+    get "/developers/access-tokens/{id}/status" => access_tokens::confirm_status;
+    post "/developers/access-tokens/{id}/status" => access_tokens::set_status;
+    get "/settings/history" => history::index;
+    get "/settings/history.csv" => history::csv;
+    get "/support" => support::index;
+    post "/support/tokens/{id}/status" => support::set_status;
 }
 
 /// `GET /`: the dashboard's heart is the Access Tokens screen; support staff start at their console.

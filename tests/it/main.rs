@@ -13,4 +13,5 @@ mod helpers;
 mod history;
 mod instances;
 mod login;
+mod matrix;
 mod support;

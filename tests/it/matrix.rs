@@ -1,0 +1,189 @@
+//! The role × route matrix: every page route, with each kind of visitor, answers as expected, and a
+//! refused request changes nothing. A route the matrix does not list fails the test.
+
+use diesel::prelude::*;
+use kwik_dashboard::db::models::Role;
+use kwik_dashboard::db::schema::{access_tokens, audit_events, users};
+use kwik_dashboard::web::ROUTES;
+
+use crate::helpers::*;
+
+/// Who is asking.
+#[derive(Debug, Clone, Copy)]
+enum Who {
+    Anonymous,
+    Viewer,
+    Admin,
+    Support,
+    OtherMerchantAdmin,
+}
+
+const WHO: [Who; 5] = [
+    Who::Anonymous,
+    Who::Viewer,
+    Who::Admin,
+    Who::Support,
+    Who::OtherMerchantAdmin,
+];
+
+/// Expected status per visitor: anonymous, viewer, admin, support, another merchant's admin.
+/// `0` means "not asserted" (the login form itself, whose answer depends on the credentials sent).
+const MATRIX: &[(&str, &str, [u16; 5])] = &[
+    ("get", "/", [303, 303, 303, 303, 303]),
+    ("get", "/login", [200, 303, 303, 303, 303]),
+    ("post", "/login", [0, 0, 0, 0, 0]),
+    ("post", "/logout", [303, 303, 303, 303, 303]),
+    (
+        "get",
+        "/developers/access-tokens",
+        [303, 200, 200, 403, 200],
+    ),
+    (
+        "post",
+        "/developers/access-tokens",
+        [303, 403, 200, 403, 200],
+    ),
+    (
+        "get",
+        "/developers/access-tokens/new",
+        [303, 403, 200, 403, 200],
+    ),
+    (
+        "get",
+        "/developers/access-tokens/{id}/status",
+        [303, 403, 200, 403, 404],
+    ),
+    (
+        "post",
+        "/developers/access-tokens/{id}/status",
+        [303, 403, 303, 403, 404],
+    ),
+    ("get", "/settings/history", [303, 200, 200, 200, 200]),
+    ("get", "/settings/history.csv", [303, 200, 200, 200, 200]),
+    ("get", "/support", [303, 403, 403, 200, 403]),
+    (
+        "post",
+        "/support/tokens/{id}/status",
+        [303, 403, 403, 303, 403],
+    ),
+];
+
+#[test]
+fn every_route_has_an_entry_in_the_matrix() {
+    for route in ROUTES {
+        assert!(
+            MATRIX
+                .iter()
+                .any(|(m, p, _)| *m == route.method && *p == route.path),
+            "no matrix entry for {} {}: add the expected answer for each role",
+            route.method,
+            route.path
+        );
+    }
+    assert_eq!(
+        MATRIX.len(),
+        ROUTES.len(),
+        "the matrix lists a route that no longer exists"
+    );
+}
+
+#[actix_web::test]
+async fn each_role_gets_the_expected_answer_on_every_route_and_refusals_change_nothing() {
+    let app = spawn_app().await;
+    app.add_user("admin@a.test", Some("Merchant A"), Role::Admin);
+    app.add_user("viewer@a.test", Some("Merchant A"), Role::Viewer);
+    app.add_user("admin@b.test", Some("Merchant B"), Role::Admin);
+    app.add_user("agent@kwik.test", None, Role::Support);
+
+    let snapshot = || {
+        app.db(|c| {
+            let tokens: Vec<(i64, String, String)> = access_tokens::table
+                .select((
+                    access_tokens::id,
+                    access_tokens::name,
+                    access_tokens::status,
+                ))
+                .order(access_tokens::id)
+                .load(c)
+                .unwrap();
+            let people: Vec<(String, String, bool)> = users::table
+                .select((users::email, users::role, users::disabled))
+                .order(users::id)
+                .load(c)
+                .unwrap();
+            let events: i64 = audit_events::table.count().get_result(c).unwrap();
+            format!("{tokens:?} {people:?} {events}")
+        })
+    };
+
+    let mut checked = 0;
+    for (method, path, expected) in MATRIX {
+        for (who, want) in WHO.iter().zip(expected) {
+            if *want == 0 {
+                continue;
+            }
+            // A fresh token of merchant A for every request, so each one has something to act on.
+            app.set_session_cookie(None);
+            app.login("admin@a.test", PASSWORD).await;
+            app.create_token("Target", &["orders"], "read_only")
+                .await
+                .assert_status(200);
+            let id = app.all_tokens().iter().map(|t| t.id.0).max().unwrap();
+            app.post("/logout", &[]).await;
+            app.set_session_cookie(None);
+            // Sign in, then load a page to pick up the session's new CSRF token (login rotates it).
+            let home = match who {
+                Who::Anonymous => "/login",
+                Who::Viewer => {
+                    app.login("viewer@a.test", PASSWORD).await;
+                    "/developers/access-tokens"
+                }
+                Who::Admin => {
+                    app.login("admin@a.test", PASSWORD).await;
+                    "/developers/access-tokens"
+                }
+                Who::Support => {
+                    app.login("agent@kwik.test", PASSWORD).await;
+                    "/support"
+                }
+                Who::OtherMerchantAdmin => {
+                    app.login("admin@b.test", PASSWORD).await;
+                    "/developers/access-tokens"
+                }
+            };
+            app.get(home).await.assert_status(200);
+            let url = path.replace("{id}", &id.to_string());
+            let before = snapshot();
+            let answer = if *method == "get" {
+                app.get(&url).await
+            } else {
+                let fields: &[(&str, &str)] = if path.ends_with("/status") {
+                    &[("status", "disabled"), ("reason", "Matrix test reason")]
+                } else {
+                    &[("name", "Matrix"), ("sections", "orders")]
+                };
+                app.post(&url, fields).await
+            };
+            assert_eq!(
+                answer.status.as_u16(),
+                *want,
+                "{who:?} {method} {path}:\n{}",
+                answer.body
+            );
+            if matches!(want, 403 | 404)
+                || (*want == 303 && matches!(who, Who::Anonymous) && *path != "/logout")
+            {
+                assert_eq!(
+                    snapshot(),
+                    before,
+                    "{who:?} {method} {path} was refused but changed state"
+                );
+                if *want == 303 {
+                    answer.assert_redirect_to("/login");
+                }
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 55, "{checked}");
+}
