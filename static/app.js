@@ -49,8 +49,11 @@
     }
   }
 
+  // The first field to fix when the form came back with errors, else the autofocus field, else the
+  // first control.
   function focusFirst(root) {
-    const target = root.querySelector("[autofocus]") ||
+    const target = root.querySelector("[aria-invalid='true'], .has-error input:not([type=hidden])") ||
+      root.querySelector("[autofocus]") ||
       root.querySelector("input:not([type=hidden]):not([disabled]), button:not([disabled]), a[href], [tabindex]:not([tabindex='-1'])");
     if (target) target.focus();
   }
@@ -181,6 +184,9 @@
     if (!dialog || event.detail.target !== modalContent()) return;
     enhance(modalContent());
     if (!dialog.open) dialog.showModal();
+    // New content starts at its top (the error summary, the warning), however far the last one was
+    // scrolled; focusing then scrolls only as far as the focused field needs.
+    dialog.scrollTop = 0;
     focusFirst(modalContent());
   });
 
