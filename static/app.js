@@ -5,6 +5,8 @@
 
   const modal = () => document.getElementById("modal");
   const modalContent = () => document.getElementById("modal-content");
+  // Where the focus goes when the dialog closes: the control that opened it, or a function that finds
+  // the control to use (a swapped row's new action exists only after the swap).
   let opener = null;
 
   function csrfToken() {
@@ -21,8 +23,37 @@
     region.replaceChildren(p);
   }
 
+  // What Tab can reach inside `root`, in order.
+  function tabbables(root) {
+    return Array.from(root.querySelectorAll(
+      "a[href], button, input, select, textarea, summary, [tabindex]:not([tabindex='-1'])"
+    )).filter((el) => !el.disabled && el.type !== "hidden" && el.getClientRects().length > 0);
+  }
+
+  // A modal dialog keeps the focus: Tab from its last control wraps to its first, and back.
+  // (Chromium's native <dialog> otherwise lets Tab leave for the browser's own toolbar.)
+  function trapFocus(dialog, event) {
+    if (event.key !== "Tab" || !dialog.open) return;
+    const items = tabbables(dialog);
+    if (!items.length) return;
+    const first = items[0];
+    const last = items[items.length - 1];
+    const active = document.activeElement;
+    const outside = !dialog.contains(active);
+    if (event.shiftKey && (active === first || outside)) {
+      event.preventDefault();
+      last.focus();
+    } else if (!event.shiftKey && (active === last || outside)) {
+      event.preventDefault();
+      first.focus();
+    }
+  }
+
+  // The first field to fix when the form came back with errors, else the autofocus field, else the
+  // first control.
   function focusFirst(root) {
-    const target = root.querySelector("[autofocus]") ||
+    const target = root.querySelector("[aria-invalid='true'], .has-error input:not([type=hidden])") ||
+      root.querySelector("[autofocus]") ||
       root.querySelector("input:not([type=hidden]):not([disabled]), button:not([disabled]), a[href], [tabindex]:not([tabindex='-1'])");
     if (target) target.focus();
   }
@@ -122,10 +153,13 @@
       }
     });
 
+    dialog.addEventListener("keydown", (event) => trapFocus(dialog, event));
+
     dialog.addEventListener("close", () => {
       // The secret leaves the page with the dialog.
       modalContent().replaceChildren();
-      const back = opener && opener.isConnected ? opener : document.getElementById("create-token");
+      const target = typeof opener === "function" ? opener() : opener;
+      const back = target && target.isConnected ? target : document.getElementById("create-token");
       opener = null;
       if (back) back.focus();
     });
@@ -150,6 +184,9 @@
     if (!dialog || event.detail.target !== modalContent()) return;
     enhance(modalContent());
     if (!dialog.open) dialog.showModal();
+    // New content starts at its top (the error summary, the warning), however far the last one was
+    // scrolled; focusing then scrolls only as far as the focused field needs.
+    dialog.scrollTop = 0;
     focusFirst(modalContent());
   });
 
@@ -157,14 +194,17 @@
     const form = event.detail.elt;
     if (!event.detail.successful || !form.matches || !form.matches("[data-closes-dialog-on-success]")) return;
     const rowId = form.getAttribute("data-hx-target");
+    // The row was replaced: the focus goes to its new action (Enable after Disable, and back). The
+    // dialog's close event comes later, so the action is looked up then.
+    const action = () => (rowId ? document.querySelector(rowId + " .row-action") : null);
     const dialog = form.closest("dialog");
     if (dialog) {
-      opener = null;
+      opener = action;
       dialog.close();
+    } else {
+      const target = action();
+      if (target) target.focus();
     }
-    const row = rowId ? document.querySelector(rowId) : null;
-    const action = row ? row.querySelector(".row-action") : null;
-    if (action) action.focus();
   });
 
   document.addEventListener("kwik:flash", (event) => showFlash(event.detail.message, "success"));

@@ -1,0 +1,646 @@
+// The Access Tokens screen proven in Chromium: the five flows of issue 7 (plus the viewer and the error
+// pages), each state through the accessibility gate, and every HTML response through the Nu checker.
+// Run with ./run.sh (builds the release binary first), or `node --test` here once it is built.
+import assert from "node:assert/strict";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { axeViolations, documents, gate, horizontalOverflow, launch, login, newSession, report, settleDocuments, shot } from "./lib/browser.mjs";
+import { repoRoot, startServer } from "./lib/server.mjs";
+import { validate, wrapFragment } from "./lib/vnu.mjs";
+
+const TIMEOUT = { timeout: 180_000 };
+const PHONE = { width: 390, height: 844 };
+/** The table's URL (a GET form may leave an empty query on it). */
+const TABLE = (url) => url.pathname === "/developers/access-tokens";
+
+let server;
+let browser;
+
+before(async () => {
+  server = await startServer();
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.stop();
+  printReport();
+});
+
+// ---------------------------------------------------------------- helpers
+
+/** Polls `check` until it returns a truthy value, or fails with `what` (and `explain()` if given). */
+async function until(what, check, { timeoutMs = 10_000, explain } = {}) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}${explain ? `: ${await explain()}` : ""}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** Whether the element is fully inside the viewport and inside the dialog's visible area. */
+const inView = (page, selector) => page.locator(selector).evaluate((el) => {
+  const r = el.getBoundingClientRect();
+  const d = el.closest("dialog")?.getBoundingClientRect() ?? { top: 0, bottom: innerHeight };
+  return r.top >= Math.max(0, d.top) && r.bottom <= Math.min(innerHeight, d.bottom);
+});
+
+const dialogOpen = (page) => page.evaluate(() => document.getElementById("modal")?.open === true);
+
+/** What has focus, as a person would name it. */
+const focused = (page) => page.evaluate(() => {
+  const el = document.activeElement;
+  return {
+    id: el?.id ?? "",
+    tag: el?.tagName.toLowerCase() ?? "",
+    type: el?.getAttribute("type") ?? "",
+    name: el?.getAttribute("name") ?? "",
+    value: el?.value ?? "",
+    text: (el?.getAttribute("aria-label") || el?.textContent || "").trim().replace(/\s+/g, " "),
+    inDialog: Boolean(el?.closest("dialog#modal")),
+    dataset: { ...el?.dataset },
+    ring: el ? (() => { const s = getComputedStyle(el); return s.outlineStyle !== "none" && parseFloat(s.outlineWidth) >= 2; })() : false,
+  };
+});
+
+/** Presses Tab until `wanted(focus)` holds; every stop must show a focus ring (and stay in the dialog when asked). */
+async function tabUntil(page, what, wanted, { inDialog = false, max = 40 } = {}) {
+  for (let i = 0; i < max; i++) {
+    await page.keyboard.press("Tab");
+    const f = await focused(page);
+    if (inDialog) assert.ok(f.inDialog, `focus left the dialog while tabbing to ${what}: ${JSON.stringify(f)}`);
+    if (f.tag !== "body") assert.ok(f.ring, `no visible focus ring on ${JSON.stringify(f)}`);
+    if (wanted(f)) return f;
+  }
+  assert.fail(`${what} was not reached with ${max} presses of Tab`);
+}
+
+/** Creates a token through the Create dialog with the mouse, and closes the reveal. Returns the credentials. */
+async function createInDialog(page, { name, sections, permission = "read_only" }) {
+  await page.locator("#create-token").click();
+  const dialog = page.locator("dialog#modal[open]");
+  await dialog.getByLabel("Name", { exact: true }).fill(name);
+  for (const s of sections) await dialog.getByRole("checkbox", { name: s, exact: true }).check();
+  await dialog.locator(`input[name=permission][value=${permission}]`).check();
+  await dialog.getByRole("button", { name: "Create token" }).click();
+  const credentials = await readCredentials(page);
+  await dialog.getByLabel("I have stored these credentials").check();
+  await dialog.getByRole("button", { name: "Done" }).click();
+  await until("the dialog to close", async () => !(await dialogOpen(page)));
+  return credentials;
+}
+
+async function readCredentials(page) {
+  const value = (name) => page.locator(`[data-credential=${name}]`).innerText();
+  await page.locator("[data-credential=api_secret]").waitFor();
+  return { apiKey: await value("api_key"), apiSecret: await value("api_secret"), publicKey: await value("public_key") };
+}
+
+function assertCredentialFormats({ apiKey, apiSecret, publicKey }) {
+  assert.match(apiKey, /^kwik_ak_[0-9A-Za-z]{32}$/);
+  assert.match(apiSecret, /^kwik_sk_[0-9A-Za-z]{46}$/);
+  assert.match(publicKey, /^kwik_pk_[0-9A-Za-z]{32}$/);
+}
+
+const partialKey = (apiKey) => `${apiKey.slice(0, 12)}…${apiKey.slice(-4)}`;
+
+/** The table row of the token called `name`. */
+const row = (page, name) => page.locator("#token-rows tr").filter({ has: page.locator(".token-name", { hasText: name }) });
+
+async function rowView(page, name) {
+  const r = row(page, name);
+  await r.waitFor();
+  return {
+    key: await r.locator(".partial-key").innerText(),
+    status: await r.locator(".badge").innerText(),
+    permission: await r.locator(".permission").innerText(),
+    chips: await r.locator(".chip").allInnerTexts(),
+  };
+}
+
+// ---------------------------------------------------------------- the gates themselves
+
+test("the gates catch what they are there to catch", TIMEOUT, async () => {
+  // A dashboard page that breaks its CSP, and a page with two plain WCAG failures.
+  const s = await newSession(browser, server.base);
+  try {
+    await s.page.goto("/login");
+    await s.page.evaluate(() => document.body.setAttribute("style", "color: red"));
+    await until("the CSP violation to be reported", async () => {
+      try { s.assertNoProblems(); return false; } catch { return true; }
+    });
+    await s.page.setContent('<html><body><input type="text"><p id="faint">faint text</p></body></html>');
+    // Through the CSSOM: the page's CSP (still in force) refuses a style attribute.
+    await s.page.evaluate(() => { document.getElementById("faint").style.color = "#bbb"; });
+    const ids = (await axeViolations(s.page)).map((v) => v.split(" ")[0]);
+    assert.ok(ids.includes("label") && ids.includes("color-contrast") && ids.includes("html-has-lang"), ids.join(", "));
+  } finally {
+    await s.close();
+  }
+  const errors = validate([["bad", '<!doctype html><html lang=en><head><title>x</title></head><body><p hx-get="/x">x<div></body></html>']]);
+  assert.ok(errors.get("bad").length >= 2, "the Nu checker reports hx-* attributes and unclosed elements");
+});
+
+// ---------------------------------------------------------------- gates on the pages around the screen
+
+test("the login page, a failed sign-in and a stale form pass the gates", TIMEOUT, async () => {
+  const s = await newSession(browser, server.base);
+  const { page } = s;
+  try {
+    await page.goto("/login");
+    assert.equal(await page.getByRole("heading", { level: 1 }).innerText(), "Sign in to your dashboard");
+    await gate(page, "login");
+    await shot(page, "login");
+
+    await page.getByLabel("Email").fill(server.admin.email);
+    await page.getByLabel("Password").fill("not the password");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.locator("#login-error").waitFor();
+    assert.equal(await page.locator("#login-error").innerText(), "Incorrect email or password.");
+    await gate(page, "login with error");
+    await shot(page, "login-error");
+
+    // A form whose CSRF token went stale is refused with the 403 page, and nothing happens.
+    await page.goto("/login");
+    await page.locator('input[name="csrf_token"]').evaluate((input) => { input.value = "stale"; });
+    await page.getByLabel("Email").fill(server.admin.email);
+    await page.getByLabel("Password").fill(server.admin.password);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("heading", { level: 1 }).waitFor();
+    assert.match(await page.locator("p.eyebrow").textContent(), /Error 403/);
+    await gate(page, "403 (CSRF)");
+
+    const missing = await page.goto("/no-such-page");
+    assert.equal(missing.status(), 404);
+    await gate(page, "404");
+    await shot(page, "not-found");
+    s.assertNoProblems();
+  } finally {
+    await s.close();
+  }
+});
+
+// ---------------------------------------------------------------- flow 1
+
+test("flow 1: create a token and see its credentials once", TIMEOUT, async () => {
+  const s = await newSession(browser, server.base);
+  const { page, context } = s;
+  await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: server.base });
+  try {
+    await login(page, server.admin);
+
+    // The empty state explains what tokens are for.
+    assert.equal(await page.getByRole("heading", { name: "No access tokens yet" }).isVisible(), true);
+    await gate(page, "empty table");
+    await shot(page, "empty");
+
+    // Create opens the dialog with the focus on Name.
+    await page.getByRole("link", { name: "Create", exact: true }).click();
+    const dialog = page.getByRole("dialog", { name: "Create access token" });
+    await dialog.waitFor();
+    await until("focus on Name", async () => (await focused(page)).id === "token-name");
+    await gate(page, "create form");
+    assert.ok(await inView(page, "dialog .actions"), "the dialog's actions are in view");
+    await shot(page, "create");
+
+    // Submitting it empty shows what to fix, at each field, and creates nothing.
+    await dialog.getByRole("button", { name: "Create token" }).click();
+    await dialog.locator("#name-error").waitFor();
+    assert.match(await dialog.getByRole("alert").innerText(), /fields? need/);
+    assert.ok((await dialog.locator("#name-error").innerText()).length > 0);
+    assert.ok((await dialog.locator("#sections-error").innerText()).length > 0);
+    assert.equal(await dialog.getByLabel("Name", { exact: true }).getAttribute("aria-invalid"), "true");
+    await until("focus on Name, the first field to fix", async () => (await focused(page)).id === "token-name");
+    assert.ok(await inView(page, "#form-errors"), "the error summary is in view");
+    await gate(page, "create form with errors");
+    await shot(page, "create-errors");
+
+    // Name, three sections and Read-Write.
+    await dialog.getByLabel("Name", { exact: true }).fill("Shopify store sync");
+    for (const section of ["Customers", "Payments", "Orders"]) {
+      await dialog.getByRole("checkbox", { name: section, exact: true }).check();
+    }
+    await dialog.getByRole("radio", { name: /^Read-Write/ }).check();
+    await dialog.getByRole("button", { name: "Create token" }).click();
+
+    // The three credentials, once.
+    const reveal = page.getByRole("dialog", { name: "Credentials for “Shopify store sync”" });
+    await reveal.waitFor();
+    const credentials = await readCredentials(page);
+    assertCredentialFormats(credentials);
+    for (const name of ["API_KEY", "API_SECRET", "PUBLIC_KEY"]) {
+      assert.ok(await reveal.getByText(name, { exact: true }).isVisible(), `${name} is shown`);
+    }
+    await gate(page, "reveal");
+    await shot(page, "reveal");
+
+    // Escape does not throw away credentials that were not stored yet.
+    await page.keyboard.press("Escape");
+    assert.equal(await dialogOpen(page), true, "Escape must not close an unconfirmed reveal");
+
+    // Copy puts exactly the secret on the clipboard, and says so.
+    await reveal.getByRole("button", { name: "Copy API_SECRET" }).click();
+    await until("the button to say Copied", async () => (await reveal.getByRole("button", { name: "Copy API_SECRET" }).innerText()) === "Copied");
+    assert.equal(await page.evaluate(() => navigator.clipboard.readText()), credentials.apiSecret);
+    assert.equal(await reveal.locator("[data-copy-status]").innerText(), "API_SECRET copied to the clipboard.");
+
+    // Done waits for the confirmation.
+    const done = reveal.getByRole("button", { name: "Done" });
+    assert.equal(await done.isDisabled(), true, "Done is disabled before the confirmation");
+    await reveal.getByLabel("I have stored these credentials").check();
+    assert.equal(await done.isEnabled(), true, "Done is enabled once confirmed");
+    await done.click();
+    await until("the dialog to close", async () => !(await dialogOpen(page)));
+    // The dialog's close event (it comes just after the dialog closes) takes the credentials out of the page.
+    await until("the credentials to leave the page", async () => (await page.locator("#modal-content").innerHTML()) === "");
+    assert.equal((await page.content()).includes(credentials.apiSecret), false, "closing removes the secret from the page");
+    await until("focus back on Create", async () => (await focused(page)).id === "create-token");
+
+    // The row: partial key, Live, Read-Write and the three chips.
+    assert.deepEqual(await rowView(page, "Shopify store sync"), {
+      key: partialKey(credentials.apiKey),
+      status: "Live",
+      permission: "Read-Write",
+      chips: ["Customers", "Payments", "Orders"],
+    });
+    assert.equal(await page.getByRole("heading", { name: "No access tokens yet" }).count(), 0);
+    await gate(page, "table with a token");
+
+    // After a reload the secret is nowhere.
+    await page.reload();
+    await row(page, "Shopify store sync").waitFor();
+    const html = await page.content();
+    assert.equal(html.includes(credentials.apiSecret), false, "the secret must not come back");
+    assert.equal(html.includes(credentials.apiKey), false, "the full key must not come back");
+    s.assertNoProblems();
+  } finally {
+    await s.close();
+  }
+});
+
+// ---------------------------------------------------------------- flow 2 (and the viewer)
+
+test("flow 2: disable, then enable, each after a confirmation", TIMEOUT, async () => {
+  const admin = server.addUser({ email: "ops@disable.test", merchant: "Acme Subscriptions" });
+  const s = await newSession(browser, server.base);
+  const { page } = s;
+  try {
+    await login(page, admin);
+    await createInDialog(page, { name: "Legacy POS", sections: ["Orders"] });
+    await createInDialog(page, {
+      name: "Shopify store sync",
+      sections: ["Customers", "Payments", "Orders", "Payouts", "Checkout Page"],
+      permission: "read_write",
+    });
+    assert.equal((await rowView(page, "Legacy POS")).status, "Live");
+
+    // Disable asks first, naming the token and what will stop working.
+    await row(page, "Legacy POS").getByRole("link", { name: "Disable Legacy POS" }).click();
+    const confirm = page.getByRole("dialog", { name: "Disable “Legacy POS”?" });
+    await confirm.waitFor();
+    assert.match(await confirm.innerText(), /will be refused until it is enabled again/);
+    await gate(page, "disable confirmation");
+    await shot(page, "confirm-disable");
+
+    // Cancel changes nothing.
+    await confirm.getByRole("link", { name: "Cancel" }).click();
+    await until("the dialog to close", async () => !(await dialogOpen(page)));
+    assert.equal((await rowView(page, "Legacy POS")).status, "Live");
+
+    await row(page, "Legacy POS").getByRole("link", { name: "Disable Legacy POS" }).click();
+    await confirm.getByRole("button", { name: "Disable token" }).click();
+    await until("the badge to say Disabled", async () => (await rowView(page, "Legacy POS")).status === "Disabled");
+    assert.equal(await dialogOpen(page), false);
+    assert.match(await page.locator("#flash").innerText(), /“Legacy POS” is disabled/);
+    await until("the focus on the row's next action", async () => (await focused(page)).text === "Enable Legacy POS",
+      { explain: async () => JSON.stringify(await focused(page)).slice(0, 300) });
+    assert.equal((await rowView(page, "Shopify store sync")).status, "Live", "the other token is untouched");
+    await page.getByText("+2 more").click();
+    await gate(page, "table with a disabled token");
+    await shot(page, "table");
+
+    // Enable, with its own confirmation.
+    await row(page, "Legacy POS").getByRole("link", { name: "Enable Legacy POS" }).click();
+    const enable = page.getByRole("dialog", { name: "Enable “Legacy POS”?" });
+    await enable.waitFor();
+    await gate(page, "enable confirmation");
+    await shot(page, "confirm-enable");
+    await enable.getByRole("button", { name: "Enable token" }).click();
+    await until("the badge to say Live", async () => (await rowView(page, "Legacy POS")).status === "Live");
+    assert.match(await page.locator("#flash").innerText(), /“Legacy POS” is live again/);
+
+    // It holds after a reload.
+    await page.reload();
+    assert.equal((await rowView(page, "Legacy POS")).status, "Live");
+    s.assertNoProblems();
+  } finally {
+    await s.close();
+  }
+
+  // A viewer of the same merchant sees the table, and no control to change it.
+  const viewer = server.addUser({ email: "viewer@disable.test", merchant: "Acme Subscriptions", role: "viewer" });
+  const v = await newSession(browser, server.base);
+  try {
+    await login(v.page, viewer);
+    assert.equal((await rowView(v.page, "Legacy POS")).status, "Live");
+    assert.equal(await v.page.getByRole("link", { name: "Create", exact: true }).count(), 0, "no Create for a viewer");
+    assert.equal(await v.page.locator(".row-action").count(), 0, "no Disable or Enable for a viewer");
+    await gate(v.page, "table for a viewer");
+    await shot(v.page, "viewer");
+    const refused = await v.page.goto("/developers/access-tokens/new");
+    assert.equal(refused.status(), 403);
+    await gate(v.page, "403 (not allowed)");
+    v.assertNoProblems();
+  } finally {
+    await v.close();
+  }
+});
+
+// ---------------------------------------------------------------- flow 3
+
+test("flow 3: everything with the keyboard alone", TIMEOUT, async () => {
+  const admin = server.addUser({ email: "keys@keyboard.test", merchant: "Keyboard Co" });
+  const s = await newSession(browser, server.base);
+  const { page } = s;
+  try {
+    await login(page, admin);
+
+    // Tab reaches Create, Enter opens it and the focus lands in the dialog.
+    await tabUntil(page, "Create", (f) => f.id === "create-token");
+    await page.keyboard.press("Enter");
+    await page.getByRole("dialog", { name: "Create access token" }).waitFor();
+    await until("focus on Name", async () => (await focused(page)).id === "token-name");
+    await shot(page, "keyboard-dialog");
+
+    // The focus stays in the dialog, forwards and backwards.
+    const stops = new Set();
+    for (let i = 0; i < 30; i++) {
+      await page.keyboard.press("Tab");
+      const f = await focused(page);
+      assert.ok(f.inDialog, `Tab moved the focus out of the dialog: ${JSON.stringify(f)}`);
+      stops.add(`${f.tag}${f.id}${f.value}${f.text}`);
+    }
+    assert.ok(stops.size > 10, "Tab visits the dialog's controls");
+    for (let i = 0; i < 30; i++) {
+      await page.keyboard.press("Shift+Tab");
+      assert.ok((await focused(page)).inDialog, "Shift+Tab moved the focus out of the dialog");
+    }
+
+    // Escape closes it and the focus is back on Create.
+    await page.keyboard.press("Escape");
+    await until("the dialog to close", async () => !(await dialogOpen(page)));
+    await until("focus back on Create", async () => (await focused(page)).id === "create-token");
+
+    // A whole create without the mouse.
+    await page.keyboard.press("Enter");
+    await until("focus on Name", async () => (await focused(page)).id === "token-name");
+    await page.keyboard.type("Keyboard only");
+    await tabUntil(page, "Customers", (f) => f.value === "customers", { inDialog: true });
+    await page.keyboard.press("Space");
+    await tabUntil(page, "Payments", (f) => f.value === "payments", { inDialog: true });
+    await page.keyboard.press("Space");
+    await tabUntil(page, "the permission radios", (f) => f.name === "permission", { inDialog: true });
+    await page.keyboard.press("ArrowDown");
+    assert.equal((await focused(page)).value, "read_write");
+    await tabUntil(page, "Create token", (f) => f.text === "Create token", { inDialog: true });
+    await shot(page, "keyboard-focus");
+    await page.keyboard.press("Enter");
+
+    const credentials = await readCredentials(page);
+    assertCredentialFormats(credentials);
+    assert.ok((await focused(page)).inDialog, "the focus moves into the reveal");
+    await tabUntil(page, "the confirmation", (f) => "storedConfirm" in f.dataset, { inDialog: true });
+    await page.keyboard.press("Space");
+    await tabUntil(page, "Done", (f) => f.text === "Done", { inDialog: true });
+    await page.keyboard.press("Enter");
+    await until("the dialog to close", async () => !(await dialogOpen(page)));
+    await until("focus back on Create", async () => (await focused(page)).id === "create-token");
+    assert.deepEqual(await rowView(page, "Keyboard only"), {
+      key: partialKey(credentials.apiKey),
+      status: "Live",
+      permission: "Read-Write",
+      chips: ["Customers", "Payments"],
+    });
+
+    // Disable from the keyboard too: the row's link, then the confirmation's button.
+    await row(page, "Keyboard only").getByRole("link", { name: "Disable Keyboard only" }).focus();
+    await page.keyboard.press("Enter");
+    await page.getByRole("dialog", { name: "Disable “Keyboard only”?" }).waitFor();
+    await tabUntil(page, "Disable token", (f) => f.text === "Disable token", { inDialog: true });
+    await page.keyboard.press("Enter");
+    await until("the badge to say Disabled", async () => (await rowView(page, "Keyboard only")).status === "Disabled");
+    await until("the focus on Enable", async () => (await focused(page)).text === "Enable Keyboard only",
+      { explain: async () => JSON.stringify(await focused(page)).slice(0, 300) });
+    s.assertNoProblems();
+  } finally {
+    await s.close();
+  }
+});
+
+// ---------------------------------------------------------------- flow 4
+
+test("flow 4: with JavaScript off, everything works through full pages", TIMEOUT, async () => {
+  const admin = server.addUser({ email: "plain@noscript.test", merchant: "No Script Co" });
+  const s = await newSession(browser, server.base, { javaScriptEnabled: false });
+  const { page } = s;
+  try {
+    await login(page, admin);
+    assert.equal(await page.getByRole("button", { name: /^Copy/ }).count(), 0);
+
+    // Create is a link to a full page.
+    await page.getByRole("link", { name: "Create", exact: true }).click();
+    await page.waitForURL("**/developers/access-tokens/new");
+    assert.equal(await page.title(), "Create access token · Kwik Dashboard");
+    assert.equal(await page.getByRole("heading", { level: 1 }).innerText(), "Create access token");
+    await gate(page, "create page (no JS)");
+    await shot(page, "nojs-create");
+
+    await page.getByRole("button", { name: "Create token" }).click();
+    await page.locator("#name-error").waitFor();
+    await gate(page, "create page with errors (no JS)");
+
+    await page.getByLabel("Name", { exact: true }).fill("Nightly reconciliation");
+    for (const section of ["Transactions", "Payouts", "Recipients"]) {
+      await page.getByRole("checkbox", { name: section, exact: true }).check();
+    }
+    await page.getByRole("radio", { name: /^Read-Write/ }).check();
+    await page.getByRole("button", { name: "Create token" }).click();
+
+    // The reveal is a page of its own.
+    await page.getByRole("heading", { level: 1, name: "Credentials for “Nightly reconciliation”" }).waitFor();
+    const credentials = await readCredentials(page);
+    assertCredentialFormats(credentials);
+    await gate(page, "reveal page (no JS)");
+    await shot(page, "nojs-reveal");
+
+    // Done needs the confirmation (the browser's own form validation), then goes back to the table.
+    await page.getByRole("button", { name: "Done" }).click();
+    assert.equal(await page.getByRole("heading", { name: /Credentials for/ }).count(), 1, "Done without the confirmation stays");
+    await page.getByLabel("I have stored these credentials").check();
+    await page.getByRole("button", { name: "Done" }).click();
+    await page.waitForURL(TABLE);
+    assert.deepEqual(await rowView(page, "Nightly reconciliation"), {
+      key: partialKey(credentials.apiKey),
+      status: "Live",
+      permission: "Read-Write",
+      chips: ["Transactions", "Recipients", "Payouts"],
+    });
+    assert.equal((await page.content()).includes(credentials.apiSecret), false);
+
+    // Disable through the confirmation page.
+    await row(page, "Nightly reconciliation").getByRole("link", { name: "Disable Nightly reconciliation" }).click();
+    await page.getByRole("heading", { level: 1, name: "Disable “Nightly reconciliation”?" }).waitFor();
+    await gate(page, "confirm page (no JS)");
+    await shot(page, "nojs-confirm");
+    await page.getByRole("button", { name: "Disable token" }).click();
+    await page.waitForURL(TABLE);
+    assert.match(await page.locator("#flash").innerText(), /is disabled/);
+    assert.equal((await rowView(page, "Nightly reconciliation")).status, "Disabled");
+
+    // And enable it again.
+    await row(page, "Nightly reconciliation").getByRole("link", { name: "Enable Nightly reconciliation" }).click();
+    await page.getByRole("button", { name: "Enable token" }).click();
+    await page.waitForURL(TABLE);
+    assert.equal((await rowView(page, "Nightly reconciliation")).status, "Live");
+    s.assertNoProblems();
+  } finally {
+    await s.close();
+  }
+});
+
+// ---------------------------------------------------------------- flow 5
+
+test("flow 5: at phone width nothing scrolls sideways, the table is cards and the dialog fits", TIMEOUT, async () => {
+  const admin = server.addUser({ email: "small@phone.test", merchant: "Phone Co" });
+  const s = await newSession(browser, server.base, { viewport: PHONE, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
+  const { page } = s;
+  const fits = async (where) => assert.equal(await horizontalOverflow(page), 0, `${where} scrolls sideways at ${PHONE.width}px`);
+  const dialogFits = async (where) => {
+    const box = await page.locator("dialog#modal").boundingBox();
+    assert.ok(box.x >= 0 && box.y >= 0 && box.x + box.width <= PHONE.width && box.y + box.height <= PHONE.height,
+      `the dialog (${where}) fits the viewport: ${JSON.stringify(box)}`);
+    const inner = await page.locator("dialog#modal").evaluate((d) => d.scrollWidth - d.clientWidth);
+    assert.equal(inner, 0, `the dialog (${where}) does not scroll sideways`);
+  };
+  try {
+    await page.goto("/login");
+    await fits("the login page");
+    await shot(page, "phone-login");
+    await login(page, admin);
+    await fits("the empty table");
+
+    await page.locator("#create-token").click();
+    await page.getByRole("dialog", { name: "Create access token" }).waitFor();
+    await dialogFits("create form");
+    await shot(page, "phone-create");
+    const dialog = page.locator("dialog#modal");
+    await dialog.getByRole("button", { name: "Create token" }).click();
+    await dialog.locator("#name-error").waitFor();
+    await dialogFits("create form with errors");
+    await dialog.getByLabel("Name", { exact: true }).fill("Mobile app backend with a rather long descriptive name");
+    for (const section of ["Customers", "Customer Cards", "Customer Mandates", "Payments"]) {
+      await dialog.getByRole("checkbox", { name: section, exact: true }).check();
+    }
+    await dialog.getByRole("button", { name: "Create token" }).click();
+    await readCredentials(page);
+    await dialogFits("reveal");
+    await gate(page, "reveal at phone width");
+    await shot(page, "phone-reveal");
+    await dialog.getByLabel("I have stored these credentials").check();
+    await dialog.getByRole("button", { name: "Done" }).click();
+    await until("the dialog to close", async () => !(await dialogOpen(page)));
+    await createInDialog(page, { name: "Checkout", sections: ["Checkout Page"] });
+
+    // The table turns into one card per token: no header row on screen, each cell labelled.
+    await page.reload();
+    await fits("the table");
+    const layout = await page.evaluate(() => ({
+      header: document.querySelector(".tokens thead").getBoundingClientRect().height,
+      rows: [...document.querySelectorAll("#token-rows tr")].map((tr) => {
+        const r = tr.getBoundingClientRect();
+        return { display: getComputedStyle(tr).display, left: r.left, right: r.right };
+      }),
+      label: getComputedStyle(document.querySelector("#token-rows td"), "::before").content,
+    }));
+    assert.ok(layout.header <= 1, "the header row is not shown on a phone");
+    assert.equal(layout.rows.length, 2);
+    for (const r of layout.rows) {
+      assert.equal(r.display, "block", "each token is a card");
+      assert.ok(r.left >= 0 && r.right <= PHONE.width, "each card fits");
+    }
+    assert.equal(layout.label, '"Created"', "each value is labelled");
+    await gate(page, "table at phone width");
+    await shot(page, "phone", { fullPage: true });
+
+    await row(page, "Checkout").getByRole("link", { name: "Disable Checkout" }).click();
+    await page.getByRole("dialog", { name: "Disable “Checkout”?" }).waitFor();
+    await dialogFits("disable confirmation");
+    await shot(page, "phone-confirm");
+    await page.keyboard.press("Escape");
+
+    for (const path of ["/developers/access-tokens/new", "/no-such-page"]) {
+      await page.goto(path);
+      await fits(path);
+    }
+
+    // A Disable link opened on its own (a new tab, say) is a full confirmation page that works.
+    await page.goto("/developers/access-tokens");
+    await page.goto(await row(page, "Checkout").getByRole("link", { name: "Disable Checkout" }).getAttribute("href"));
+    await fits("the confirmation page");
+    await page.getByRole("button", { name: "Disable token" }).click();
+    await page.waitForURL(TABLE);
+    assert.equal((await rowView(page, "Checkout")).status, "Disabled");
+    assert.match(await page.locator("#flash").innerText(), /“Checkout” is disabled/);
+    s.assertNoProblems();
+  } finally {
+    await s.close();
+  }
+});
+
+// ---------------------------------------------------------------- the Nu HTML checker over everything seen
+
+test("every page and htmx fragment the flows received is valid HTML (Nu checker)", TIMEOUT, async () => {
+  await settleDocuments();
+  const seen = [...documents.keys()];
+  const expected = [
+    "GET /login → 200",
+    "POST /login → 401",
+    "POST /login → 403",
+    "GET /no-such-page → 404",
+    "GET /developers/access-tokens → 200",
+    "GET /developers/access-tokens/new → 200",
+    "GET /developers/access-tokens/new → 200 (htmx fragment)",
+    "GET /developers/access-tokens/new → 403",
+    "POST /developers/access-tokens → 422",
+    "POST /developers/access-tokens → 422 (htmx fragment)",
+    "POST /developers/access-tokens → 200",
+    "POST /developers/access-tokens → 200 (htmx fragment)",
+    "GET /developers/access-tokens/{id}/status?status=disabled → 200",
+    "GET /developers/access-tokens/{id}/status?status=disabled → 200 (htmx fragment)",
+    "GET /developers/access-tokens/{id}/status?status=live → 200 (htmx fragment)",
+    "POST /developers/access-tokens/{id}/status → 200 (htmx fragment)",
+  ];
+  // With --test-name-pattern only some flows ran, so only what they saw is checked.
+  const allFlowsRan = !process.execArgv.some((a) => a.startsWith("--test-name-pattern"));
+  if (allFlowsRan) assert.deepEqual(expected.filter((k) => !seen.includes(k)), [], "the flows reach every page and fragment");
+
+  const docs = [...documents].filter(([, d]) => d).map(([name, d]) => [name, d.fragment ? wrapFragment(d.html) : d.html]);
+  const errors = validate(docs);
+  for (const [name, list] of errors) report.vnu.push({ document: name, errors: list.length });
+  const failing = [...errors].filter(([, list]) => list.length).map(([name, list]) => `${name}\n    ${list.join("\n    ")}`);
+  assert.deepEqual(failing, [], "the Nu HTML Checker found errors");
+});
+
+function printReport() {
+  const dir = join(repoRoot, "tests", "browser", "artifacts");
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, "report.json"), `${JSON.stringify(report, null, 2)}\n`);
+  const lines = ["", "Quality gates", "  axe-core (WCAG 2.1 A/AA) violations per state:"];
+  for (const r of report.axe) lines.push(`    ${String(r.violations).padStart(3)}  ${r.state}   [title "${r.title}", lang ${r.lang}]`);
+  lines.push("  Nu HTML Checker errors per document:");
+  for (const r of report.vnu) lines.push(`    ${String(r.errors).padStart(3)}  ${r.document}`);
+  console.log(lines.join("\n"));
+}
