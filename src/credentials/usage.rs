@@ -26,6 +26,13 @@ struct Pending {
 #[derive(Debug, Default)]
 pub struct UsageRecorder {
     pending: Mutex<HashMap<TokenId, Pending>>,
+    /// Verifications per token and South African day: (allowed, denied).
+    daily: Mutex<HashMap<(TokenId, time::Date), (i64, i64)>>,
+}
+
+/// The South African day of a UTC time (the dashboard's days).
+pub fn sa_day(at: time::PrimitiveDateTime) -> time::Date {
+    at.assume_utc().to_offset(time::macros::offset!(+2)).date()
 }
 
 /// `recent` in front of `older`, distinct, at most [`IPS_KEPT`].
@@ -43,8 +50,24 @@ fn merge_ips(recent: &[IpAddr], older: impl IntoIterator<Item = IpAddr>) -> Vec<
 }
 
 impl UsageRecorder {
-    /// Notes that `token` was used at `at` from `ip`.
+    /// Counts a refused verification of `token` (a known token: wrong secret, disabled, ...).
+    pub fn record_denied(&self, token: TokenId, at: time::PrimitiveDateTime) {
+        let mut daily = self
+            .daily
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        daily.entry((token, sa_day(at))).or_default().1 += 1;
+    }
+
+    /// Notes that `token` was used (allowed) at `at` from `ip`.
     pub fn record(&self, token: TokenId, at: time::PrimitiveDateTime, ip: Option<IpAddr>) {
+        {
+            let mut daily = self
+                .daily
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            daily.entry((token, sa_day(at))).or_default().0 += 1;
+        }
         let mut pending = self
             .pending
             .lock()
@@ -59,16 +82,58 @@ impl UsageRecorder {
         }
     }
 
-    /// How many tokens have unwritten use.
+    /// How many tokens have unwritten use (or unwritten counts).
     pub fn pending_count(&self) -> usize {
-        self.pending
+        let used = self
+            .pending
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .len();
+        used + self
+            .daily
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .len()
     }
 
-    /// Writes everything pending in one transaction. On failure the uses are kept for the next try.
+    /// Writes everything pending: daily counts, then last-used, one transaction each. On failure what
+    /// was taken is put back for the next try.
     pub fn flush(&self, conn: &mut DbConn) -> QueryResult<usize> {
+        self.flush_daily(conn)?;
+        self.flush_last_used(conn)
+    }
+
+    fn flush_daily(&self, conn: &mut DbConn) -> QueryResult<()> {
+        let counts = std::mem::take(
+            &mut *self
+                .daily
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        );
+        if counts.is_empty() {
+            return Ok(());
+        }
+        let written = conn.transaction(|conn| {
+            for ((token, day), (allowed, denied)) in &counts {
+                AccessToken::add_daily_usage(conn, *token, *day, *allowed, *denied)?;
+            }
+            Ok(())
+        });
+        if written.is_err() {
+            let mut daily = self
+                .daily
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            for (key, (a, d)) in counts {
+                let entry = daily.entry(key).or_default();
+                entry.0 += a;
+                entry.1 += d;
+            }
+        }
+        written
+    }
+
+    fn flush_last_used(&self, conn: &mut DbConn) -> QueryResult<usize> {
         let batch = std::mem::take(
             &mut *self
                 .pending
@@ -139,7 +204,7 @@ mod tests {
             Some(ip("10.0.0.2")),
         );
         r.record(TokenId(2), t0, None);
-        assert_eq!(r.pending_count(), 2);
+        assert_eq!(r.pending_count(), 4, "two tokens used, two token-days counted");
         let pending = r.pending.lock().unwrap();
         assert_eq!(
             pending[&TokenId(1)].ips,

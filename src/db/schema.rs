@@ -92,6 +92,16 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    token_usage_daily (token_id, day) {
+        token_id -> BigInt,
+        day -> Date,
+        allowed -> BigInt,
+        denied -> BigInt,
+    }
+}
+
+diesel::joinable!(token_usage_daily -> access_tokens (token_id));
 diesel::joinable!(users -> merchants (merchant_id));
 diesel::joinable!(audit_events -> merchants (merchant_id));
 diesel::joinable!(access_tokens -> merchants (merchant_id));
@@ -105,4 +115,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     login_failures,
     login_lockouts,
     audit_events,
+    token_usage_daily,
 );

@@ -67,18 +67,21 @@ async fn decide(state: &web::Data<AppState>, facts: Facts) -> Result<Decision, A
             })
         }
     };
-    let decision = match record {
-        Some(record) => Verifier {
-            keyring: &state.keyring,
-            replays: &state.replays,
-        }
-        .decide(&record, &facts, now),
-        None => Decision::Denied(Code::InvalidCredentials),
+    let Some(record) = record else {
+        return Ok(Decision::Denied(Code::InvalidCredentials));
     };
-    if let Decision::Allowed(grant) = &decision {
-        state
-            .usage
-            .record(grant.token_id, crate::db::now(), facts.client_ip);
+    let verifier = Verifier {
+        keyring: &state.keyring,
+        replays: &state.replays,
+    };
+    let decision = verifier.decide(&record, &facts, now);
+    match &decision {
+        Decision::Allowed(grant) => {
+            state
+                .usage
+                .record(grant.token_id, crate::db::now(), facts.client_ip)
+        }
+        Decision::Denied(_) => state.usage.record_denied(record.token.id, crate::db::now()),
     }
     Ok(decision)
 }

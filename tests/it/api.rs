@@ -623,3 +623,42 @@ async fn another_instance_sees_a_disable_within_its_cache_ttl() {
     let refused = whoami(&b, &auth, "").await;
     assert_eq!(json(&refused)["error"], "DISABLED");
 }
+
+#[actix_web::test]
+async fn verifications_are_counted_per_day_allowed_and_denied_without_a_row_per_request() {
+    use diesel::prelude::*;
+    use kwik_dashboard::db::schema::token_usage_daily as u;
+    let app = spawn_app().await;
+    app.logged_in_admin("Acme", "ops@acme.test").await;
+    let c = issue(&app, &["payments"], "read_only", true).await;
+    let other = issue(&app, &["payments"], "read_only", true).await;
+    for _ in 0..3 {
+        whoami(&app, &[("Authorization", basic(&c.key, &c.secret))], "")
+            .await
+            .assert_status(200);
+    }
+    whoami(&app, &[("Authorization", basic(&c.key, &other.secret))], "")
+        .await
+        .assert_status(401);
+    whoami(
+        &app,
+        &[("Authorization", basic(&c.key, &c.secret))],
+        "?section=orders",
+    )
+    .await
+    .assert_status(403);
+    let rows = |app: &TestApp<_>| {
+        app.db(|conn| {
+            u::table
+                .select((u::token_id, u::allowed, u::denied))
+                .load::<(i64, i64, i64)>(conn)
+                .unwrap()
+        })
+    };
+    assert!(rows(&app).is_empty(), "nothing is written per request");
+    app.db(|conn| app.state.usage.flush(conn).unwrap());
+    assert_eq!(rows(&app), vec![(c.id, 3, 2)]);
+    whoami(&app, &[("Authorization", basic(&c.key, &c.secret))], "").await;
+    app.db(|conn| app.state.usage.flush(conn).unwrap());
+    assert_eq!(rows(&app), vec![(c.id, 4, 2)], "one row a day, added to");
+}

@@ -381,6 +381,51 @@ impl AccessToken {
             .map(drop)
     }
 
+    /// Adds verification counts to a token's day (an upsert: the one per-backend statement of usage).
+    pub fn add_daily_usage(
+        conn: &mut DbConn,
+        id: TokenId,
+        day: time::Date,
+        allowed: i64,
+        denied: i64,
+    ) -> QueryResult<()> {
+        use crate::db::schema::token_usage_daily as u;
+        let row = (
+            u::token_id.eq(id),
+            u::day.eq(day),
+            u::allowed.eq(allowed),
+            u::denied.eq(denied),
+        );
+        let query = diesel::insert_into(u::table)
+            .values(row)
+            .on_conflict((u::token_id, u::day))
+            .do_update()
+            .set((
+                u::allowed.eq(u::allowed + allowed),
+                u::denied.eq(u::denied + denied),
+            ));
+        match conn {
+            DbConn::Sqlite(c) => query.execute(c),
+            DbConn::Pg(c) => query.execute(c),
+        }
+        .map(drop)
+    }
+
+    /// Verifications per day from `since` (inclusive): (day, allowed, denied), oldest first.
+    pub fn daily_usage(
+        conn: &mut DbConn,
+        id: TokenId,
+        since: time::Date,
+    ) -> QueryResult<Vec<(time::Date, i64, i64)>> {
+        use crate::db::schema::token_usage_daily as u;
+        u::table
+            .filter(u::token_id.eq(id))
+            .filter(u::day.ge(since))
+            .order(u::day)
+            .select((u::day, u::allowed, u::denied))
+            .load(conn)
+    }
+
     /// Inserts many tokens in one multi-row INSERT. Diesel cannot build a batch INSERT for the
     /// multi-backend connection, so this is one of the few places that names each backend.
     pub fn insert_batch(conn: &mut DbConn, rows: &[NewAccessToken<'_>]) -> QueryResult<usize> {
