@@ -51,11 +51,31 @@ pub enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Merchant settings.
+    Merchant {
+        /// The merchant action.
+        #[command(subcommand)]
+        command: MerchantCommand,
+    },
     /// Manage users.
     User {
         /// The user action.
         #[command(subcommand)]
         command: UserCommand,
+    },
+}
+
+/// `merchant` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum MerchantCommand {
+    /// Require new tokens to expire within N days (`none` removes the limit).
+    SetMaxTokenLifetime {
+        /// The merchant's name.
+        #[arg(long)]
+        merchant: String,
+        /// Days (1 to 3650), or `none`.
+        #[arg(long)]
+        days: String,
     },
 }
 
@@ -118,6 +138,9 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Token {
             command: TokenCommand::Enable { key, reason },
         } => set_token_status(&key, &reason, crate::credentials::TokenStatus::Live),
+        Command::Merchant {
+            command: MerchantCommand::SetMaxTokenLifetime { merchant, days },
+        } => set_max_lifetime(&merchant, &days),
         Command::RotateMasterKey => {
             crate::rotation::rotate_master_key().map(|report| println!("{report}"))
         }
@@ -178,6 +201,28 @@ fn add_user(
     if let Some(password) = generated {
         println!("Password: {}", password.as_str());
         println!("It is shown only this once.");
+    }
+    Ok(())
+}
+
+fn set_max_lifetime(merchant: &str, days: &str) -> anyhow::Result<()> {
+    let days = match days.trim() {
+        "none" => None,
+        d => Some(
+            d.parse::<i32>()
+                .ok()
+                .filter(|n| (1..=3650).contains(n))
+                .ok_or_else(|| anyhow::anyhow!("--days must be 1 to 3650, or none"))?,
+        ),
+    };
+    let state = open()?;
+    let mut conn = state.pool.get()?;
+    let found = crate::db::models::Merchant::find_by_name(&mut conn, merchant)?
+        .ok_or_else(|| anyhow::anyhow!("no merchant named {merchant:?}"))?;
+    crate::db::models::Merchant::set_max_token_lifetime(&mut conn, found.id, days)?;
+    match days {
+        Some(d) => println!("New tokens of {merchant} must now expire within {d} days."),
+        None => println!("New tokens of {merchant} may now live without an expiry."),
     }
     Ok(())
 }

@@ -10,6 +10,7 @@ pub mod config;
 pub mod credentials;
 pub mod db;
 pub mod error;
+pub mod lifecycle;
 pub mod net;
 pub mod rotation;
 pub mod seed;

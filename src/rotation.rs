@@ -18,11 +18,43 @@ use crate::state::{AppState, MASTER_KEY_FILE, decode_master_key, load_keyring, w
 /// Secrets re-sealed per transaction.
 const BATCH: i64 = 500;
 
-/// Re-seals every secret that is not under `new` yet. Returns how many were re-sealed.
+/// Re-seals every secret (current, and previous ones in a roll's grace window) that is not under `new`
+/// yet. Returns how many were re-sealed.
 pub fn reseal_all(conn: &mut DbConn, old: &Keyring, new: &Keyring) -> anyhow::Result<usize> {
+    let current = reseal(
+        conn,
+        old,
+        new,
+        AccessToken::sealed_not_under,
+        AccessToken::set_sealed,
+    )?;
+    let previous = reseal(
+        conn,
+        old,
+        new,
+        AccessToken::previous_sealed_not_under,
+        AccessToken::set_previous_sealed,
+    )?;
+    Ok(current + previous)
+}
+
+type Find = fn(
+    &mut DbConn,
+    &str,
+    i64,
+) -> diesel::QueryResult<Vec<crate::db::models::access_token::SealedSecret>>;
+type Store = fn(&mut DbConn, crate::db::models::TokenId, &str, &[u8]) -> diesel::QueryResult<()>;
+
+fn reseal(
+    conn: &mut DbConn,
+    old: &Keyring,
+    new: &Keyring,
+    find: Find,
+    store: Store,
+) -> anyhow::Result<usize> {
     let mut done = 0;
     loop {
-        let rows = AccessToken::sealed_not_under(conn, new.current_id(), BATCH)?;
+        let rows = find(conn, new.current_id(), BATCH)?;
         if rows.is_empty() {
             return Ok(done);
         }
@@ -32,7 +64,7 @@ pub fn reseal_all(conn: &mut DbConn, old: &Keyring, new: &Keyring) -> anyhow::Re
                     .open(key_id, sealed, key_hash)
                     .map_err(|e| anyhow::anyhow!("token {}: {e}", id.0))?;
                 let (new_id, resealed) = new.seal(&secret, key_hash)?;
-                AccessToken::set_sealed(conn, *id, &new_id, &resealed)?;
+                store(conn, *id, &new_id, &resealed)?;
             }
             Ok(())
         })?;

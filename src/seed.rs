@@ -178,6 +178,8 @@ fn flush(conn: &mut DbConn, keyring: &Keyring, pending: &mut Vec<Row>) -> Result
                 updated_at: r.created_at,
                 secret_sealed: Some(sealed),
                 secret_key_id: Some(key_id),
+                expires_at: None,
+                ip_allowlist: "",
             },
         )
         .collect();

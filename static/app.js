@@ -97,8 +97,11 @@
           const el = document.querySelector('[data-credential="' + name + '"]');
           return el ? el.textContent.trim() : "";
         };
-        const text = "API_KEY=" + value("api_key") + "\nAPI_SECRET=" + value("api_secret") +
-          "\nPUBLIC_KEY=" + value("public_key") + "\n";
+        // After a roll that kept the key, only the new secret (and the public key) are on the page.
+        const text = ["api_key", "api_secret", "public_key"]
+          .filter((name) => value(name) !== "")
+          .map((name) => name.toUpperCase() + "=" + value(name) + "\n")
+          .join("");
         const url = URL.createObjectURL(new Blob([text], { type: "text/plain" }));
         const a = document.createElement("a");
         a.href = url;

@@ -204,7 +204,11 @@ mod tests {
             Some(ip("10.0.0.2")),
         );
         r.record(TokenId(2), t0, None);
-        assert_eq!(r.pending_count(), 4, "two tokens used, two token-days counted");
+        assert_eq!(
+            r.pending_count(),
+            4,
+            "two tokens used, two token-days counted"
+        );
         let pending = r.pending.lock().unwrap();
         assert_eq!(
             pending[&TokenId(1)].ips,

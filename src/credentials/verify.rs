@@ -42,6 +42,10 @@ pub enum Code {
     SignatureExpired,
     /// A signed request was already seen.
     Replayed,
+    /// The token's expiry date has passed.
+    Expired,
+    /// The client's address is not in the token's allowlist.
+    IpNotAllowed,
 }
 
 impl Code {
@@ -55,6 +59,8 @@ impl Code {
             Self::Malformed => "MALFORMED",
             Self::SignatureExpired => "SIGNATURE_EXPIRED",
             Self::Replayed => "REPLAYED",
+            Self::Expired => "EXPIRED",
+            Self::IpNotAllowed => "IP_NOT_ALLOWED",
         }
     }
 
@@ -76,12 +82,17 @@ impl Code {
                 "The request timestamp is more than 300 seconds from the server's clock."
             }
             Self::Replayed => "This signed request was already used. Sign every request afresh.",
+            Self::Expired => "This token has expired. A merchant admin can create a new one.",
+            Self::IpNotAllowed => "This token may not be used from this IP address.",
         }
     }
 
     /// Whether this is an authorization refusal (403) rather than an authentication one (401).
     pub fn is_forbidden(self) -> bool {
-        matches!(self, Self::SectionNotAllowed | Self::ReadOnly)
+        matches!(
+            self,
+            Self::SectionNotAllowed | Self::ReadOnly | Self::IpNotAllowed
+        )
     }
 }
 
@@ -335,6 +346,25 @@ impl ReplayGuard {
     }
 }
 
+/// One of a token's secrets (current or previous).
+struct Secret<'a> {
+    hash: Option<&'a [u8]>,
+    sealed: Option<&'a [u8]>,
+    key_id: Option<&'a str>,
+}
+
+/// Whether `ip` may use a token with this allowlist (empty: anyone; unknown address: no one).
+pub fn ip_allowed(allowlist: &str, ip: Option<IpAddr>) -> bool {
+    if allowlist.trim().is_empty() {
+        return true;
+    }
+    let Some(ip) = ip else { return false };
+    allowlist
+        .split(',')
+        .filter_map(|net| net.trim().parse::<crate::net::IpNet>().ok())
+        .any(|net| net.contains(ip))
+}
+
 /// A token as verification sees it.
 #[derive(Debug, Clone)]
 pub struct TokenRecord {
@@ -344,11 +374,16 @@ pub struct TokenRecord {
     pub merchant_name: String,
 }
 
-/// The token with this key hash and its merchant's name (the unique index on `key_hash`).
+/// The token with this key hash, current or (during a roll's grace window) previous, and its
+/// merchant's name. Both hashes have a unique index.
 pub fn find_by_key_hash(conn: &mut DbConn, key_hash: &[u8]) -> QueryResult<Option<TokenRecord>> {
     access_tokens::table
         .inner_join(merchants::table)
-        .filter(access_tokens::key_hash.eq(key_hash))
+        .filter(
+            access_tokens::key_hash
+                .eq(key_hash)
+                .or(access_tokens::previous_key_hash.eq(key_hash)),
+        )
         .select((AccessToken::as_select(), merchants::name))
         .first::<(AccessToken, String)>(conn)
         .optional()
@@ -385,11 +420,41 @@ impl Verifier<'_> {
     /// The decision for a found token (split out so a cache can feed it).
     pub fn decide(&self, record: &TokenRecord, facts: &Facts, now: i64) -> Decision {
         let token = &record.token;
-        let authentic = match &facts.presented {
-            Presented::Basic { secret, .. } => {
-                bool::from(sha256(secret).ct_eq(token.secret_hash.as_slice()))
-            }
-            Presented::Signed(s) => self.signature_matches(token, s, &facts.method),
+        let now_utc = time::OffsetDateTime::from_unix_timestamp(now)
+            .map(|t| time::PrimitiveDateTime::new(t.date(), t.time()))
+            .unwrap_or_else(|_| crate::db::now());
+        if token.deleted_at.is_some() {
+            // Deleted means revoked for good: to the caller it is as if the key never existed.
+            return Decision::Denied(Code::InvalidCredentials);
+        }
+        let grace = token
+            .previous_expires_at
+            .is_some_and(|until| until > now_utc);
+        let presented_key = match &facts.presented {
+            Presented::Basic { key, .. } => key,
+            Presented::Signed(s) => &s.key,
+        };
+        let by_previous_key =
+            token.previous_key_hash.as_deref() == Some(sha256(presented_key).as_slice());
+        let current = Secret {
+            hash: Some(&token.secret_hash),
+            sealed: token.secret_sealed.as_deref(),
+            key_id: token.secret_key_id.as_deref(),
+        };
+        let previous = Secret {
+            hash: token.previous_secret_hash.as_deref(),
+            sealed: token.previous_secret_sealed.as_deref(),
+            key_id: token.previous_secret_key_id.as_deref(),
+        };
+        // The old key works only with the old secret, and only in the window; the current key works
+        // with the current secret, and with the old one in the window when the key was not rolled.
+        let authentic = if by_previous_key {
+            grace && self.matches(token, &previous, facts)
+        } else {
+            self.matches(token, &current, facts)
+                || (grace
+                    && token.previous_key_hash.is_none()
+                    && self.matches(token, &previous, facts))
         };
         if !authentic {
             return Decision::Denied(Code::InvalidCredentials);
@@ -403,6 +468,12 @@ impl Verifier<'_> {
         }
         if token.status != TokenStatus::Live {
             return Decision::Denied(Code::Disabled);
+        }
+        if token.expires_at.is_some_and(|at| at <= now_utc) {
+            return Decision::Denied(Code::Expired);
+        }
+        if !ip_allowed(&token.ip_allowlist, facts.client_ip) {
+            return Decision::Denied(Code::IpNotAllowed);
         }
         let Ok(sections) = token.sections() else {
             tracing::error!(token = token.id.0, "stored sections do not parse; refusing");
@@ -428,12 +499,41 @@ impl Verifier<'_> {
         })
     }
 
-    fn signature_matches(&self, token: &AccessToken, signed: &Signed, method: &str) -> bool {
-        let (Some(sealed), Some(key_id)) = (&token.secret_sealed, &token.secret_key_id) else {
-            // Tokens created before signing existed have no sealed secret: they can use Basic only.
-            return false;
-        };
-        let secret = match self.keyring.open(key_id, sealed, &token.key_hash) {
+    /// Whether the presented credentials match this secret: its hash for Basic (in constant time),
+    /// its sealed value for a signature.
+    fn matches(&self, token: &AccessToken, secret: &Secret<'_>, facts: &Facts) -> bool {
+        match &facts.presented {
+            Presented::Basic {
+                secret: presented, ..
+            } => secret
+                .hash
+                .is_some_and(|h| bool::from(sha256(presented).ct_eq(h))),
+            Presented::Signed(s) => match (secret.sealed, secret.key_id) {
+                (Some(sealed), Some(key_id)) => {
+                    self.signature_matches(token, sealed, key_id, s, &facts.method)
+                }
+                // Tokens created before signing existed have no sealed secret: Basic only.
+                _ => false,
+            },
+        }
+    }
+
+    fn signature_matches(
+        &self,
+        token: &AccessToken,
+        sealed: &[u8],
+        key_id: &str,
+        signed: &Signed,
+        method: &str,
+    ) -> bool {
+        // A secret is sealed bound to the key hash current when it was sealed: the previous key's
+        // hash for a secret kept from before a key roll.
+        let bound_to = token
+            .previous_key_hash
+            .as_deref()
+            .filter(|_| Some(sealed) == token.previous_secret_sealed.as_deref())
+            .unwrap_or(&token.key_hash);
+        let secret = match self.keyring.open(key_id, sealed, bound_to) {
             Ok(s) => s,
             Err(e) => {
                 tracing::error!(token = token.id.0, error = %e, "sealed secret does not open");

@@ -6,6 +6,7 @@ diesel::table! {
         id -> BigInt,
         name -> Text,
         created_at -> Timestamp,
+        max_token_lifetime_days -> Nullable<Integer>,
     }
 }
 
@@ -56,6 +57,14 @@ diesel::table! {
         status_changed_at -> Nullable<Timestamp>,
         status_changed_by_support -> Bool,
         status_reason -> Nullable<Text>,
+        expires_at -> Nullable<Timestamp>,
+        ip_allowlist -> Text,
+        previous_secret_hash -> Nullable<Binary>,
+        previous_secret_sealed -> Nullable<Binary>,
+        previous_secret_key_id -> Nullable<Text>,
+        previous_key_hash -> Nullable<Binary>,
+        previous_expires_at -> Nullable<Timestamp>,
+        deleted_at -> Nullable<Timestamp>,
     }
 }
 

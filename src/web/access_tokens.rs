@@ -25,6 +25,40 @@ const SPENT_FORMS_KEY: &str = "spent_forms";
 /// How many used form ids a session remembers.
 const SPENT_FORMS_KEPT: usize = 20;
 
+/// Whether a one-time form (create, roll) with this id was already submitted in this session.
+pub fn already_used(session: &Session, submission_id: &str) -> bool {
+    let spent: Vec<String> = session
+        .get(SPENT_FORMS_KEY)
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    !submission_id.is_empty() && spent.iter().any(|s| s == submission_id)
+}
+
+/// Remembers that a one-time form was submitted, so a reload or a back button cannot repeat it.
+pub fn mark_used(session: &Session, submission_id: String) -> Result<(), AppError> {
+    if submission_id.is_empty() {
+        return Ok(());
+    }
+    let mut spent: Vec<String> = session
+        .get(SPENT_FORMS_KEY)
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    spent.push(submission_id);
+    let excess = spent.len().saturating_sub(SPENT_FORMS_KEPT);
+    spent.drain(..excess);
+    session
+        .insert(SPENT_FORMS_KEY, &spent)
+        .map_err(AppError::internal)
+}
+
+/// A random id for a one-time form.
+pub fn new_submission_id() -> Result<String, AppError> {
+    Ok(URL_SAFE_NO_PAD
+        .encode(crate::credentials::random_bytes::<16>().map_err(AppError::internal)?))
+}
+
 /// `GET /developers/access-tokens`.
 pub async fn index(
     member: MerchantUser,
@@ -43,13 +77,8 @@ pub async fn index(
     html(StatusCode::OK, &page)
 }
 
-fn new_submission_id() -> Result<String, AppError> {
-    Ok(URL_SAFE_NO_PAD
-        .encode(crate::credentials::random_bytes::<16>().map_err(AppError::internal)?))
-}
-
 /// Renders the create form: a fragment for the dialog, or a full page without JavaScript.
-fn form_response(
+pub fn form_response(
     req: &HttpRequest,
     session: &Session,
     member: &MerchantUser,
@@ -106,12 +135,7 @@ pub async fn create(
     let input: TokenInput = serde_html_form::from_bytes(&body).map_err(unreadable)?;
     let Submission { submission_id } = serde_html_form::from_bytes(&body).map_err(unreadable)?;
 
-    let mut spent: Vec<String> = session
-        .get(SPENT_FORMS_KEY)
-        .ok()
-        .flatten()
-        .unwrap_or_default();
-    if !submission_id.is_empty() && spent.contains(&submission_id) {
+    if already_used(&session, &submission_id) {
         Flash::success(
             "That form was already used: its token was created and its credentials were shown once. \
              They cannot be shown again; create another token if you did not store them.",
@@ -120,7 +144,8 @@ pub async fn create(
         return Ok(redirect(&req, PATH));
     }
 
-    let spec = match tokens::validate(&input) {
+    let rules = tokens::Rules::for_merchant(member.merchant.max_token_lifetime_days);
+    let spec = match tokens::validate(&input, &rules) {
         Ok(spec) => spec,
         Err(errors) => {
             let id = if submission_id.is_empty() {
@@ -153,14 +178,7 @@ pub async fn create(
         "access token created"
     );
 
-    if !submission_id.is_empty() {
-        spent.push(submission_id);
-        let excess = spent.len().saturating_sub(SPENT_FORMS_KEPT);
-        spent.drain(..excess);
-        session
-            .insert(SPENT_FORMS_KEY, &spent)
-            .map_err(AppError::internal)?;
-    }
+    mark_used(&session, submission_id)?;
 
     let reveal = RevealView::new(&token, credentials);
     if is_htmx(&req) {
@@ -311,7 +329,7 @@ pub async fn set_status(
 }
 
 /// A redirect that works for both htmx (which follows `HX-Redirect`) and plain forms.
-fn redirect(req: &HttpRequest, location: &str) -> HttpResponse {
+pub fn redirect(req: &HttpRequest, location: &str) -> HttpResponse {
     if is_htmx(req) {
         HttpResponse::Ok()
             .insert_header(("HX-Redirect", location))

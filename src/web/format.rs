@@ -36,6 +36,27 @@ pub fn iso(utc: PrimitiveDateTime) -> String {
     utc.format(ISO).unwrap_or_default()
 }
 
+/// A time left, roughly: `3 h`, `45 min`, `5 days`.
+pub fn remaining(left: time::Duration) -> String {
+    let secs = left.whole_seconds().max(0);
+    match secs {
+        0..3_600 => format!("{} min", (secs / 60).max(1)),
+        3_600..172_800 => format!("{} h", secs / 3_600),
+        _ => format!("{} days", secs / 86_400),
+    }
+}
+
+/// The South African date of a UTC time, as `YYYY-MM-DD` (for date inputs).
+pub fn iso_day(utc: PrimitiveDateTime) -> String {
+    let day = utc.assume_utc().to_offset(SAST).date();
+    format!(
+        "{:04}-{:02}-{:02}",
+        day.year(),
+        u8::from(day.month()),
+        day.day()
+    )
+}
+
 /// How long ago `then` was, as the table shows it: `just now`, `3 min ago`, `5 h ago`, `2 days ago`,
 /// then the date.
 pub fn ago(then: PrimitiveDateTime, now: PrimitiveDateTime) -> String {

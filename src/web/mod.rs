@@ -10,6 +10,7 @@ pub mod history;
 pub mod login;
 pub mod security;
 pub mod support;
+pub mod token_lifecycle;
 pub mod token_views;
 
 use actix_session::Session;
@@ -51,6 +52,12 @@ route_table! {
     get "/developers/access-tokens/new" => access_tokens::new_form;
     get "/developers/access-tokens/{id}/status" => access_tokens::confirm_status;
     post "/developers/access-tokens/{id}/status" => access_tokens::set_status;
+    get "/developers/access-tokens/{id}/edit" => token_lifecycle::edit_form;
+    post "/developers/access-tokens/{id}/edit" => token_lifecycle::edit;
+    get "/developers/access-tokens/{id}/roll" => token_lifecycle::roll_form;
+    post "/developers/access-tokens/{id}/roll" => token_lifecycle::roll;
+    get "/developers/access-tokens/{id}/delete" => token_lifecycle::delete_form;
+    post "/developers/access-tokens/{id}/delete" => token_lifecycle::delete;
     get "/settings/history" => history::index;
     get "/settings/history.csv" => history::csv;
     get "/support" => support::index;

@@ -32,6 +32,14 @@ pub struct TokenRow {
     pub last_used_full: Option<String>,
     /// "Disabled by Kwik Support on 22 Nov 2026: “reason”", when support made the last change.
     pub status_note: Option<String>,
+    /// The token was deleted (only the support console still lists it).
+    pub deleted: bool,
+    /// The token's expiry has passed.
+    pub expired: bool,
+    /// "Expires in 5 days" within a week of expiry.
+    pub expiry_note: Option<String>,
+    /// "Rolling: old secret stops in 3 h" during a roll's grace window.
+    pub rolling_note: Option<String>,
 }
 
 impl TokenRow {
@@ -42,6 +50,7 @@ impl TokenRow {
             Err(_) => vec!["(unreadable sections)"],
         };
         let (shown, more) = labels.split_at(labels.len().min(CHIPS_SHOWN));
+        let now = crate::db::now();
         Self {
             id: token.id.0,
             name: token.name.clone(),
@@ -74,6 +83,21 @@ impl TokenRow {
                     .unwrap_or_default();
                 format!("{verb} by Kwik Support{when}{why}")
             }),
+            deleted: token.deleted_at.is_some(),
+            expired: token.expires_at.is_some_and(|at| at <= now),
+            expiry_note: token
+                .expires_at
+                .filter(|at| *at > now && *at - now <= time::Duration::days(7))
+                .map(|at| format!("Expires in {}", format::remaining(at - now))),
+            rolling_note: token
+                .previous_expires_at
+                .filter(|until| *until > now)
+                .map(|until| {
+                    format!(
+                        "Rolling: old secret stops in {}",
+                        format::remaining(until - now)
+                    )
+                }),
         }
     }
 
@@ -99,6 +123,16 @@ pub struct FormView {
     pub disabled: bool,
     pub errors: FieldErrors,
     pub submission_id: String,
+    /// Expiry choice: never, 30, 60, 90 or custom.
+    pub expiry: String,
+    /// The custom expiry day.
+    pub expires_on: String,
+    /// The allowlist as typed.
+    pub ip_allowlist: String,
+    /// Where the form posts.
+    pub action: String,
+    /// Editing an existing token (not creating one).
+    pub editing: bool,
 }
 
 impl FormView {
@@ -127,7 +161,58 @@ impl FormView {
             disabled: input.status.as_deref() == Some(TokenStatus::Disabled.as_str()),
             errors,
             submission_id,
+            expiry: input.expiry.clone().unwrap_or_else(|| "never".into()),
+            expires_on: input.expires_on.clone().unwrap_or_default(),
+            ip_allowlist: input.ip_allowlist.clone().unwrap_or_default(),
+            action: "/developers/access-tokens".into(),
+            editing: false,
         }
+    }
+
+    /// The form for editing `token`, filled with its settings.
+    pub fn for_token(token: &AccessToken) -> Self {
+        let input = TokenInput {
+            name: token.name.clone(),
+            sections: token
+                .sections()
+                .unwrap_or_default()
+                .iter()
+                .map(|s| s.as_str().to_owned())
+                .collect(),
+            permission: Some(token.permission.as_str().into()),
+            status: Some(token.status.as_str().into()),
+            expiry: Some(
+                if token.expires_at.is_some() {
+                    "custom"
+                } else {
+                    "never"
+                }
+                .into(),
+            ),
+            expires_on: token.expires_at.map(format::iso_day),
+            ip_allowlist: Some(token.ip_allowlist.replace(',', "\n")),
+        };
+        Self::editing(token.id.0, &input, FieldErrors::default())
+    }
+
+    /// An edit form as submitted, with its errors.
+    pub fn editing(id: i64, input: &TokenInput, errors: FieldErrors) -> Self {
+        let mut form = Self::from_input(input, errors, String::new());
+        form.action = format!("/developers/access-tokens/{id}/edit");
+        form.editing = true;
+        form
+    }
+
+    /// The expiry choices: (value, label, checked).
+    pub fn expiry_options(&self) -> [(&'static str, &'static str, bool); 5] {
+        let is = |v: &str| self.expiry == v;
+        [
+            ("never", "No expiry", is("never") || self.expiry.is_empty()),
+            ("30", "30 days", is("30")),
+            ("60", "60 days", is("60")),
+            ("90", "90 days", is("90")),
+            ("custom", "On a date", is("custom")),
+        ]
     }
 
     pub fn permission_options(&self) -> [(Permission, bool); 2] {
@@ -148,7 +233,11 @@ impl FormView {
 /// The three credentials, shown once.
 pub struct RevealView {
     pub token_name: String,
-    pub api_key: Zeroizing<String>,
+    /// `None` after a roll that kept the key (then `key_kept` shows it partially).
+    pub api_key: Option<Zeroizing<String>>,
+    pub key_kept: Option<String>,
+    /// A roll rather than a creation.
+    pub rolled: bool,
     pub api_secret: Zeroizing<String>,
     pub public_key: String,
 }
@@ -157,7 +246,9 @@ impl RevealView {
     pub fn new(token: &AccessToken, credentials: NewCredentials) -> Self {
         Self {
             token_name: token.name.clone(),
-            api_key: credentials.api_key,
+            api_key: Some(credentials.api_key),
+            key_kept: None,
+            rolled: false,
             api_secret: credentials.api_secret,
             public_key: credentials.public_key,
         }

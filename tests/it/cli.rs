@@ -275,6 +275,8 @@ fn rotate_master_key_reseals_every_secret_and_signed_requests_still_verify() {
         sections: Sections::new([Section::Payments]),
         permission: Permission::ReadOnly,
         status: TokenStatus::Live,
+        expires_at: None,
+        ip_allowlist: vec![],
     };
     let (token, creds) = kwik_dashboard::tokens::create(
         &mut conn,
@@ -374,6 +376,8 @@ fn token_disable_from_the_command_line_finds_the_key_and_records_why() {
         ]),
         permission: kwik_dashboard::credentials::Permission::ReadOnly,
         status: kwik_dashboard::credentials::TokenStatus::Live,
+        expires_at: None,
+        ip_allowlist: vec![],
     };
     let actor = kwik_dashboard::audit::Actor::user(&user, None, None);
     let (token, creds) = kwik_dashboard::tokens::create(

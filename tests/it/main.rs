@@ -12,6 +12,7 @@ mod csrf;
 mod helpers;
 mod history;
 mod instances;
+mod lifecycle;
 mod login;
 mod matrix;
 mod support;

@@ -58,6 +58,36 @@ const MATRIX: &[(&str, &str, [u16; 5])] = &[
         "/developers/access-tokens/{id}/status",
         [303, 403, 303, 403, 404],
     ),
+    (
+        "get",
+        "/developers/access-tokens/{id}/edit",
+        [303, 403, 200, 403, 404],
+    ),
+    (
+        "post",
+        "/developers/access-tokens/{id}/edit",
+        [303, 403, 303, 403, 404],
+    ),
+    (
+        "get",
+        "/developers/access-tokens/{id}/roll",
+        [303, 403, 200, 403, 404],
+    ),
+    (
+        "post",
+        "/developers/access-tokens/{id}/roll",
+        [303, 403, 200, 403, 404],
+    ),
+    (
+        "get",
+        "/developers/access-tokens/{id}/delete",
+        [303, 403, 200, 403, 404],
+    ),
+    (
+        "post",
+        "/developers/access-tokens/{id}/delete",
+        [303, 403, 303, 403, 404],
+    ),
     ("get", "/settings/history", [303, 200, 200, 200, 200]),
     ("get", "/settings/history.csv", [303, 200, 200, 200, 200]),
     ("get", "/support", [303, 403, 403, 200, 403]),
@@ -159,6 +189,10 @@ async fn each_role_gets_the_expected_answer_on_every_route_and_refusals_change_n
             } else {
                 let fields: &[(&str, &str)] = if path.ends_with("/status") {
                     &[("status", "disabled"), ("reason", "Matrix test reason")]
+                } else if path.ends_with("/roll") {
+                    &[("window", "now")]
+                } else if path.ends_with("/delete") {
+                    &[("confirm_name", "Target")]
                 } else {
                     &[("name", "Matrix"), ("sections", "orders")]
                 };

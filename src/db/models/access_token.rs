@@ -216,6 +216,38 @@ pub struct AccessToken {
     pub status_changed_by_support: bool,
     /// The reason given for the last status change (support must give one).
     pub status_reason: Option<String>,
+    /// After this (UTC) the token is refused as `EXPIRED`; `None`: never.
+    pub expires_at: Option<time::PrimitiveDateTime>,
+    /// Addresses and CIDR ranges allowed to use the token, comma-separated; empty: any.
+    pub ip_allowlist: String,
+    /// SHA-256 of the secret before the last roll, accepted until `previous_expires_at`.
+    pub previous_secret_hash: Option<Vec<u8>>,
+    /// That secret, sealed (for signed requests).
+    pub previous_secret_sealed: Option<Vec<u8>>,
+    /// Its master key id.
+    pub previous_secret_key_id: Option<String>,
+    /// SHA-256 of the key before the last roll, when the roll issued a new key.
+    pub previous_key_hash: Option<Vec<u8>>,
+    /// When the previous secret (and key) stop working (UTC).
+    pub previous_expires_at: Option<time::PrimitiveDateTime>,
+    /// When the token was deleted: it never verifies again, and stays for the history.
+    pub deleted_at: Option<time::PrimitiveDateTime>,
+}
+
+/// What a roll writes.
+pub struct Roll<'a> {
+    /// The new key (hash, prefix, suffix), when the key is rolled too.
+    pub key: Option<(&'a [u8], &'a str, &'a str)>,
+    /// SHA-256 of the new secret.
+    pub secret_hash: &'a [u8],
+    /// The new secret, sealed.
+    pub secret_sealed: &'a [u8],
+    /// Its master key id.
+    pub secret_key_id: &'a str,
+    /// Until when the old secret (and key) still work; `None`: not at all.
+    pub previous_until: Option<time::PrimitiveDateTime>,
+    /// Now.
+    pub at: time::PrimitiveDateTime,
 }
 
 /// A sealed secret as rotation sees it: token id, key hash (the associated data), key id, sealed bytes.
@@ -255,6 +287,10 @@ pub struct NewAccessToken<'a> {
     pub secret_sealed: Option<&'a [u8]>,
     /// Id of the sealing master key.
     pub secret_key_id: Option<&'a str>,
+    /// Expiry (UTC), if any.
+    pub expires_at: Option<time::PrimitiveDateTime>,
+    /// Stored allowlist.
+    pub ip_allowlist: &'a str,
 }
 
 impl AccessToken {
@@ -268,19 +304,20 @@ impl AccessToken {
         format!("{}…{}", self.key_prefix, self.key_suffix)
     }
 
-    /// The merchant's tokens, newest first.
+    /// The merchant's tokens (deleted ones excluded), newest first.
     pub fn list_for_merchant(
         conn: &mut DbConn,
         merchant: MerchantId,
     ) -> QueryResult<Vec<AccessToken>> {
         access_tokens::table
             .filter(access_tokens::merchant_id.eq(merchant))
+            .filter(access_tokens::deleted_at.is_null())
             .order((access_tokens::created_at.desc(), access_tokens::id.desc()))
             .select(AccessToken::as_select())
             .load(conn)
     }
 
-    /// One of the merchant's tokens; another merchant's id is `NotFound`.
+    /// One of the merchant's tokens; another merchant's id, or a deleted token, is `NotFound`.
     pub fn find_for_merchant(
         conn: &mut DbConn,
         merchant: MerchantId,
@@ -288,6 +325,7 @@ impl AccessToken {
     ) -> QueryResult<AccessToken> {
         access_tokens::table
             .filter(access_tokens::merchant_id.eq(merchant))
+            .filter(access_tokens::deleted_at.is_null())
             .filter(access_tokens::id.eq(id))
             .select(AccessToken::as_select())
             .first(conn)
@@ -332,6 +370,45 @@ impl AccessToken {
                 access_tokens::secret_sealed.assume_not_null(),
             ))
             .load(conn)
+    }
+
+    /// Up to `limit` previous secrets (in a roll's grace window) not sealed under `key_id`, with the key
+    /// hash each was bound to.
+    pub fn previous_sealed_not_under(
+        conn: &mut DbConn,
+        key_id: &str,
+        limit: i64,
+    ) -> QueryResult<Vec<SealedSecret>> {
+        access_tokens::table
+            .filter(access_tokens::previous_secret_key_id.ne(key_id))
+            .filter(access_tokens::previous_secret_sealed.is_not_null())
+            .order(access_tokens::id)
+            .limit(limit)
+            .select((
+                access_tokens::id,
+                diesel::dsl::sql::<diesel::sql_types::Binary>(
+                    "COALESCE(previous_key_hash, key_hash)",
+                ),
+                access_tokens::previous_secret_key_id.assume_not_null(),
+                access_tokens::previous_secret_sealed.assume_not_null(),
+            ))
+            .load(conn)
+    }
+
+    /// Replaces a token's sealed previous secret (master key rotation).
+    pub fn set_previous_sealed(
+        conn: &mut DbConn,
+        id: TokenId,
+        key_id: &str,
+        sealed: &[u8],
+    ) -> QueryResult<()> {
+        diesel::update(access_tokens::table.find(id))
+            .set((
+                access_tokens::previous_secret_key_id.eq(key_id),
+                access_tokens::previous_secret_sealed.eq(sealed),
+            ))
+            .execute(conn)
+            .map(drop)
     }
 
     /// Replaces a token's sealed secret (master key rotation).
@@ -434,6 +511,82 @@ impl AccessToken {
             DbConn::Sqlite(c) => query.execute(c),
             DbConn::Pg(c) => query.execute(c),
         }
+    }
+
+    /// Changes a token's settings (not its credentials).
+    pub fn update_settings(
+        conn: &mut DbConn,
+        id: TokenId,
+        spec: &crate::tokens::TokenSpec,
+        allowlist: &str,
+        at: time::PrimitiveDateTime,
+    ) -> QueryResult<AccessToken> {
+        diesel::update(access_tokens::table.find(id))
+            .set((
+                access_tokens::name.eq(&spec.name),
+                access_tokens::sections.eq(spec.sections.to_stored()),
+                access_tokens::permission.eq(spec.permission),
+                access_tokens::status.eq(spec.status),
+                access_tokens::expires_at.eq(spec.expires_at),
+                access_tokens::ip_allowlist.eq(allowlist),
+                access_tokens::updated_at.eq(at),
+            ))
+            .returning(access_tokens::all_columns)
+            .get_result(conn)
+    }
+
+    /// Replaces the secret (and maybe the key), keeping the old ones for the grace window.
+    pub fn roll(
+        conn: &mut DbConn,
+        token: &AccessToken,
+        roll: &Roll<'_>,
+    ) -> QueryResult<AccessToken> {
+        let keep = roll.previous_until.is_some();
+        let (key_hash, prefix, suffix) =
+            roll.key
+                .unwrap_or((&token.key_hash, &token.key_prefix, &token.key_suffix));
+        diesel::update(access_tokens::table.find(token.id))
+            .set((
+                access_tokens::key_hash.eq(key_hash),
+                access_tokens::key_prefix.eq(prefix),
+                access_tokens::key_suffix.eq(suffix),
+                access_tokens::secret_hash.eq(roll.secret_hash),
+                access_tokens::secret_sealed.eq(Some(roll.secret_sealed)),
+                access_tokens::secret_key_id.eq(Some(roll.secret_key_id)),
+                access_tokens::previous_secret_hash
+                    .eq(keep.then_some(token.secret_hash.as_slice())),
+                access_tokens::previous_secret_sealed
+                    .eq(keep.then_some(token.secret_sealed.as_deref()).flatten()),
+                access_tokens::previous_secret_key_id
+                    .eq(keep.then_some(token.secret_key_id.as_deref()).flatten()),
+                access_tokens::previous_key_hash
+                    .eq((keep && roll.key.is_some()).then_some(token.key_hash.as_slice())),
+                access_tokens::previous_expires_at.eq(roll.previous_until),
+                access_tokens::updated_at.eq(roll.at),
+            ))
+            .returning(access_tokens::all_columns)
+            .get_result(conn)
+    }
+
+    /// Marks a token deleted: disabled, its sealed secrets wiped, kept for the history.
+    pub fn mark_deleted(
+        conn: &mut DbConn,
+        id: TokenId,
+        at: time::PrimitiveDateTime,
+    ) -> QueryResult<AccessToken> {
+        diesel::update(access_tokens::table.find(id))
+            .set((
+                access_tokens::deleted_at.eq(Some(at)),
+                access_tokens::status.eq(TokenStatus::Disabled),
+                access_tokens::secret_sealed.eq(None::<Vec<u8>>),
+                access_tokens::previous_secret_hash.eq(None::<Vec<u8>>),
+                access_tokens::previous_secret_sealed.eq(None::<Vec<u8>>),
+                access_tokens::previous_key_hash.eq(None::<Vec<u8>>),
+                access_tokens::previous_expires_at.eq(None::<time::PrimitiveDateTime>),
+                access_tokens::updated_at.eq(at),
+            ))
+            .returning(access_tokens::all_columns)
+            .get_result(conn)
     }
 
     /// Any merchant's token by id (support and the command line).

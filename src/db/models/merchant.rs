@@ -16,6 +16,8 @@ pub struct Merchant {
     pub name: String,
     /// When it was created (UTC).
     pub created_at: time::PrimitiveDateTime,
+    /// The longest lifetime allowed for new tokens, in days; `None`: no maximum.
+    pub max_token_lifetime_days: Option<i32>,
 }
 
 impl Merchant {
@@ -45,6 +47,18 @@ impl Merchant {
             ))
             .returning(merchants::all_columns)
             .get_result(conn)
+    }
+
+    /// Sets (or with `None` removes) the maximum lifetime of new tokens, in days.
+    pub fn set_max_token_lifetime(
+        conn: &mut DbConn,
+        id: MerchantId,
+        days: Option<i32>,
+    ) -> QueryResult<()> {
+        diesel::update(merchants::table.find(id))
+            .set(merchants::max_token_lifetime_days.eq(days))
+            .execute(conn)
+            .map(drop)
     }
 
     /// The merchant with this name, created if it does not exist yet.

@@ -1,0 +1,10 @@
+ALTER TABLE merchants DROP COLUMN max_token_lifetime_days;
+DROP INDEX access_tokens_previous_key_hash;
+ALTER TABLE access_tokens DROP COLUMN deleted_at;
+ALTER TABLE access_tokens DROP COLUMN previous_expires_at;
+ALTER TABLE access_tokens DROP COLUMN previous_key_hash;
+ALTER TABLE access_tokens DROP COLUMN previous_secret_key_id;
+ALTER TABLE access_tokens DROP COLUMN previous_secret_sealed;
+ALTER TABLE access_tokens DROP COLUMN previous_secret_hash;
+ALTER TABLE access_tokens DROP COLUMN ip_allowlist;
+ALTER TABLE access_tokens DROP COLUMN expires_at;

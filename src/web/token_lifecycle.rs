@@ -1,0 +1,345 @@
+//! Edit, roll and delete a token: `/developers/access-tokens/{id}/edit|roll|delete`. Each GET shows
+//! the form (in the dialog with htmx, as a page without); each POST makes the change.
+
+use actix_session::Session;
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+
+use super::access_tokens::{
+    PATH, already_used, form_response, mark_used, new_submission_id, redirect,
+};
+use super::token_views::{FormView, RevealFragment, RevealPage, RevealView, TokenRow};
+use super::{Chrome, Flash, html, is_htmx};
+use crate::auth::csrf;
+use crate::auth::current_user::{MerchantAdmin, MerchantUser};
+use crate::db::models::{AccessToken, TokenId};
+use crate::error::AppError;
+use crate::lifecycle::{self, Grace, LifecycleError};
+use crate::state::AppState;
+use crate::tokens::{self, TokenInput};
+
+/// The roll or delete form's state.
+pub struct Confirm {
+    pub row: TokenRow,
+    pub submission_id: String,
+    pub typed: String,
+    pub error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "access_tokens/_roll.html")]
+struct RollFragment {
+    c: Confirm,
+    csrf_token: String,
+}
+
+#[derive(Template)]
+#[template(path = "access_tokens/roll.html")]
+struct RollPage {
+    page: Chrome,
+    c: Confirm,
+    csrf_token: String,
+}
+
+#[derive(Template)]
+#[template(path = "access_tokens/_delete.html")]
+struct DeleteFragment {
+    c: Confirm,
+    csrf_token: String,
+}
+
+#[derive(Template)]
+#[template(path = "access_tokens/delete.html")]
+struct DeletePage {
+    page: Chrome,
+    c: Confirm,
+    csrf_token: String,
+}
+
+async fn load(
+    state: &web::Data<AppState>,
+    member: &MerchantUser,
+    id: i64,
+) -> Result<AccessToken, AppError> {
+    let merchant = member.merchant.id;
+    state
+        .db(move |c| AccessToken::find_for_merchant(c, merchant, TokenId(id)))
+        .await
+}
+
+fn lifecycle_error(e: LifecycleError) -> AppError {
+    match e {
+        LifecycleError::Db(e) => e.into(),
+        other => AppError::internal(other),
+    }
+}
+
+/// `GET /developers/access-tokens/{id}/edit`.
+pub async fn edit_form(
+    req: HttpRequest,
+    admin: MerchantAdmin,
+    session: Session,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let token = load(&state, &admin.0, path.into_inner()).await?;
+    form_response(
+        &req,
+        &session,
+        &admin.0,
+        StatusCode::OK,
+        FormView::for_token(&token),
+    )
+}
+
+/// `POST /developers/access-tokens/{id}/edit`: the same validation and messages as create.
+pub async fn edit(
+    req: HttpRequest,
+    admin: MerchantAdmin,
+    session: Session,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+    body: web::Bytes,
+) -> Result<HttpResponse, AppError> {
+    let member = admin.0;
+    let id = path.into_inner();
+    load(&state, &member, id).await?;
+    let input: TokenInput =
+        serde_html_form::from_bytes(&body).map_err(|e| AppError::BadRequest(e.to_string()))?;
+    let rules = tokens::Rules::for_merchant(member.merchant.max_token_lifetime_days);
+    let spec = match tokens::validate(&input, &rules) {
+        Ok(spec) => spec,
+        Err(errors) => {
+            let form = FormView::editing(id, &input, errors);
+            return form_response(
+                &req,
+                &session,
+                &member,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                form,
+            );
+        }
+    };
+    let (merchant, actor) = (member.merchant.id, super::actor(&req, &state, &member.user));
+    let token = state
+        .db(move |c| {
+            lifecycle::update(c, merchant, TokenId(id), &actor, &spec).map_err(lifecycle_error)
+        })
+        .await?;
+    state.token_cache.invalidate_all();
+    Flash::success(format!(
+        "“{}” saved. Its credentials are unchanged.",
+        token.name
+    ))
+    .set(&session)?;
+    Ok(redirect(&req, PATH))
+}
+
+fn confirm(token: &AccessToken) -> Result<Confirm, AppError> {
+    Ok(Confirm {
+        row: TokenRow::new(token),
+        submission_id: new_submission_id()?,
+        typed: String::new(),
+        error: None,
+    })
+}
+
+fn roll_response(
+    req: &HttpRequest,
+    session: &Session,
+    member: &MerchantUser,
+    status: StatusCode,
+    c: Confirm,
+) -> Result<HttpResponse, AppError> {
+    let csrf_token = csrf::token(session)?;
+    if is_htmx(req) {
+        html(status, &RollFragment { c, csrf_token })
+    } else {
+        html(
+            status,
+            &RollPage {
+                page: Chrome::for_member(session, member)?,
+                c,
+                csrf_token,
+            },
+        )
+    }
+}
+
+/// `GET /developers/access-tokens/{id}/roll`.
+pub async fn roll_form(
+    req: HttpRequest,
+    admin: MerchantAdmin,
+    session: Session,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let token = load(&state, &admin.0, path.into_inner()).await?;
+    roll_response(&req, &session, &admin.0, StatusCode::OK, confirm(&token)?)
+}
+
+/// The roll form.
+#[derive(Debug, serde::Deserialize)]
+pub struct RollForm {
+    #[serde(default)]
+    window: String,
+    new_key: Option<String>,
+    #[serde(default)]
+    submission_id: String,
+}
+
+/// `POST /developers/access-tokens/{id}/roll`: new credentials, revealed once.
+pub async fn roll(
+    req: HttpRequest,
+    admin: MerchantAdmin,
+    session: Session,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+    form: web::Form<RollForm>,
+) -> Result<HttpResponse, AppError> {
+    let member = admin.0;
+    let id = path.into_inner();
+    let token = load(&state, &member, id).await?;
+    let RollForm {
+        window,
+        new_key,
+        submission_id,
+    } = form.into_inner();
+    if already_used(&session, &submission_id) {
+        Flash::success("That roll was already done: its credentials were shown once and cannot be shown again.").set(&session)?;
+        return Ok(redirect(&req, PATH));
+    }
+    let Some(grace) = Grace::parse(&window) else {
+        let mut c = confirm(&token)?;
+        c.error = Some("Choose how long the old secret keeps working.".into());
+        return roll_response(&req, &session, &member, StatusCode::UNPROCESSABLE_ENTITY, c);
+    };
+    let (merchant, actor, keyring) = (
+        member.merchant.id,
+        super::actor(&req, &state, &member.user),
+        state.keyring.clone(),
+    );
+    let new_key = new_key.is_some();
+    let (token, rolled) = state
+        .db(move |c| {
+            lifecycle::roll(c, &keyring, merchant, TokenId(id), &actor, grace, new_key)
+                .map_err(lifecycle_error)
+        })
+        .await?;
+    state.token_cache.invalidate_all();
+    mark_used(&session, submission_id)?;
+    let reveal = RevealView {
+        token_name: token.name.clone(),
+        key_kept: rolled.api_key.is_none().then(|| token.partial_key()),
+        api_key: rolled.api_key,
+        rolled: true,
+        api_secret: rolled.api_secret,
+        public_key: token.public_key.clone(),
+    };
+    if is_htmx(&req) {
+        let tokens = state
+            .db(move |c| AccessToken::list_for_merchant(c, merchant))
+            .await?;
+        let fragment = RevealFragment {
+            reveal,
+            tokens: tokens.iter().map(TokenRow::new).collect(),
+            can_manage: true,
+            csrf_token: csrf::token(&session)?,
+        };
+        html(StatusCode::OK, &fragment)
+    } else {
+        html(
+            StatusCode::OK,
+            &RevealPage {
+                page: Chrome::for_member(&session, &member)?,
+                reveal,
+            },
+        )
+    }
+}
+
+fn delete_response(
+    req: &HttpRequest,
+    session: &Session,
+    member: &MerchantUser,
+    status: StatusCode,
+    c: Confirm,
+) -> Result<HttpResponse, AppError> {
+    let csrf_token = csrf::token(session)?;
+    if is_htmx(req) {
+        html(status, &DeleteFragment { c, csrf_token })
+    } else {
+        html(
+            status,
+            &DeletePage {
+                page: Chrome::for_member(session, member)?,
+                c,
+                csrf_token,
+            },
+        )
+    }
+}
+
+/// `GET /developers/access-tokens/{id}/delete`.
+pub async fn delete_form(
+    req: HttpRequest,
+    admin: MerchantAdmin,
+    session: Session,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+) -> Result<HttpResponse, AppError> {
+    let token = load(&state, &admin.0, path.into_inner()).await?;
+    delete_response(&req, &session, &admin.0, StatusCode::OK, confirm(&token)?)
+}
+
+/// The delete form.
+#[derive(Debug, serde::Deserialize)]
+pub struct DeleteForm {
+    #[serde(default)]
+    confirm_name: String,
+}
+
+/// `POST /developers/access-tokens/{id}/delete`: only with the token's name typed back.
+pub async fn delete(
+    req: HttpRequest,
+    admin: MerchantAdmin,
+    session: Session,
+    state: web::Data<AppState>,
+    path: web::Path<i64>,
+    form: web::Form<DeleteForm>,
+) -> Result<HttpResponse, AppError> {
+    let member = admin.0;
+    let id = path.into_inner();
+    let typed = form.into_inner().confirm_name;
+    let (merchant, actor, name) = (
+        member.merchant.id,
+        super::actor(&req, &state, &member.user),
+        typed.clone(),
+    );
+    let result = state
+        .db(
+            move |c| match lifecycle::delete(c, merchant, TokenId(id), &actor, &name) {
+                Err(LifecycleError::NameMismatch) => Ok(None),
+                other => other.map(Some).map_err(lifecycle_error),
+            },
+        )
+        .await?;
+    let Some(token) = result else {
+        let token = load(&state, &member, id).await?;
+        let mut c = confirm(&token)?;
+        c.typed = typed;
+        c.error = Some(format!(
+            "Type the token's name, “{}”, exactly to delete it.",
+            token.name
+        ));
+        return delete_response(&req, &session, &member, StatusCode::UNPROCESSABLE_ENTITY, c);
+    };
+    state.token_cache.invalidate_all();
+    Flash::success(format!(
+        "“{}” deleted: it can never be used again. Its history is kept.",
+        token.name
+    ))
+    .set(&session)?;
+    Ok(redirect(&req, PATH))
+}
