@@ -8,6 +8,7 @@ pub mod format;
 pub mod health;
 pub mod login;
 pub mod security;
+pub mod team;
 pub mod token_views;
 
 use actix_session::Session;
@@ -22,6 +23,16 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/login", web::get().to(login::form))
         .route("/login", web::post().to(login::submit))
         .route("/logout", web::post().to(login::logout))
+        .service(
+            web::scope(team::PATH)
+                .route("", web::get().to(team::index))
+                .route("", web::post().to(team::create))
+                .route("/new", web::get().to(team::new_form))
+                .route("/{id}/role", web::get().to(team::confirm_role))
+                .route("/{id}/role", web::post().to(team::set_role))
+                .route("/{id}/status", web::get().to(team::confirm_status))
+                .route("/{id}/status", web::post().to(team::set_status)),
+        )
         .service(
             web::scope("/developers/access-tokens")
                 .route("", web::get().to(access_tokens::index))
