@@ -12,3 +12,4 @@ mod csrf;
 mod helpers;
 mod instances;
 mod login;
+mod team;
