@@ -205,7 +205,7 @@ async fn apply(
     if id == you && change == TeamChange::Role(Role::Viewer) {
         // They are no longer an admin: this page is not theirs any more.
         Flash::success(message).set(&session)?;
-        return Ok(redirect(&req, super::super::access_tokens::PATH));
+        return Ok(redirect(&req, crate::web::access_tokens::PATH));
     }
     if !is_htmx(&req) {
         Flash::success(message).set(&session)?;
