@@ -1,4 +1,8 @@
-//! User accounts: adding one (CLI and first run) with its rules. No HTTP.
+//! User accounts: adding one (CLI, first run, or a merchant admin) with its rules, the add-user
+//! form ([`new_member`]), and the team changes admins make ([`team`]). No HTTP.
+
+pub mod new_member;
+pub mod team;
 
 use diesel::Connection;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
@@ -10,7 +14,7 @@ use crate::auth::password::{HashError, check_strength, generate_password};
 use crate::credentials::RandomError;
 use crate::db::DbConn;
 use crate::db::models::user::normalize_email;
-use crate::db::models::{Merchant, NewUser, Role, User};
+use crate::db::models::{Merchant, MerchantId, NewUser, Role, User};
 
 /// The merchant created on first run.
 pub const DEMO_MERCHANT: &str = "Demo Merchant";
@@ -72,6 +76,17 @@ pub enum PasswordChoice {
     Generate,
 }
 
+/// Which merchant a new user joins.
+#[derive(Debug, Clone, Copy)]
+enum Membership<'a> {
+    /// The merchant with this name, created if it does not exist (the command line).
+    Named(&'a str),
+    /// This existing merchant (an admin adding to their own team).
+    Existing(MerchantId),
+    /// None: Kwik support staff.
+    Platform,
+}
+
 /// Adds a user; creates the merchant if it does not exist. Returns the user and the generated
 /// password, if one was generated. One transaction.
 pub fn add_user(
@@ -83,15 +98,58 @@ pub fn add_user(
     role: Role,
     password: PasswordChoice,
 ) -> Result<(User, Option<Zeroizing<String>>), AddUserError> {
+    let membership = merchant.map_or(Membership::Platform, Membership::Named);
+    add(conn, passwords, actor, email, membership, role, password)
+}
+
+/// Adds a user to an existing merchant's team (a merchant admin's "Add user"), with the same rules,
+/// transaction and `user.added` event as [`add_user`]. The merchant is given by id, never looked up
+/// or created by name.
+pub fn add_member(
+    conn: &mut DbConn,
+    passwords: &Passwords,
+    actor: &Actor,
+    merchant: MerchantId,
+    email: &str,
+    role: Role,
+    password: PasswordChoice,
+) -> Result<(User, Option<Zeroizing<String>>), AddUserError> {
+    add(
+        conn,
+        passwords,
+        actor,
+        email,
+        Membership::Existing(merchant),
+        role,
+        password,
+    )
+}
+
+fn add(
+    conn: &mut DbConn,
+    passwords: &Passwords,
+    actor: &Actor,
+    email: &str,
+    membership: Membership<'_>,
+    role: Role,
+    password: PasswordChoice,
+) -> Result<(User, Option<Zeroizing<String>>), AddUserError> {
     let email = normalize_email(email);
     if !is_plausible_email(&email) {
         return Err(AddUserError::BadEmail(email));
     }
-    let merchant = merchant.map(str::trim);
-    match (role, merchant) {
-        (Role::Support, Some(_)) => return Err(AddUserError::MerchantNotAllowed),
-        (Role::Admin | Role::Viewer, None) => return Err(AddUserError::MerchantRequired(role)),
-        (_, Some(name)) if name.is_empty() || name.chars().count() > 200 => {
+    let membership = match membership {
+        Membership::Named(name) => Membership::Named(name.trim()),
+        other => other,
+    };
+    match (role, membership) {
+        (Role::Support, Membership::Named(_) | Membership::Existing(_)) => {
+            return Err(AddUserError::MerchantNotAllowed);
+        }
+        (Role::Admin | Role::Viewer, Membership::Platform) => {
+            return Err(AddUserError::MerchantRequired(role));
+        }
+        (_, Membership::Named(name)) if name.is_empty() || name.chars().count() > 200 => {
             return Err(AddUserError::BadMerchantName);
         }
         _ => {}
@@ -109,10 +167,11 @@ pub fn add_user(
     let hash = passwords.hash(&password)?;
     let user = conn
         .transaction(|conn| {
-            let merchant_id = merchant
-                .map(|m| Merchant::find_or_create(conn, m))
-                .transpose()?
-                .map(|m| m.id);
+            let merchant_id = match membership {
+                Membership::Named(name) => Some(Merchant::find_or_create(conn, name)?.id),
+                Membership::Existing(id) => Some(id),
+                Membership::Platform => None,
+            };
             let user = User::insert(
                 conn,
                 &NewUser {

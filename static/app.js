@@ -234,7 +234,7 @@
 
   window.addEventListener("pagehide", () => {
     // Keep credentials out of the back/forward cache.
-    document.querySelectorAll('[data-credential="api_key"], [data-credential="api_secret"]').forEach((el) => {
+    document.querySelectorAll('[data-credential="api_key"], [data-credential="api_secret"], [data-credential="password"]').forEach((el) => {
       el.textContent = "";
     });
   });

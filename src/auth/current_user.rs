@@ -97,7 +97,7 @@ impl FromRequest for MerchantUser {
     }
 }
 
-/// A merchant admin: may create, enable and disable the merchant's tokens.
+/// A merchant admin: may change the merchant's tokens and team.
 #[derive(Debug, Clone)]
 pub struct MerchantAdmin(pub MerchantUser);
 
@@ -113,7 +113,7 @@ impl FromRequest for MerchantAdmin {
                 Ok(Self(member))
             } else {
                 Err(AppError::Forbidden(
-                    "Only merchant admins can change access tokens.",
+                    "Only merchant admins can do this: ask an admin of your merchant.",
                 ))
             }
         })

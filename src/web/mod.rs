@@ -10,6 +10,7 @@ pub mod history;
 pub mod login;
 pub mod security;
 pub mod support;
+pub mod team;
 pub mod token_lifecycle;
 pub mod token_views;
 
@@ -58,6 +59,13 @@ route_table! {
     post "/developers/access-tokens/{id}/roll" => token_lifecycle::roll;
     get "/developers/access-tokens/{id}/delete" => token_lifecycle::delete_form;
     post "/developers/access-tokens/{id}/delete" => token_lifecycle::delete;
+    get "/settings/teams" => team::index;
+    post "/settings/teams" => team::create;
+    get "/settings/teams/new" => team::new_form;
+    get "/settings/teams/{id}/role" => team::confirm_role;
+    post "/settings/teams/{id}/role" => team::set_role;
+    get "/settings/teams/{id}/status" => team::confirm_status;
+    post "/settings/teams/{id}/status" => team::set_status;
     get "/settings/history" => history::index;
     get "/settings/history.csv" => history::csv;
     get "/support" => support::index;

@@ -16,3 +16,4 @@ mod lifecycle;
 mod login;
 mod matrix;
 mod support;
+mod team;

@@ -88,6 +88,29 @@ const MATRIX: &[(&str, &str, [u16; 5])] = &[
         "/developers/access-tokens/{id}/delete",
         [303, 403, 303, 403, 404],
     ),
+    ("get", "/settings/teams", [303, 403, 200, 403, 200]),
+    ("post", "/settings/teams", [303, 403, 200, 403, 200]),
+    ("get", "/settings/teams/new", [303, 403, 200, 403, 200]),
+    (
+        "get",
+        "/settings/teams/{id}/role",
+        [303, 403, 200, 403, 404],
+    ),
+    (
+        "post",
+        "/settings/teams/{id}/role",
+        [303, 403, 303, 403, 404],
+    ),
+    (
+        "get",
+        "/settings/teams/{id}/status",
+        [303, 403, 200, 403, 404],
+    ),
+    (
+        "post",
+        "/settings/teams/{id}/status",
+        [303, 403, 303, 403, 404],
+    ),
     ("get", "/settings/history", [303, 200, 200, 200, 200]),
     ("get", "/settings/history.csv", [303, 200, 200, 200, 200]),
     ("get", "/support", [303, 403, 403, 200, 403]),
@@ -124,6 +147,15 @@ async fn each_role_gets_the_expected_answer_on_every_route_and_refusals_change_n
     app.add_user("viewer@a.test", Some("Merchant A"), Role::Viewer);
     app.add_user("admin@b.test", Some("Merchant B"), Role::Admin);
     app.add_user("agent@kwik.test", None, Role::Support);
+    // The team routes act on this member of merchant A (never on the users the test signs in as).
+    app.add_user("target@a.test", Some("Merchant A"), Role::Viewer);
+    let target: i64 = app.db(|c| {
+        users::table
+            .filter(users::email.eq("target@a.test"))
+            .select(users::id)
+            .first(c)
+            .unwrap()
+    });
 
     let snapshot = || {
         app.db(|c| {
@@ -147,6 +179,7 @@ async fn each_role_gets_the_expected_answer_on_every_route_and_refusals_change_n
     };
 
     let mut checked = 0;
+    let mut checked_posts = 0;
     for (method, path, expected) in MATRIX {
         for (who, want) in WHO.iter().zip(expected) {
             if *want == 0 {
@@ -182,21 +215,32 @@ async fn each_role_gets_the_expected_answer_on_every_route_and_refusals_change_n
                 }
             };
             app.get(home).await.assert_status(200);
-            let url = path.replace("{id}", &id.to_string());
+            let subject = if path.starts_with("/settings/teams") {
+                target
+            } else {
+                id
+            };
+            let url = path.replace("{id}", &subject.to_string());
             let before = snapshot();
             let answer = if *method == "get" {
                 app.get(&url).await
             } else {
-                let fields: &[(&str, &str)] = if path.ends_with("/status") {
-                    &[("status", "disabled"), ("reason", "Matrix test reason")]
+                checked_posts += 1;
+                let email = format!("new{checked_posts}@a.test");
+                let fields: Vec<(&str, &str)> = if path.ends_with("/status") {
+                    vec![("status", "disabled"), ("reason", "Matrix test reason")]
+                } else if path.ends_with("/role") {
+                    vec![("role", "admin")]
                 } else if path.ends_with("/roll") {
-                    &[("window", "now")]
+                    vec![("window", "now")]
                 } else if path.ends_with("/delete") {
-                    &[("confirm_name", "Target")]
+                    vec![("confirm_name", "Target")]
+                } else if *path == "/settings/teams" {
+                    vec![("email", email.as_str()), ("role", "viewer")]
                 } else {
-                    &[("name", "Matrix"), ("sections", "orders")]
+                    vec![("name", "Matrix"), ("sections", "orders")]
                 };
-                app.post(&url, fields).await
+                app.post(&url, &fields).await
             };
             assert_eq!(
                 answer.status.as_u16(),

@@ -4,7 +4,7 @@ use diesel::prelude::*;
 
 use super::{MerchantId, UserId, text_enum};
 use crate::db::DbConn;
-use crate::db::schema::users;
+use crate::db::schema::{merchants, users};
 
 text_enum! {
     /// What a user may do.
@@ -15,6 +15,17 @@ text_enum! {
         Viewer = "viewer",
         /// Platform support staff, attached to no merchant.
         Support = "support",
+    }
+}
+
+impl Role {
+    /// How pages name it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Admin => "Admin",
+            Self::Viewer => "Viewer",
+            Self::Support => "Kwik Support",
+        }
     }
 }
 
@@ -87,6 +98,73 @@ impl User {
     pub fn insert(conn: &mut DbConn, new: &NewUser<'_>) -> QueryResult<User> {
         diesel::insert_into(users::table)
             .values(new)
+            .returning(users::all_columns)
+            .get_result(conn)
+    }
+
+    /// The merchant's users, by email.
+    pub fn list_for_merchant(conn: &mut DbConn, merchant: MerchantId) -> QueryResult<Vec<User>> {
+        users::table
+            .filter(users::merchant_id.eq(merchant))
+            .order((users::email.asc(), users::id.asc()))
+            .select(User::as_select())
+            .load(conn)
+    }
+
+    /// The user with this id if they belong to `merchant`; another merchant's user is `NotFound`.
+    pub fn find_in_merchant(
+        conn: &mut DbConn,
+        merchant: MerchantId,
+        id: UserId,
+    ) -> QueryResult<User> {
+        users::table
+            .filter(users::id.eq(id))
+            .filter(users::merchant_id.eq(merchant))
+            .select(User::as_select())
+            .first(conn)
+    }
+
+    /// How many enabled admins `merchant` has besides `except`.
+    pub fn count_other_enabled_admins(
+        conn: &mut DbConn,
+        merchant: MerchantId,
+        except: UserId,
+    ) -> QueryResult<i64> {
+        users::table
+            .filter(users::merchant_id.eq(merchant))
+            .filter(users::role.eq(Role::Admin))
+            .filter(users::disabled.eq(false))
+            .filter(users::id.ne(except))
+            .count()
+            .get_result(conn)
+    }
+
+    /// Serialises changes to one merchant's team until the transaction ends: a no-op write to the
+    /// merchant's row takes its row lock on Postgres and the write lock on SQLite. Without it, two
+    /// admins demoting each other at once could each see the other still an admin, and both succeed.
+    /// Call it first in the transaction, before any read the decision depends on.
+    pub fn lock_team(conn: &mut DbConn, merchant: MerchantId) -> QueryResult<()> {
+        let locked = diesel::update(merchants::table.find(merchant))
+            .set(merchants::name.eq(merchants::name))
+            .execute(conn)?;
+        if locked == 0 {
+            return Err(diesel::result::Error::NotFound);
+        }
+        Ok(())
+    }
+
+    /// Sets a user's role.
+    pub fn set_role(conn: &mut DbConn, id: UserId, role: Role) -> QueryResult<User> {
+        diesel::update(users::table.find(id))
+            .set(users::role.eq(role))
+            .returning(users::all_columns)
+            .get_result(conn)
+    }
+
+    /// Disables or enables a user.
+    pub fn set_disabled(conn: &mut DbConn, id: UserId, disabled: bool) -> QueryResult<User> {
+        diesel::update(users::table.find(id))
+            .set(users::disabled.eq(disabled))
             .returning(users::all_columns)
             .get_result(conn)
     }

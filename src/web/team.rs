@@ -1,0 +1,185 @@
+//! Settings › Teams: a merchant admin lists their merchant's users and adds one, with a generated
+//! password shown once or a password the admin sets. Role and status changes are in [`changes`].
+//! Every route takes [`MerchantAdmin`]: viewers and Kwik support get its 403 page.
+
+mod changes;
+mod views;
+
+pub use changes::{confirm_role, confirm_status, set_role, set_status};
+
+use actix_session::Session;
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, web};
+
+use self::views::*;
+use super::{Chrome, Flash, html, is_htmx};
+use crate::auth::csrf;
+use crate::auth::current_user::{MerchantAdmin, MerchantUser};
+use crate::db::models::{MerchantId, User, UserId};
+use crate::error::AppError;
+use crate::state::AppState;
+use crate::users::new_member::{DUPLICATE_EMAIL, MemberErrors, MemberInput, validate_member};
+use crate::users::{self, AddUserError};
+
+/// Where the page lives (Kwik's Settings › Teams).
+pub const PATH: &str = "/settings/teams";
+
+/// The merchant's users as rows, as `you` sees them.
+async fn rows(
+    state: &AppState,
+    merchant: MerchantId,
+    you: UserId,
+) -> Result<Vec<MemberRow>, AppError> {
+    let users = state
+        .db(move |c| User::list_for_merchant(c, merchant))
+        .await?;
+    Ok(users.iter().map(|u| MemberRow::new(u, you)).collect())
+}
+
+/// `GET /settings/teams`.
+pub async fn index(
+    admin: MerchantAdmin,
+    session: Session,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, AppError> {
+    let member = admin.0;
+    let page = IndexPage {
+        members: rows(&state, member.merchant.id, member.user.id).await?,
+        page: Chrome::for_member(&session, &member)?.at("teams"),
+    };
+    html(StatusCode::OK, &page)
+}
+
+/// Renders the add form: a fragment for the dialog, or a full page without JavaScript.
+fn form_response(
+    req: &HttpRequest,
+    session: &Session,
+    member: &MerchantUser,
+    status: StatusCode,
+    form: MemberForm,
+) -> Result<HttpResponse, AppError> {
+    let csrf_token = csrf::token(session)?;
+    if is_htmx(req) {
+        html(status, &FormFragment { form, csrf_token })
+    } else {
+        let page = Chrome::for_member(session, member)?.at("teams");
+        html(
+            status,
+            &NewPage {
+                page,
+                form,
+                csrf_token,
+            },
+        )
+    }
+}
+
+/// `GET /settings/teams/new`.
+pub async fn new_form(
+    req: HttpRequest,
+    admin: MerchantAdmin,
+    session: Session,
+) -> Result<HttpResponse, AppError> {
+    form_response(
+        &req,
+        &session,
+        &admin.0,
+        StatusCode::OK,
+        MemberForm::default(),
+    )
+}
+
+/// `POST /settings/teams`: validates, adds the user in one transaction (with its `user.added`
+/// event), then shows a generated password once (`no-store`, like every dynamic page), or goes back
+/// to the list when the admin set the password.
+pub async fn create(
+    req: HttpRequest,
+    admin: MerchantAdmin,
+    session: Session,
+    state: web::Data<AppState>,
+    form: web::Form<MemberInput>,
+) -> Result<HttpResponse, AppError> {
+    let member = admin.0;
+    let input = form.into_inner();
+    let invalid = |errors: MemberErrors| {
+        let form = MemberForm::from_input(&input, errors);
+        form_response(
+            &req,
+            &session,
+            &member,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            form,
+        )
+    };
+    let spec = match validate_member(&input) {
+        Ok(spec) => spec,
+        Err(errors) => return invalid(errors),
+    };
+
+    let (merchant, role) = (member.merchant.id, spec.role);
+    let actor = super::actor(&req, &state, &member.user);
+    let passwords = state.passwords.clone();
+    // Hashing takes argon2's memory: it waits for a slot like a login does.
+    let slot = state
+        .login_slots
+        .acquire()
+        .await
+        .map_err(AppError::internal)?;
+    let added = state
+        .db(move |c| {
+            Ok::<_, AppError>(users::add_member(
+                c,
+                &passwords,
+                &actor,
+                merchant,
+                &spec.email,
+                spec.role,
+                spec.password,
+            ))
+        })
+        .await?;
+    drop(slot);
+    let (user, generated) = match added {
+        Ok(added) => added,
+        Err(AddUserError::DuplicateEmail(_)) => {
+            return invalid(MemberErrors {
+                email: Some(DUPLICATE_EMAIL.into()),
+                ..MemberErrors::default()
+            });
+        }
+        Err(AddUserError::Db(e)) => return Err(e.into()),
+        Err(other) => return Err(AppError::internal(other)),
+    };
+    tracing::info!(user = user.id.0, merchant = merchant.0, "team member added");
+
+    let Some(password) = generated else {
+        let message = format!(
+            "{} was added as {}. Give them the password you set through a safe channel.",
+            user.email,
+            article(role.label())
+        );
+        Flash::success(message).set(&session)?;
+        return Ok(changes::redirect(&req, PATH));
+    };
+    let reveal = RevealView {
+        email: user.email,
+        role: role.label(),
+        password,
+    };
+    if is_htmx(&req) {
+        let members = rows(&state, merchant, member.user.id).await?;
+        html(StatusCode::OK, &RevealFragment { reveal, members })
+    } else {
+        let page = Chrome::for_member(&session, &member)?.at("teams");
+        html(StatusCode::OK, &RevealPage { page, reveal })
+    }
+}
+
+/// `an Admin`, `a Viewer`.
+fn article(label: &str) -> String {
+    if label.starts_with(['A', 'E', 'I', 'O', 'U']) {
+        format!("an {label}")
+    } else {
+        format!("a {label}")
+    }
+}
