@@ -172,7 +172,11 @@ def main():
     ap.add_argument("--connections", type=int, default=64)
     ap.add_argument("--tokens", type=int, default=1000)
     ap.add_argument("--no-build", action="store_true")
+    ap.add_argument("--smoke", action="store_true",
+                    help="CI: a few seconds per scenario, failing only if a scenario answered with errors")
     args = ap.parse_args()
+    if args.smoke:
+        args.duration, args.warmup, args.connections, args.tokens = 2, 1, 8, 200
 
     ensure_wrk()
     if not args.no_build:
@@ -296,6 +300,12 @@ def main():
     storm_p99 = results["list page + 20 logins/s"]["p99"]
     print(f"\nlogin storm: {ok}/{len(logins)} logins succeeded; list p99 {storm_p99:.2f} ms vs idle "
           f"{idle_p99:.2f} ms ({storm_p99 / idle_p99:.2f}x)")
+    if args.smoke:
+        # Never a timing: only that every scenario ran and answered without errors.
+        bad = [name for name, r in results.items() if r["rps"] <= 0 or r["non2xx"] or r["socket_errors"]]
+        if bad or ok != len(logins) or not logins:
+            sys.exit(f"bench smoke: failing scenarios {bad}, logins {ok}/{len(logins)}")
+        print("bench smoke: every scenario answered without errors")
     json.dump({"backend": backend, "startup_ms": startup_ms, "results": {
         k: {kk: vv for kk, vv in v.items() if kk != "logins"} for k, v in results.items()},
         "logins_ok": ok, "logins": len(logins)}, open(os.path.join(ROOT, "target", "bench-last.json"), "w"), indent=2)

@@ -69,6 +69,8 @@ pub fn configure(cfg: &mut aw::ServiceConfig, state: &AppState) {
         // Assets and health checks need no session: served before the session scope.
         .service(
             aw::scope("/static")
+                // gzip/brotli by Accept-Encoding: htmx drops from 51 KB to about 16 KB on the wire.
+                .wrap(actix_web::middleware::Compress::default())
                 .wrap(web::security::headers())
                 .route("/{path:.+}", aw::get().to(web::assets::serve)),
         )

@@ -43,8 +43,10 @@ pub struct AppState {
     pub usage: Arc<UsageRecorder>,
     /// Recently verified tokens, by key hash.
     pub token_cache: Arc<TokenCache>,
-    /// Bounds concurrent password hashing (memory and CPU); logins wait for a slot, never fail.
+    /// Bounds concurrent password hashing (memory and CPU) where a hash runs inside a database call.
     pub login_slots: Arc<tokio::sync::Semaphore>,
+    /// The threads sign-ins hash on: bounded memory, and sign-ins queue instead of failing.
+    pub hashers: crate::auth::hash_pool::HashPool,
 }
 
 impl std::fmt::Debug for AppState {
@@ -88,6 +90,7 @@ impl AppState {
             usage: Arc::new(UsageRecorder::default()),
             token_cache: Arc::new(TokenCache::new(config_ttl, 100_000)),
             login_slots: Arc::new(tokio::sync::Semaphore::new(argon2_concurrency)),
+            hashers: crate::auth::hash_pool::HashPool::new(argon2_concurrency)?,
         })
     }
 

@@ -151,14 +151,12 @@ pub async fn submit(
 
     let passwords = state.passwords.clone();
     let stored = user.as_ref().map(|u| u.password_hash.clone());
-    // Each hash takes the argon2 memory cost: a bounded number at once, the rest wait their turn.
-    let slot = state
-        .login_slots
-        .acquire()
+    // On the hashing threads: a bounded number at once, the rest wait their turn, none is refused.
+    let matches = state
+        .hashers
+        .run(move || passwords.verify(&password, stored.as_deref()))
         .await
         .map_err(AppError::internal)?;
-    let matches = web::block(move || passwords.verify(&password, stored.as_deref())).await?;
-    drop(slot);
     let Some(user) = user.clone().filter(|u| matches && !u.disabled) else {
         let why = match &user {
             None => "unknown email",

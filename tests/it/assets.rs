@@ -72,3 +72,24 @@ async fn healthz_answers_without_a_session() {
     health.assert_status(200);
     assert!(health.header("set-cookie").is_none());
 }
+
+#[actix_web::test]
+async fn static_files_are_compressed_for_clients_that_accept_it() {
+    let app = spawn_app().await;
+    let plain = app.get("/static/htmx.min.js").await;
+    let zipped = app
+        .send(
+            actix_web::test::TestRequest::get()
+                .uri("/static/htmx.min.js")
+                .insert_header(("Accept-Encoding", "gzip")),
+        )
+        .await;
+    zipped.assert_status(200);
+    assert_eq!(zipped.header("content-encoding"), Some("gzip"));
+    assert!(
+        zipped.raw_len < plain.raw_len / 2,
+        "{} vs {}",
+        zipped.raw_len,
+        plain.raw_len
+    );
+}

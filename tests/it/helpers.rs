@@ -28,6 +28,8 @@ pub struct Answer {
     pub status: StatusCode,
     pub headers: HeaderMap,
     pub body: String,
+    /// Bytes on the wire (the body may be compressed).
+    pub raw_len: usize,
 }
 
 impl Answer {
@@ -308,7 +310,8 @@ where
         let bytes = actix_web::body::to_bytes(res.into_body())
             .await
             .unwrap_or_default();
-        let body = String::from_utf8(bytes.to_vec()).unwrap();
+        let raw_len = bytes.len();
+        let body = String::from_utf8_lossy(&bytes).into_owned();
         let re = regex::Regex::new(
             r#"name="csrf-token" content="([^"]+)"|name="csrf_token" value="([^"]+)""#,
         )
@@ -326,6 +329,7 @@ where
             status,
             headers,
             body,
+            raw_len,
         }
     }
 
