@@ -10,6 +10,7 @@ pub mod history;
 pub mod login;
 pub mod security;
 pub mod support;
+pub mod token_detail;
 pub mod token_views;
 
 use actix_session::Session;
@@ -49,6 +50,7 @@ route_table! {
     get "/developers/access-tokens" => access_tokens::index;
     post "/developers/access-tokens" => access_tokens::create;
     get "/developers/access-tokens/new" => access_tokens::new_form;
+    get "/developers/access-tokens/{id}" => token_detail::show;
     get "/developers/access-tokens/{id}/status" => access_tokens::confirm_status;
     post "/developers/access-tokens/{id}/status" => access_tokens::set_status;
     get "/settings/history" => history::index;

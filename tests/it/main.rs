@@ -15,3 +15,4 @@ mod instances;
 mod login;
 mod matrix;
 mod support;
+mod token_detail;
