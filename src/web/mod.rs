@@ -11,6 +11,7 @@ pub mod login;
 pub mod security;
 pub mod support;
 pub mod token_detail;
+pub mod token_list;
 pub mod token_views;
 
 use actix_session::Session;

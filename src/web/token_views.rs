@@ -183,6 +183,7 @@ pub struct IndexPage {
     pub page: Chrome,
     pub tokens: Vec<TokenRow>,
     pub can_manage: bool,
+    pub list: super::token_list::ListView,
 }
 
 #[derive(Template)]

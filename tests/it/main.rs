@@ -16,3 +16,4 @@ mod login;
 mod matrix;
 mod support;
 mod token_detail;
+mod token_table;
