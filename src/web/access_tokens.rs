@@ -2,12 +2,13 @@
 
 use actix_session::Session;
 use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use super::token_views::*;
-use super::{Chrome, Flash, ascii_json, html, is_htmx, see_other};
+use super::{Chrome, Flash, ascii_json, html, is_htmx, see_other, token_list};
 use crate::auth::csrf;
 use crate::auth::current_user::{MerchantAdmin, MerchantUser};
 use crate::credentials::TokenStatus;
@@ -59,22 +60,66 @@ pub fn new_submission_id() -> Result<String, AppError> {
         .encode(crate::credentials::random_bytes::<16>().map_err(AppError::internal)?))
 }
 
-/// `GET /developers/access-tokens`.
+/// `GET /developers/access-tokens`: one page of the merchant's tokens, searched, filtered and sorted
+/// as the query string says (see [`token_list`]). htmx gets the results region only, with the view's
+/// clean address to push.
 pub async fn index(
+    req: HttpRequest,
     member: MerchantUser,
     session: Session,
     state: web::Data<AppState>,
+    query: web::Query<token_list::ListQuery>,
 ) -> Result<HttpResponse, AppError> {
+    let request = token_list::read(&query);
+    if request.scrubbed {
+        // A credential pasted into the search leaves the address bar (and the history) at once.
+        if let Some(notice) = request.notices.first() {
+            Flash {
+                kind: notice.kind.to_owned(),
+                message: notice.text.clone(),
+            }
+            .set(&session)?;
+        }
+        return Ok(redirect(&req, &request.url(1)));
+    }
     let merchant = member.merchant.id;
-    let tokens = state
-        .db(move |c| AccessToken::list_for_merchant(c, merchant))
+    let found = state
+        .db({
+            let request = request.clone();
+            move |c| token_list::load(c, merchant, &request)
+        })
         .await?;
-    let page = IndexPage {
-        page: Chrome::for_member(&session, &member)?,
-        tokens: tokens.iter().map(TokenRow::new).collect(),
-        can_manage: member.can_manage_tokens(),
+    let tokens = found.tokens.iter().map(TokenRow::new).collect();
+    let list = token_list::ListView::new(request, &found);
+    let can_manage = member.can_manage_tokens();
+    let mut res = if is_htmx(&req) {
+        let url = list.url.clone();
+        let mut res = html(
+            StatusCode::OK,
+            &token_list::ResultsFragment {
+                tokens,
+                can_manage,
+                list,
+            },
+        )?;
+        if let Ok(value) = HeaderValue::from_str(&url) {
+            res.headers_mut()
+                .insert(HeaderName::from_static("hx-push-url"), value);
+        }
+        res
+    } else {
+        let page = IndexPage {
+            page: Chrome::for_member(&session, &member)?,
+            tokens,
+            can_manage,
+            list,
+        };
+        html(StatusCode::OK, &page)?
     };
-    html(StatusCode::OK, &page)
+    // The same address answers a page or a fragment: caches must tell them apart.
+    res.headers_mut()
+        .insert(header::VARY, HeaderValue::from_static("HX-Request"));
+    Ok(res)
 }
 
 /// Renders the create form: a fragment for the dialog, or a full page without JavaScript.

@@ -71,6 +71,41 @@ pub fn ago(then: PrimitiveDateTime, now: PrimitiveDateTime) -> String {
     }
 }
 
+/// A count as the dashboard writes it: `1,234`.
+pub fn count(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
+    if n < 0 {
+        out.push('-');
+    }
+    for (i, d) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(d);
+    }
+    out
+}
+
+const DAY_MONTH: &[FormatItem<'static>] =
+    format_description!("[day padding:none] [month repr:short]");
+const DAY_ISO: &[FormatItem<'static>] = format_description!("[year]-[month]-[day]");
+
+/// A (South African) day, short: `21 Nov`.
+pub fn day_month(day: time::Date) -> String {
+    day.format(DAY_MONTH).unwrap_or_default()
+}
+
+/// A (South African) day in full: `21 Nov 2026`.
+pub fn day(day: time::Date) -> String {
+    day.format(DATE).unwrap_or_default()
+}
+
+/// A day for `<time datetime>`: `2026-11-21`.
+pub fn day_iso(day: time::Date) -> String {
+    day.format(DAY_ISO).unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -95,5 +130,22 @@ mod tests {
         assert_eq!(date_time(t), "22 Nov 2026, 01:30:05 SAST");
         assert_eq!(iso(t), "2026-11-21T23:30:05Z");
         assert_eq!(date(datetime!(2026-03-03 10:00)), "3 Mar 2026");
+    }
+
+    #[test]
+    fn counts_have_thousands_separators() {
+        assert_eq!(count(0), "0");
+        assert_eq!(count(999), "999");
+        assert_eq!(count(1_000), "1,000");
+        assert_eq!(count(1_234_567), "1,234,567");
+        assert_eq!(count(-4_321), "-4,321");
+    }
+
+    #[test]
+    fn days_are_written_short_and_long() {
+        let d = time::macros::date!(2026 - 11 - 01);
+        assert_eq!(day_month(d), "1 Nov");
+        assert_eq!(day(d), "1 Nov 2026");
+        assert_eq!(day_iso(d), "2026-11-01");
     }
 }

@@ -11,7 +11,9 @@ pub mod login;
 pub mod security;
 pub mod support;
 pub mod team;
+pub mod token_detail;
 pub mod token_lifecycle;
+pub mod token_list;
 pub mod token_views;
 
 use actix_session::Session;
@@ -51,6 +53,7 @@ route_table! {
     get "/developers/access-tokens" => access_tokens::index;
     post "/developers/access-tokens" => access_tokens::create;
     get "/developers/access-tokens/new" => access_tokens::new_form;
+    get "/developers/access-tokens/{id}" => token_detail::show;
     get "/developers/access-tokens/{id}/status" => access_tokens::confirm_status;
     post "/developers/access-tokens/{id}/status" => access_tokens::set_status;
     get "/developers/access-tokens/{id}/edit" => token_lifecycle::edit_form;

@@ -274,6 +274,7 @@ pub struct IndexPage {
     pub page: Chrome,
     pub tokens: Vec<TokenRow>,
     pub can_manage: bool,
+    pub list: super::token_list::ListView,
 }
 
 #[derive(Template)]

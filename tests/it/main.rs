@@ -17,3 +17,5 @@ mod login;
 mod matrix;
 mod support;
 mod team;
+mod token_detail;
+mod token_table;

@@ -50,6 +50,11 @@ const MATRIX: &[(&str, &str, [u16; 5])] = &[
     ),
     (
         "get",
+        "/developers/access-tokens/{id}",
+        [303, 200, 200, 403, 404],
+    ),
+    (
+        "get",
         "/developers/access-tokens/{id}/status",
         [303, 403, 200, 403, 404],
     ),

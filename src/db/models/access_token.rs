@@ -617,6 +617,47 @@ impl AccessToken {
             .returning(access_tokens::all_columns)
             .get_result(conn)
     }
+
+    // The Access Tokens table at scale (see [`super::token_list`]): one merchant's tokens searched, filtered,
+    // sorted and paged, always starting from that merchant's range of an index.
+
+    /// How many of the merchant's tokens `filter` lets through.
+    pub fn count_listed(
+        conn: &mut DbConn,
+        merchant: MerchantId,
+        filter: &super::token_list::TokenFilter,
+    ) -> QueryResult<i64> {
+        super::token_list::listed(merchant, filter)
+            .count()
+            .get_result(conn)
+    }
+
+    /// One page of the merchant's tokens that `filter` lets through, in `sort` order.
+    pub fn page_listed(
+        conn: &mut DbConn,
+        merchant: MerchantId,
+        filter: &super::token_list::TokenFilter,
+        sort: super::token_list::TokenSort,
+        offset: i64,
+        limit: i64,
+    ) -> QueryResult<Vec<AccessToken>> {
+        sort.apply(super::token_list::listed(merchant, filter))
+            .offset(offset)
+            .limit(limit)
+            .select(AccessToken::as_select())
+            .load(conn)
+    }
+
+    /// Whether the merchant has any token at all (an empty table, not an empty search).
+    pub fn any_for_merchant(conn: &mut DbConn, merchant: MerchantId) -> QueryResult<bool> {
+        access_tokens::table
+            .filter(access_tokens::merchant_id.eq(merchant))
+            .filter(access_tokens::deleted_at.is_null())
+            .select(access_tokens::id)
+            .first::<TokenId>(conn)
+            .optional()
+            .map(|found| found.is_some())
+    }
 }
 
 #[cfg(test)]

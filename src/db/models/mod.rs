@@ -6,6 +6,7 @@ pub mod audit;
 pub mod login_throttle;
 pub mod merchant;
 pub mod session;
+pub mod token_list;
 pub mod user;
 
 pub use access_token::{AccessToken, NewAccessToken, Permission, Section, Sections, TokenStatus};

@@ -1,0 +1,193 @@
+//! The Access Tokens table's query: one merchant's tokens narrowed by a search and filters, in one of
+//! the table's orders. It always starts from `merchant_id = ?`, so the database reads that merchant's
+//! range of `access_tokens_merchant_created` (merchant first, then newest first), never the table.
+
+use diesel::prelude::*;
+
+use super::{MerchantId, Permission, Section, TokenStatus};
+use crate::db::DbConn;
+use crate::db::schema::access_tokens;
+
+/// The backend of [`DbConn`], for boxed (optionally filtered) queries.
+type Db = <DbConn as diesel::Connection>::Backend;
+
+diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
+
+/// What a search box entry asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TokenSearch {
+    /// A name containing this, in any case.
+    Name(String),
+    /// A key as the table shows it (`kwik_ak_3F9q…x7Lm`), or its start.
+    Key {
+        /// `kwik_ak_3F9q`, or a shorter start (any case).
+        prefix: String,
+        /// `x7Lm`, exactly, when given.
+        suffix: Option<String>,
+    },
+}
+
+/// Which of a merchant's tokens the table shows. Every field narrows the result.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TokenFilter {
+    /// Name or key.
+    pub search: Option<TokenSearch>,
+    /// Live or disabled.
+    pub status: Option<TokenStatus>,
+    /// Tokens with this section (among others).
+    pub section: Option<Section>,
+    /// Read-Only or Read-Write.
+    pub permission: Option<Permission>,
+}
+
+impl TokenFilter {
+    /// Whether anything narrows the merchant's tokens.
+    pub fn is_narrowed(&self) -> bool {
+        *self != Self::default()
+    }
+}
+
+/// What the table is sorted by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SortKey {
+    /// Creation time.
+    Created,
+    /// Name, ignoring case.
+    Name,
+    /// Last allowed verification; never used counts as the oldest use.
+    LastUsed,
+}
+
+/// Which way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// Oldest, A, or never used first.
+    Asc,
+    /// Newest, Z, or most recently used first.
+    Desc,
+}
+
+/// The table's order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TokenSort {
+    /// By what.
+    pub key: SortKey,
+    /// Which way.
+    pub direction: Direction,
+}
+
+impl TokenSort {
+    /// The table's default: newest first, the order of `access_tokens_merchant_created`.
+    pub const NEWEST: Self = Self {
+        key: SortKey::Created,
+        direction: Direction::Desc,
+    };
+
+    /// `query` in this order. The id breaks ties, so pages never overlap or skip a token.
+    pub(super) fn apply(
+        self,
+        query: access_tokens::BoxedQuery<'static, Db>,
+    ) -> access_tokens::BoxedQuery<'static, Db> {
+        use access_tokens as t;
+        match (self.key, self.direction) {
+            (SortKey::Created, Direction::Desc) => {
+                query.order((t::created_at.desc(), t::id.desc()))
+            }
+            (SortKey::Created, Direction::Asc) => query.order((t::created_at.asc(), t::id.asc())),
+            (SortKey::Name, Direction::Asc) => query.order((lower(t::name).asc(), t::id.asc())),
+            (SortKey::Name, Direction::Desc) => query.order((lower(t::name).desc(), t::id.desc())),
+            // "Never used" is the oldest use on both backends (Postgres puts NULL first when
+            // descending, SQLite last), so IS NULL decides before the time does.
+            (SortKey::LastUsed, Direction::Desc) => query.order((
+                t::last_used_at.is_null().asc(),
+                t::last_used_at.desc(),
+                t::id.desc(),
+            )),
+            (SortKey::LastUsed, Direction::Asc) => query.order((
+                t::last_used_at.is_null().desc(),
+                t::last_used_at.asc(),
+                t::id.asc(),
+            )),
+        }
+    }
+}
+
+/// `text` with LIKE's wildcards escaped (with `\`).
+fn like_escaped(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}
+
+/// The merchant's tokens that `filter` lets through, unordered.
+pub(super) fn listed(
+    merchant: MerchantId,
+    filter: &TokenFilter,
+) -> access_tokens::BoxedQuery<'static, Db> {
+    use access_tokens as t;
+    let mut q = t::table
+        .filter(t::merchant_id.eq(merchant))
+        // Deleted tokens leave the table (they stay in the history and the support console).
+        .filter(t::deleted_at.is_null())
+        .into_boxed::<Db>();
+    match &filter.search {
+        Some(TokenSearch::Name(text)) => {
+            q = q.filter(
+                lower(t::name)
+                    .like(format!("%{}%", like_escaped(&text.to_lowercase())))
+                    .escape('\\'),
+            );
+        }
+        Some(TokenSearch::Key { prefix, suffix }) => {
+            // LIKE's case rules differ between the backends; `lower` on both sides does not.
+            q = q.filter(
+                lower(t::key_prefix)
+                    .like(format!("{}%", like_escaped(&prefix.to_lowercase())))
+                    .escape('\\'),
+            );
+            if let Some(suffix) = suffix {
+                q = q.filter(t::key_suffix.eq(suffix.clone()));
+            }
+        }
+        None => {}
+    }
+    if let Some(status) = filter.status {
+        q = q.filter(t::status.eq(status));
+    }
+    if let Some(permission) = filter.permission {
+        q = q.filter(t::permission.eq(permission));
+    }
+    if let Some(section) = filter.section {
+        // Sections are stored as `a,b,c`: `,a,b,c,` contains `,b,` exactly when b is one of them.
+        let padded = String::from(",")
+            .into_sql::<diesel::sql_types::Text>()
+            .concat(t::sections)
+            .concat(String::from(","));
+        q = q.filter(
+            padded
+                .like(format!("%,{},%", like_escaped(section.as_str())))
+                .escape('\\'),
+        );
+    }
+    q
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn like_wildcards_in_a_search_are_taken_literally() {
+        assert_eq!(like_escaped("50%_off\\"), "50\\%\\_off\\\\");
+    }
+
+    #[test]
+    fn only_a_search_or_a_filter_narrows() {
+        assert!(!TokenFilter::default().is_narrowed());
+        let live = TokenFilter {
+            status: Some(TokenStatus::Live),
+            ..TokenFilter::default()
+        };
+        assert!(live.is_narrowed());
+    }
+}

@@ -1,0 +1,232 @@
+//! What the table shows for a request: the page of tokens, the count, the pager, and the choices of the
+//! filter form.
+
+use askama::Template;
+use diesel::QueryResult;
+
+use super::{ListQuery, ListRequest, Notice, PAGE_SIZE};
+use crate::credentials::{Permission, Section, TokenStatus};
+use crate::db::DbConn;
+use crate::db::models::token_list::{Direction, SortKey};
+use crate::db::models::{AccessToken, MerchantId};
+use crate::web::format;
+use crate::web::token_views::TokenRow;
+
+/// One page of a merchant's tokens, as a request asked.
+#[derive(Debug)]
+pub struct Found {
+    /// The page's tokens.
+    pub tokens: Vec<AccessToken>,
+    /// How many tokens match in all.
+    pub total: i64,
+    /// The page shown: the one asked for, or the last one when that was past the end.
+    pub page: i64,
+    /// Whether the merchant has any token at all.
+    pub any: bool,
+}
+
+/// Loads the page `request` asks for: a count, then at most [`PAGE_SIZE`] rows.
+pub fn load(conn: &mut DbConn, merchant: MerchantId, request: &ListRequest) -> QueryResult<Found> {
+    let total = AccessToken::count_listed(conn, merchant, &request.filter)?;
+    let last = ((total + PAGE_SIZE - 1) / PAGE_SIZE).max(1);
+    let page = request.page.min(last);
+    let tokens = if total == 0 {
+        Vec::new()
+    } else {
+        let offset = (page - 1) * PAGE_SIZE;
+        AccessToken::page_listed(
+            conn,
+            merchant,
+            &request.filter,
+            request.sort,
+            offset,
+            PAGE_SIZE,
+        )?
+    };
+    // Only an empty search needs to ask whether there is anything at all.
+    let any = total > 0
+        || (request.filter.is_narrowed() && AccessToken::any_for_merchant(conn, merchant)?);
+    Ok(Found {
+        tokens,
+        total,
+        page,
+        any,
+    })
+}
+
+/// An option of a filter menu.
+#[derive(Debug, Clone)]
+pub struct Choice {
+    /// What the form sends (`""` for "all").
+    pub value: &'static str,
+    /// What the menu shows.
+    pub label: &'static str,
+    /// Whether the view uses it.
+    pub selected: bool,
+}
+
+fn choices(
+    all: &'static str,
+    options: impl IntoIterator<Item = (&'static str, &'static str)>,
+    current: &str,
+) -> Vec<Choice> {
+    let mut out = vec![Choice {
+        value: "",
+        label: all,
+        selected: true,
+    }];
+    for (value, label) in options {
+        let selected = value == current;
+        out[0].selected &= !selected;
+        out.push(Choice {
+            value,
+            label,
+            selected,
+        });
+    }
+    out
+}
+
+/// Everything the table, its pager and its filter form show besides the rows.
+#[derive(Debug, Clone)]
+pub struct ListView {
+    /// The values the form shows.
+    pub form: ListQuery,
+    /// What in the query was not understood, or was changed.
+    pub notices: Vec<Notice>,
+    /// Whether a search or filter narrows the tokens.
+    pub narrowed: bool,
+    /// Whether the merchant has any token (otherwise the first-token empty state shows).
+    pub any: bool,
+    /// How many tokens match.
+    pub total: i64,
+    /// `Showing 1–50 of 1,234`.
+    pub showing: String,
+    /// `Page 1 of 25`.
+    pub page_of: String,
+    /// The order in words: `newest first`, `by name, A to Z`, ...
+    pub order: &'static str,
+    /// The previous page, if any.
+    pub prev: Option<String>,
+    /// The next page, if any.
+    pub next: Option<String>,
+    /// This view's address.
+    pub url: String,
+    /// The status menu.
+    pub statuses: Vec<Choice>,
+    /// The section menu.
+    pub sections: Vec<Choice>,
+    /// The permission menu.
+    pub permissions: Vec<Choice>,
+    /// The sort menu.
+    pub sorts: Vec<Choice>,
+    /// The order menu.
+    pub directions: Vec<Choice>,
+}
+
+impl ListView {
+    /// The view of `found`, the answer to `request`.
+    pub fn new(request: ListRequest, found: &Found) -> Self {
+        let mut notices = request.notices.clone();
+        if found.page < request.page && found.total > 0 {
+            notices.push(Notice {
+                kind: "warning",
+                text: format!(
+                    "There is no page {}: showing page {}, the last.",
+                    format::count(request.page),
+                    format::count(found.page)
+                ),
+            });
+        }
+        let last = ((found.total + PAGE_SIZE - 1) / PAGE_SIZE).max(1);
+        let first_shown = (found.page - 1) * PAGE_SIZE + 1;
+        let last_shown = first_shown + found.tokens.len() as i64 - 1;
+        let (key, direction) = (request.sort.key, request.sort.direction);
+        let form = request.canonical.clone();
+        let sort_value = match key {
+            SortKey::Created => "",
+            SortKey::Name => "name",
+            SortKey::LastUsed => "last_used",
+        };
+        Self {
+            notices,
+            narrowed: request.filter.is_narrowed(),
+            any: found.any,
+            total: found.total,
+            showing: format!(
+                "Showing {}–{} of {}",
+                format::count(first_shown),
+                format::count(last_shown),
+                format::count(found.total)
+            ),
+            page_of: format!(
+                "Page {} of {}",
+                format::count(found.page),
+                format::count(last)
+            ),
+            order: match (key, direction) {
+                (SortKey::Created, Direction::Desc) => "newest first",
+                (SortKey::Created, Direction::Asc) => "oldest first",
+                (SortKey::Name, Direction::Asc) => "by name, A to Z",
+                (SortKey::Name, Direction::Desc) => "by name, Z to A",
+                (SortKey::LastUsed, Direction::Desc) => "most recently used first",
+                (SortKey::LastUsed, Direction::Asc) => "least recently used first",
+            },
+            prev: (found.page > 1).then(|| request.url(found.page - 1)),
+            next: (found.page < last).then(|| request.url(found.page + 1)),
+            url: request.url(found.page),
+            statuses: choices(
+                "All statuses",
+                TokenStatus::ALL.iter().map(|s| (s.as_str(), s.label())),
+                request.filter.status.map_or("", TokenStatus::as_str),
+            ),
+            sections: choices(
+                "All sections",
+                Section::ALL.iter().map(|s| (s.as_str(), s.label())),
+                request.filter.section.map_or("", Section::as_str),
+            ),
+            permissions: choices(
+                "Any permission",
+                Permission::ALL.iter().map(|p| (p.as_str(), p.label())),
+                request.filter.permission.map_or("", Permission::as_str),
+            ),
+            sorts: choices(
+                "Date created",
+                [("name", "Name"), ("last_used", "Last used")],
+                sort_value,
+            ),
+            directions: choices(
+                "Usual order",
+                [("desc", "Descending"), ("asc", "Ascending")],
+                if matches!(form.dir.as_str(), "asc" | "desc") {
+                    &form.dir
+                } else {
+                    ""
+                },
+            ),
+            form,
+        }
+    }
+
+    /// What a screen reader hears after the results change.
+    pub fn status_text(&self) -> String {
+        if self.total == 0 {
+            "No tokens match these filters.".to_owned()
+        } else {
+            format!("{} tokens, {}.", self.showing, self.order)
+        }
+    }
+}
+
+/// The results region alone, for htmx: the table (or the empty state) and its pager, plus the status
+/// line that screen readers announce.
+#[derive(Template)]
+#[template(path = "access_tokens/_results_swap.html")]
+pub struct ResultsFragment {
+    /// The page's rows.
+    pub tokens: Vec<TokenRow>,
+    /// Whether the viewer may enable and disable tokens.
+    pub can_manage: bool,
+    /// The rest of the view.
+    pub list: ListView,
+}

@@ -1,0 +1,269 @@
+//! A token's detail page: what it shows (never a credential), who may see it, and the usage chart's
+//! numbers, made by real verifications through `GET /api/v2/whoami`.
+
+use actix_web::test::TestRequest;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use kwik_dashboard::credentials::usage::sa_day;
+use kwik_dashboard::db::models::{AccessToken, Role};
+
+use crate::helpers::*;
+
+const LIST: &str = "/developers/access-tokens";
+
+/// Verifies `key:secret` once through the API, from `ip`, optionally for a section.
+async fn whoami<S, B>(app: &TestApp<S>, ip: &str, key: &str, secret: &str, query: &str) -> u16
+where
+    S: actix_web::dev::Service<
+            actix_http::Request,
+            Response = actix_web::dev::ServiceResponse<B>,
+            Error = actix_web::Error,
+        >,
+    B: actix_web::body::MessageBody + 'static,
+{
+    app.set_peer(&format!("{ip}:5000"));
+    let auth = format!("Basic {}", STANDARD.encode(format!("{key}:{secret}")));
+    let answer = app
+        .send(
+            TestRequest::get()
+                .uri(&format!("/api/v2/whoami{query}"))
+                .insert_header(("Authorization", auth)),
+        )
+        .await;
+    app.set_peer("203.0.113.10:40000");
+    answer.status.as_u16()
+}
+
+/// One row of the chart's data table: ISO day, allowed, denied, total.
+type DayRow = (String, i64, i64, i64);
+
+/// The cells of the chart's data table: a row per day, and the foot's (allowed, denied, total).
+fn data_table(body: &str) -> (Vec<DayRow>, (i64, i64, i64)) {
+    let number = |s: &str| s.replace(',', "").parse::<i64>().unwrap();
+    let row = regex::Regex::new(
+        r#"<tr><th scope="row"><time datetime="([0-9-]+)">[^<]*</time></th><td>([\d,]+)</td><td>([\d,]+)</td><td>([\d,]+)</td></tr>"#,
+    )
+    .unwrap();
+    let rows = row
+        .captures_iter(body)
+        .map(|c| (c[1].to_owned(), number(&c[2]), number(&c[3]), number(&c[4])))
+        .collect();
+    let foot = regex::Regex::new(
+        r#"<tfoot><tr><th scope="row">Last 30 days</th><td>([\d,]+)</td><td>([\d,]+)</td><td>([\d,]+)</td></tr></tfoot>"#,
+    )
+    .unwrap()
+    .captures(body)
+    .map(|c| (number(&c[1]), number(&c[2]), number(&c[3])))
+    .expect("a table foot with the totals");
+    (rows, foot)
+}
+
+#[actix_web::test]
+async fn the_detail_page_shows_metadata_the_last_ips_and_the_daily_counts() {
+    let app = spawn_app().await;
+    app.logged_in_admin("Acme", "ops@acme.test").await;
+    let reveal = app
+        .create_token("Shopify sync", &["orders", "payments"], "read_write")
+        .await;
+    let (key, secret, public) = (
+        reveal.credential("api_key"),
+        reveal.credential("api_secret"),
+        reveal.credential("public_key"),
+    );
+    let other_secret = app
+        .create_token("Other", &["orders"], "read_only")
+        .await
+        .credential("api_secret");
+    let token = app
+        .all_tokens()
+        .into_iter()
+        .find(|t| t.name == "Shopify sync")
+        .unwrap();
+
+    // Three allowed from two addresses, then two denied: a wrong secret, and a section it lacks.
+    for ip in ["198.51.100.1", "198.51.100.2", "198.51.100.1"] {
+        assert_eq!(whoami(&app, ip, &key, &secret, "").await, 200);
+    }
+    assert_eq!(
+        whoami(&app, "198.51.100.3", &key, &other_secret, "").await,
+        401
+    );
+    assert_eq!(
+        whoami(&app, "198.51.100.3", &key, &secret, "?section=customers").await,
+        403
+    );
+    app.db(|c| app.state.usage.flush(c).unwrap());
+    // Earlier days, as earlier flushes left them: one in the window, one long before it.
+    let today = sa_day(kwik_dashboard::db::now());
+    let three_ago = today - time::Duration::days(3);
+    app.db(|c| {
+        AccessToken::add_daily_usage(c, token.id, three_ago, 1_200, 4).unwrap();
+        AccessToken::add_daily_usage(c, token.id, today - time::Duration::days(30), 999, 9)
+            .unwrap();
+    });
+
+    let page = app.get(&format!("{LIST}/{}", token.id.0)).await;
+    page.assert_status(200)
+        .assert_no_store()
+        .assert_contains("<h1 class=\"token-title\">Shopify sync</h1>")
+        .assert_contains(&token.partial_key())
+        .assert_contains(&format!(r#"<code class="public-key">{public}</code>"#))
+        .assert_contains("Read-Write")
+        .assert_contains(r#"<li class="chip">Payments</li><li class="chip">Orders</li>"#)
+        .assert_contains("ops@acme.test</dd>")
+        .assert_contains("badge live")
+        .assert_contains(" SAST</time>")
+        .assert_contains("just now")
+        // Most recent first, each once.
+        .assert_contains(
+            "<li><code>198.51.100.1</code></li><li><code>198.51.100.2</code></li></ol>",
+        )
+        .assert_contains(&format!(
+            "1,209 verifications in the last 30 days: 1,203 allowed, 6 denied; busiest day {}.",
+            kwik_dashboard::web::format::day_month(three_ago)
+        ))
+        .assert_contains(r#"role="img" aria-labelledby="chart-title chart-desc""#);
+    // Never a credential or a hash.
+    for never in [
+        key.clone(),
+        secret.clone(),
+        hex::encode(&token.key_hash),
+        hex::encode(&token.secret_hash),
+    ] {
+        page.assert_lacks(&never);
+    }
+    let (rows, _) = data_table(&page.body);
+    let day = |d: time::Date| {
+        rows.iter()
+            .find(|r| r.0 == kwik_dashboard::web::format::day_iso(d))
+            .map(|r| (r.1, r.2, r.3))
+    };
+    assert_eq!(day(today), Some((3, 2, 5)));
+    assert_eq!(day(three_ago), Some((1_200, 4, 1_204)));
+    assert_eq!(day(today - time::Duration::days(1)), Some((0, 0, 0)));
+    assert_eq!(
+        day(today - time::Duration::days(30)),
+        None,
+        "outside the window"
+    );
+}
+
+#[actix_web::test]
+async fn the_charts_data_table_has_thirty_days_and_sums_to_its_totals() {
+    let app = spawn_app().await;
+    app.logged_in_admin("Acme", "ops@acme.test").await;
+    app.create_token("Xero export", &["transactions"], "read_only")
+        .await;
+    let id = app.all_tokens()[0].id;
+    let today = sa_day(kwik_dashboard::db::now());
+    app.db(|c| {
+        for back in [0, 1, 2, 7, 13, 29] {
+            let day = today - time::Duration::days(back);
+            AccessToken::add_daily_usage(c, id, day, 40 * back + 3, back % 3).unwrap();
+        }
+    });
+    let page = app.get(&format!("{LIST}/{}", id.0)).await;
+    let (rows, foot) = data_table(&page.body);
+    assert_eq!(rows.len(), 30);
+    assert_eq!(
+        rows[0].0,
+        kwik_dashboard::web::format::day_iso(today - time::Duration::days(29))
+    );
+    assert_eq!(rows[29].0, kwik_dashboard::web::format::day_iso(today));
+    let allowed: i64 = rows.iter().map(|r| r.1).sum();
+    let denied: i64 = rows.iter().map(|r| r.2).sum();
+    assert!(rows.iter().all(|r| r.1 + r.2 == r.3));
+    assert_eq!(foot, (allowed, denied, allowed + denied));
+    assert_eq!((allowed, denied), (40 * 52 + 18, 1 + 2 + 1 + 1 + 2));
+    page.assert_contains(&format!(
+        "{} verifications in the last 30 days: {} allowed, {} denied;",
+        kwik_dashboard::web::format::count(allowed + denied),
+        kwik_dashboard::web::format::count(allowed),
+        denied
+    ));
+    // One bar segment per non-zero count, each with its day's numbers in a tooltip.
+    assert_eq!(page.body.matches(r#"<rect class="allowed""#).count(), 6);
+    assert_eq!(page.body.matches(r#"<rect class="denied""#).count(), 5);
+}
+
+#[actix_web::test]
+async fn a_token_never_used_says_so_and_its_chart_is_empty() {
+    let app = spawn_app().await;
+    app.logged_in_admin("Acme", "ops@acme.test").await;
+    app.create_token("Quiet", &["orders"], "read_only").await;
+    let id = app.all_tokens()[0].id.0;
+    app.get(&format!("{LIST}/{id}"))
+        .await
+        .assert_status(200)
+        .assert_contains("Never: no request with these credentials has been allowed yet.")
+        .assert_contains("No verifications in the last 30 days.")
+        .assert_contains("None yet.")
+        .assert_lacks(r#"<rect class="allowed""#);
+}
+
+#[actix_web::test]
+async fn the_tables_names_link_to_their_detail_pages() {
+    let app = spawn_app().await;
+    app.logged_in_admin("Acme", "ops@acme.test").await;
+    app.create_token("Linked", &["orders"], "read_only").await;
+    let id = app.all_tokens()[0].id.0;
+    app.get(LIST).await.assert_contains(&format!(
+        r#"<td data-label="Name" class="token-name"><a href="/developers/access-tokens/{id}">Linked</a></td>"#
+    ));
+    app.get(&format!("{LIST}/{id}"))
+        .await
+        .assert_contains(r#"<a href="/developers/access-tokens"><span aria-hidden="true">←</span> Access Tokens</a>"#);
+}
+
+#[actix_web::test]
+async fn another_merchants_token_is_not_found_and_support_is_refused() {
+    let app = spawn_app().await;
+    app.logged_in_admin("Other Co", "owner@other.test").await;
+    app.create_token("Theirs", &["orders"], "read_write").await;
+    let theirs = app.all_tokens()[0].id.0;
+    app.post("/logout", &[]).await;
+
+    app.logged_in_admin("Acme", "ops@acme.test").await;
+    app.get(&format!("{LIST}/{theirs}"))
+        .await
+        .assert_status(404)
+        .assert_lacks("Theirs");
+    app.get(&format!("{LIST}/{}", theirs + 1000))
+        .await
+        .assert_status(404);
+    app.get(&format!("{LIST}/not-a-number"))
+        .await
+        .assert_status(404);
+    // The create form keeps its own address.
+    app.get(&format!("{LIST}/new")).await.assert_status(200);
+    app.post("/logout", &[]).await;
+
+    app.add_user("agent@kwik.test", None, Role::Support);
+    app.login("agent@kwik.test", PASSWORD).await;
+    app.get(&format!("{LIST}/{theirs}"))
+        .await
+        .assert_status(403);
+    app.set_session_cookie(None);
+    app.get(&format!("{LIST}/{theirs}"))
+        .await
+        .assert_redirect_to("/login");
+}
+
+#[actix_web::test]
+async fn a_viewer_sees_the_detail_page_without_actions() {
+    let app = spawn_app().await;
+    app.logged_in_admin("Acme", "ops@acme.test").await;
+    app.create_token("Shared", &["orders"], "read_only").await;
+    let id = app.all_tokens()[0].id.0;
+    app.get(&format!("{LIST}/{id}"))
+        .await
+        .assert_contains(&format!("{LIST}/{id}/status?status=disabled"));
+    app.post("/logout", &[]).await;
+    app.add_user("viewer@acme.test", Some("Acme"), Role::Viewer);
+    app.login("viewer@acme.test", PASSWORD).await;
+    app.get(&format!("{LIST}/{id}"))
+        .await
+        .assert_status(200)
+        .assert_contains("Shared")
+        .assert_lacks("/status?status=");
+}
