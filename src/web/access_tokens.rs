@@ -226,7 +226,19 @@ pub async fn create(
     mark_used(&session, submission_id)?;
 
     let reveal = RevealView::new(&token, credentials);
-    if is_htmx(&req) {
+    reveal_response(&req, &session, &state, &member, reveal).await
+}
+
+/// Shows credentials once: in the dialog with the refreshed table behind it (htmx), or as a page.
+pub async fn reveal_response(
+    req: &HttpRequest,
+    session: &Session,
+    state: &web::Data<AppState>,
+    member: &MerchantUser,
+    reveal: RevealView,
+) -> Result<HttpResponse, AppError> {
+    if is_htmx(req) {
+        let merchant = member.merchant.id;
         let tokens = state
             .db(move |c| AccessToken::list_for_merchant(c, merchant))
             .await?;
@@ -234,14 +246,14 @@ pub async fn create(
             reveal,
             tokens: tokens.iter().map(TokenRow::new).collect(),
             can_manage: true,
-            csrf_token: csrf::token(&session)?,
+            csrf_token: csrf::token(session)?,
         };
         html(StatusCode::OK, &fragment)
     } else {
         html(
             StatusCode::OK,
             &RevealPage {
-                page: Chrome::for_member(&session, &member)?,
+                page: Chrome::for_member(session, member)?,
                 reveal,
             },
         )

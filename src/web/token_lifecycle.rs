@@ -7,9 +7,9 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
 use super::access_tokens::{
-    PATH, already_used, form_response, mark_used, new_submission_id, redirect,
+    PATH, already_used, form_response, mark_used, new_submission_id, redirect, reveal_response,
 };
-use super::token_views::{FormView, RevealFragment, RevealPage, RevealView, TokenRow};
+use super::token_views::{FormView, RevealView, TokenRow};
 use super::{Chrome, Flash, html, is_htmx};
 use crate::auth::csrf;
 use crate::auth::current_user::{MerchantAdmin, MerchantUser};
@@ -237,26 +237,7 @@ pub async fn roll(
         api_secret: rolled.api_secret,
         public_key: token.public_key.clone(),
     };
-    if is_htmx(&req) {
-        let tokens = state
-            .db(move |c| AccessToken::list_for_merchant(c, merchant))
-            .await?;
-        let fragment = RevealFragment {
-            reveal,
-            tokens: tokens.iter().map(TokenRow::new).collect(),
-            can_manage: true,
-            csrf_token: csrf::token(&session)?,
-        };
-        html(StatusCode::OK, &fragment)
-    } else {
-        html(
-            StatusCode::OK,
-            &RevealPage {
-                page: Chrome::for_member(&session, &member)?,
-                reveal,
-            },
-        )
-    }
+    reveal_response(&req, &session, &state, &member, reveal).await
 }
 
 fn delete_response(
