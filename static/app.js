@@ -164,6 +164,10 @@
 
   document.addEventListener("DOMContentLoaded", () => {
     enhance(document);
+    // A full page that came back with a field error (the support console's reason) starts at that
+    // field, not at the page's autofocus: focusing first makes the browser skip its autofocus.
+    const invalid = document.querySelector("main [aria-invalid='true']");
+    if (invalid) invalid.focus();
     const dialog = modal();
     if (!dialog) return;
 
