@@ -772,6 +772,7 @@ test("without JavaScript, Teams, edit, roll and delete work through full pages",
     await page.getByLabel(/Also issue a new API_KEY/).check();
     await page.getByRole("button", { name: "Roll secret" }).click();
     await page.getByRole("heading", { level: 1, name: "New credentials for “Plain integration”" }).waitFor();
+    assert.equal(await page.title(), "New credentials · Kwik Dashboard");
     assertCredentialFormats(await readCredentials(page));
     await gate(page, "roll reveal page, new key (no JS)");
     await page.getByLabel("I have stored these credentials").check();
