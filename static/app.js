@@ -23,11 +23,21 @@
     region.replaceChildren(p);
   }
 
+  // Whether Tab stops at a radio button: a group is one stop, at its checked radio (or its first
+  // when none is checked), as the browser does it.
+  function radioStop(radio, root) {
+    if (radio.checked) return true;
+    const group = Array.from(root.querySelectorAll("input[type=radio]"))
+      .filter((r) => r.name === radio.name && r.form === radio.form);
+    return !group.some((r) => r.checked) && group[0] === radio;
+  }
+
   // What Tab can reach inside `root`, in order.
   function tabbables(root) {
     return Array.from(root.querySelectorAll(
       "a[href], button, input, select, textarea, summary, [tabindex]:not([tabindex='-1'])"
-    )).filter((el) => !el.disabled && el.type !== "hidden" && el.getClientRects().length > 0);
+    )).filter((el) => !el.disabled && el.type !== "hidden" && el.getClientRects().length > 0 &&
+      (el.type !== "radio" || radioStop(el, root)));
   }
 
   // A modal dialog keeps the focus: Tab from its last control wraps to its first, and back.
@@ -50,12 +60,22 @@
   }
 
   // The first field to fix when the form came back with errors, else the autofocus field, else the
-  // first control.
+  // first control. In a radio group that is the chosen radio, as Tab would pick: focusing the first
+  // one would leave Space one press away from choosing it (Roll's "Stop now").
   function focusFirst(root) {
     const target = root.querySelector("[aria-invalid='true'], .has-error input:not([type=hidden])") ||
       root.querySelector("[autofocus]") ||
-      root.querySelector("input:not([type=hidden]):not([disabled]), button:not([disabled]), a[href], [tabindex]:not([tabindex='-1'])");
+      root.querySelector("input:not([type=hidden]):not([type=radio]):not([disabled]), input[type=radio]:checked:not([disabled]), " +
+        "button:not([disabled]), a[href], [tabindex]:not([tabindex='-1'])");
     if (target) target.focus();
+  }
+
+  // The control to give the focus back to. A swap may have replaced the opener with a copy of itself
+  // (the reveal after Roll redraws the table): then the copy, found by its accessible name.
+  function returnTarget(target) {
+    if (!target || target.isConnected) return target;
+    const label = target.getAttribute("aria-label");
+    return label ? document.querySelector("[data-opens-dialog][aria-label=\"" + CSS.escape(label) + "\"]") : null;
   }
 
   function revealUnconfirmed(root) {
@@ -144,6 +164,10 @@
 
   document.addEventListener("DOMContentLoaded", () => {
     enhance(document);
+    // A full page that came back with a field error (the support console's reason) starts at that
+    // field, not at the page's autofocus: focusing first makes the browser skip its autofocus.
+    const invalid = document.querySelector("main [aria-invalid='true']");
+    if (invalid) invalid.focus();
     const dialog = modal();
     if (!dialog) return;
 
@@ -161,7 +185,7 @@
     dialog.addEventListener("close", () => {
       // The secret leaves the page with the dialog.
       modalContent().replaceChildren();
-      const target = typeof opener === "function" ? opener() : opener;
+      const target = returnTarget(typeof opener === "function" ? opener() : opener);
       const back = target && target.isConnected ? target : document.getElementById("create-token");
       opener = null;
       if (back) back.focus();
@@ -190,6 +214,13 @@
     // New content starts at its top (the error summary, the warning), however far the last one was
     // scrolled; focusing then scrolls only as far as the focused field needs.
     dialog.scrollTop = 0;
+  });
+
+  // The focus is chosen once htmx has settled the swap: while settling, htmx focuses the [autofocus]
+  // field (Name, Email), which would otherwise win over the field that needs fixing.
+  document.addEventListener("htmx:afterSettle", (event) => {
+    const dialog = modal();
+    if (!dialog || !dialog.open || event.detail.target !== modalContent()) return;
     focusFirst(modalContent());
   });
 

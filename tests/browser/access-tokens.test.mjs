@@ -2,17 +2,15 @@
 // pages), each state through the accessibility gate, and every HTML response through the Nu checker.
 // Run with ./run.sh (builds the release binary first), or `node --test` here once it is built.
 import assert from "node:assert/strict";
-import { mkdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { axeViolations, documents, gate, horizontalOverflow, launch, login, newSession, report, settleDocuments, shot } from "./lib/browser.mjs";
-import { repoRoot, startServer } from "./lib/server.mjs";
-import { validate, wrapFragment } from "./lib/vnu.mjs";
-
-const TIMEOUT = { timeout: 180_000 };
-const PHONE = { width: 390, height: 844 };
-/** The table's URL (a GET form may leave an empty query on it). */
-const TABLE = (url) => url.pathname === "/developers/access-tokens";
+import { axeViolations, gate, horizontalOverflow, launch, login, newSession, shot } from "./lib/browser.mjs";
+import {
+  PHONE, TABLE, TIMEOUT, assertCredentialFormats, createInDialog, dialogOpen, focused, inView, partialKey, readCredentials,
+  row, rowView, tabUntil, until,
+} from "./lib/flows.mjs";
+import { assertSeenDocumentsValid, printReport } from "./lib/report.mjs";
+import { startServer } from "./lib/server.mjs";
+import { validate } from "./lib/vnu.mjs";
 
 let server;
 let browser;
@@ -25,101 +23,8 @@ before(async () => {
 after(async () => {
   await browser?.close();
   await server?.stop();
-  printReport();
+  printReport("access-tokens");
 });
-
-// ---------------------------------------------------------------- helpers
-
-/** Polls `check` until it returns a truthy value, or fails with `what` (and `explain()` if given). */
-async function until(what, check, { timeoutMs = 10_000, explain } = {}) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}${explain ? `: ${await explain()}` : ""}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-/** Whether the element is fully inside the viewport and inside the dialog's visible area. */
-const inView = (page, selector) => page.locator(selector).evaluate((el) => {
-  const r = el.getBoundingClientRect();
-  const d = el.closest("dialog")?.getBoundingClientRect() ?? { top: 0, bottom: innerHeight };
-  return r.top >= Math.max(0, d.top) && r.bottom <= Math.min(innerHeight, d.bottom);
-});
-
-const dialogOpen = (page) => page.evaluate(() => document.getElementById("modal")?.open === true);
-
-/** What has focus, as a person would name it. */
-const focused = (page) => page.evaluate(() => {
-  const el = document.activeElement;
-  return {
-    id: el?.id ?? "",
-    tag: el?.tagName.toLowerCase() ?? "",
-    type: el?.getAttribute("type") ?? "",
-    name: el?.getAttribute("name") ?? "",
-    value: el?.value ?? "",
-    text: (el?.getAttribute("aria-label") || el?.textContent || "").trim().replace(/\s+/g, " "),
-    inDialog: Boolean(el?.closest("dialog#modal")),
-    dataset: { ...el?.dataset },
-    ring: el ? (() => { const s = getComputedStyle(el); return s.outlineStyle !== "none" && parseFloat(s.outlineWidth) >= 2; })() : false,
-  };
-});
-
-/** Presses Tab until `wanted(focus)` holds; every stop must show a focus ring (and stay in the dialog when asked). */
-async function tabUntil(page, what, wanted, { inDialog = false, max = 40 } = {}) {
-  for (let i = 0; i < max; i++) {
-    await page.keyboard.press("Tab");
-    const f = await focused(page);
-    if (inDialog) assert.ok(f.inDialog, `focus left the dialog while tabbing to ${what}: ${JSON.stringify(f)}`);
-    if (f.tag !== "body") assert.ok(f.ring, `no visible focus ring on ${JSON.stringify(f)}`);
-    if (wanted(f)) return f;
-  }
-  assert.fail(`${what} was not reached with ${max} presses of Tab`);
-}
-
-/** Creates a token through the Create dialog with the mouse, and closes the reveal. Returns the credentials. */
-async function createInDialog(page, { name, sections, permission = "read_only" }) {
-  await page.locator("#create-token").click();
-  const dialog = page.locator("dialog#modal[open]");
-  await dialog.getByLabel("Name", { exact: true }).fill(name);
-  for (const s of sections) await dialog.getByRole("checkbox", { name: s, exact: true }).check();
-  await dialog.locator(`input[name=permission][value=${permission}]`).check();
-  await dialog.getByRole("button", { name: "Create token" }).click();
-  const credentials = await readCredentials(page);
-  await dialog.getByLabel("I have stored these credentials").check();
-  await dialog.getByRole("button", { name: "Done" }).click();
-  await until("the dialog to close", async () => !(await dialogOpen(page)));
-  return credentials;
-}
-
-async function readCredentials(page) {
-  const value = (name) => page.locator(`[data-credential=${name}]`).innerText();
-  await page.locator("[data-credential=api_secret]").waitFor();
-  return { apiKey: await value("api_key"), apiSecret: await value("api_secret"), publicKey: await value("public_key") };
-}
-
-function assertCredentialFormats({ apiKey, apiSecret, publicKey }) {
-  assert.match(apiKey, /^kwik_ak_[0-9A-Za-z]{32}$/);
-  assert.match(apiSecret, /^kwik_sk_[0-9A-Za-z]{46}$/);
-  assert.match(publicKey, /^kwik_pk_[0-9A-Za-z]{32}$/);
-}
-
-const partialKey = (apiKey) => `${apiKey.slice(0, 12)}…${apiKey.slice(-4)}`;
-
-/** The table row of the token called `name`. */
-const row = (page, name) => page.locator("#token-rows tr").filter({ has: page.locator(".token-name", { hasText: name }) });
-
-async function rowView(page, name) {
-  const r = row(page, name);
-  await r.waitFor();
-  return {
-    key: await r.locator(".partial-key").innerText(),
-    status: await r.locator(".badge").innerText(),
-    permission: await r.locator(".permission").innerText(),
-    chips: await r.locator(".chip").allInnerTexts(),
-  };
-}
 
 // ---------------------------------------------------------------- the gates themselves
 
@@ -603,8 +508,6 @@ test("flow 5: at phone width nothing scrolls sideways, the table is cards and th
 // ---------------------------------------------------------------- the Nu HTML checker over everything seen
 
 test("every page and htmx fragment the flows received is valid HTML (Nu checker)", TIMEOUT, async () => {
-  await settleDocuments();
-  const seen = [...documents.keys()];
   const expected = [
     "GET /login → 200",
     "POST /login → 401",
@@ -623,24 +526,5 @@ test("every page and htmx fragment the flows received is valid HTML (Nu checker)
     "GET /developers/access-tokens/{id}/status?status=live → 200 (htmx fragment)",
     "POST /developers/access-tokens/{id}/status → 200 (htmx fragment)",
   ];
-  // With --test-name-pattern only some flows ran, so only what they saw is checked.
-  const allFlowsRan = !process.execArgv.some((a) => a.startsWith("--test-name-pattern"));
-  if (allFlowsRan) assert.deepEqual(expected.filter((k) => !seen.includes(k)), [], "the flows reach every page and fragment");
-
-  const docs = [...documents].filter(([, d]) => d).map(([name, d]) => [name, d.fragment ? wrapFragment(d.html) : d.html]);
-  const errors = validate(docs);
-  for (const [name, list] of errors) report.vnu.push({ document: name, errors: list.length });
-  const failing = [...errors].filter(([, list]) => list.length).map(([name, list]) => `${name}\n    ${list.join("\n    ")}`);
-  assert.deepEqual(failing, [], "the Nu HTML Checker found errors");
+  await assertSeenDocumentsValid(expected);
 });
-
-function printReport() {
-  const dir = join(repoRoot, "tests", "browser", "artifacts");
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, "report.json"), `${JSON.stringify(report, null, 2)}\n`);
-  const lines = ["", "Quality gates", "  axe-core (WCAG 2.1 A/AA) violations per state:"];
-  for (const r of report.axe) lines.push(`    ${String(r.violations).padStart(3)}  ${r.state}   [title "${r.title}", lang ${r.lang}]`);
-  lines.push("  Nu HTML Checker errors per document:");
-  for (const r of report.vnu) lines.push(`    ${String(r.errors).padStart(3)}  ${r.document}`);
-  console.log(lines.join("\n"));
-}

@@ -34,4 +34,6 @@ echo "== cargo build --release =="
 (cd "$root" && cargo build --release --locked)
 
 echo "== browser suite =="
-node --test --test-reporter=spec access-tokens.test.mjs
+# Every *.test.mjs, one file at a time: each starts its own server and Chromium, and the machine's
+# cores are better spent on one browser than on two fighting over them.
+node --test --test-reporter=spec --test-concurrency=1 ./*.test.mjs
