@@ -93,7 +93,7 @@ pub fn configure(cfg: &mut aw::ServiceConfig, state: &AppState) {
         .service(
             aw::resource("/checkout/form")
                 .wrap(web::security::headers())
-                .wrap(tracing_actix_web::TracingLogger::default())
+                .wrap(tracing_actix_web::TracingLogger::<web::security::RequestSpan>::new())
                 .route(aw::post().to(web::checkout::submit))
                 .default_service(aw::to(web::checkout::method_not_allowed)),
         )
@@ -104,7 +104,7 @@ pub fn configure(cfg: &mut aw::ServiceConfig, state: &AppState) {
                 .wrap(from_fn(web::health::session_store_outage))
                 .wrap(from_fn(web::security::secure_cookie))
                 .wrap(web::security::headers())
-                .wrap(tracing_actix_web::TracingLogger::default())
+                .wrap(tracing_actix_web::TracingLogger::<web::security::RequestSpan>::new())
                 .configure(web::routes)
                 .default_service(aw::to(web::not_found)),
         );

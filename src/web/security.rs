@@ -1,6 +1,7 @@
 //! Response hardening: security headers on every response, `no-store` on every dynamic page, and the
 //! `Secure` cookie attribute decided per request when `KWIK_COOKIE_SECURE=auto`.
 
+use actix_web::HttpMessage;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderValue};
@@ -73,4 +74,36 @@ pub async fn secure_cookie(
         }
     }
     Ok(res)
+}
+
+/// The request span of the log: method, route, path (never the query string, where a pasted
+/// credential could ride along), status and a request id.
+pub struct RequestSpan;
+
+impl tracing_actix_web::RootSpanBuilder for RequestSpan {
+    fn on_request_start(request: &ServiceRequest) -> tracing::Span {
+        tracing::info_span!(
+            "HTTP request",
+            http.method = %request.method(),
+            http.route = request.match_pattern().unwrap_or_default(),
+            http.path = %request.path(),
+            http.status_code = tracing::field::Empty,
+            request_id = %request
+                .extensions()
+                .get::<tracing_actix_web::RequestId>()
+                .map(ToString::to_string)
+                .unwrap_or_default(),
+        )
+    }
+
+    fn on_request_end<B: MessageBody>(
+        span: tracing::Span,
+        outcome: &Result<ServiceResponse<B>, actix_web::Error>,
+    ) {
+        let status = match outcome {
+            Ok(res) => res.status().as_u16(),
+            Err(e) => e.as_response_error().status_code().as_u16(),
+        };
+        span.record("http.status_code", status);
+    }
 }
