@@ -239,7 +239,7 @@ def main():
         secret = re.search(rb'data-credential="api_secret">([^<]+)<', page).group(1).decode()
         status, listing = admin.get("/developers/access-tokens")
         rows = listing.count(b'<tr id="token-')
-        assert rows == args.tokens, f"list page shows {rows} tokens, expected {args.tokens}"
+        assert rows == min(args.tokens, 50), f"list page shows {rows} tokens, expected 50 a page"
 
         cookie_script = header_script(tmp, "cookie", {"Cookie": admin.cookie})
         basic = base64.b64encode(f"{key}:{secret}".encode()).decode()
