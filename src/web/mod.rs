@@ -140,6 +140,11 @@ impl Flash {
 
     /// Takes the pending message, if any.
     pub fn take(session: &Session) -> Option<Self> {
+        // `remove` marks the session changed even when the key is absent, and a changed session is
+        // written back to the database: look first, so a page view without a message writes nothing.
+        if !session.contains_key(FLASH_KEY) {
+            return None;
+        }
         session.remove_as::<Self>(FLASH_KEY).and_then(Result::ok)
     }
 }
