@@ -8,7 +8,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use super::token_views::*;
-use super::{Chrome, Flash, ascii_json, html, is_htmx, see_other, token_list};
+use super::{Chrome, Flash, ascii_json, html, html_sized, is_htmx, see_other, token_list};
 use crate::auth::csrf;
 use crate::auth::current_user::{MerchantAdmin, MerchantUser};
 use crate::credentials::TokenStatus;
@@ -108,13 +108,15 @@ pub async fn index(
     let list = token_list::ListView::new(request, &summary);
     let mut res = if is_htmx(&req) {
         let url = list.url.clone();
-        let mut res = html(
+        let inner = tokens.html_len();
+        let mut res = html_sized(
             StatusCode::OK,
             &token_list::ResultsFragment {
                 tokens,
                 can_manage,
                 list,
             },
+            inner,
         )?;
         if let Ok(value) = HeaderValue::from_str(&url) {
             res.headers_mut()
@@ -122,13 +124,14 @@ pub async fn index(
         }
         res
     } else {
+        let inner = tokens.html_len();
         let page = IndexPage {
             page: Chrome::for_member(&session, &member)?,
             tokens,
             can_manage,
             list,
         };
-        html(StatusCode::OK, &page)?
+        html_sized(StatusCode::OK, &page, inner)?
     };
     // The same address answers a page or a fragment: caches must tell them apart.
     res.headers_mut()

@@ -108,3 +108,44 @@ async fn a_viewer_never_gets_the_rows_rendered_for_an_admin() {
         .assert_lacks("Roll secret of")
         .assert_lacks("Disable Ledger sync");
 }
+
+#[actix_web::test]
+async fn the_user_read_with_the_session_is_fresh_every_request_and_never_stored() {
+    use kwik_dashboard::db::schema::{sessions, users};
+    let app = spawn_app().await;
+    app.logged_in_admin("Acme", "ops@acme.test").await;
+    app.create_token("Ledger sync", &["payments"], "read_only")
+        .await
+        .assert_status(200);
+    app.get(LIST)
+        .await
+        .assert_contains("Roll secret of Ledger sync");
+    // The create above set a flash (a session write): what was stored holds no user record.
+    let stored: Vec<String> = app.db(|c| sessions::table.select(sessions::state).load(c).unwrap());
+    assert!(!stored.is_empty());
+    for state in &stored {
+        assert!(
+            !state.contains("_signed_in") && !state.contains("argon2"),
+            "{state}"
+        );
+    }
+    // A role changed behind the app's back shows in the very next request.
+    app.db(|c| {
+        diesel::update(users::table)
+            .set(users::role.eq(Role::Viewer))
+            .execute(c)
+            .unwrap()
+    });
+    app.get(LIST)
+        .await
+        .assert_contains("Ledger sync")
+        .assert_lacks("Roll secret of");
+    // And a user disabled behind its back is signed out at once.
+    app.db(|c| {
+        diesel::update(users::table)
+            .set(users::disabled.eq(true))
+            .execute(c)
+            .unwrap()
+    });
+    app.get(LIST).await.assert_redirect_to("/login");
+}

@@ -7,7 +7,9 @@ use crate::db::DbConn;
 use crate::db::schema::merchants;
 
 /// A merchant account.
-#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[derive(
+    Debug, Clone, Queryable, Selectable, Identifiable, serde::Serialize, serde::Deserialize,
+)]
 #[diesel(table_name = merchants, check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
 pub struct Merchant {
     /// Id.
