@@ -82,30 +82,10 @@ pub async fn index(
         }
         return Ok(redirect(&req, &request.url(1)));
     }
-    let merchant = member.merchant.id;
     let can_manage = member.can_manage_tokens();
     // The version was read with the merchant, at the start of this request: see `token_list::cache`.
-    let version = member.merchant.tokens_version;
-    let view = request.url(request.page);
-    let (summary, tokens) = match state.list_cache.get(merchant, can_manage, &view, version) {
-        Some(hit) => hit,
-        None => {
-            let found = state
-                .db({
-                    let request = request.clone();
-                    move |c| token_list::load(c, merchant, &request)
-                })
-                .await?;
-            let rows: Vec<TokenRow> = found.tokens.iter().map(TokenRow::new).collect();
-            let rows = Rows::render(&rows, can_manage).map_err(AppError::internal)?;
-            let summary = found.summary();
-            state
-                .list_cache
-                .put(merchant, can_manage, view, version, summary, rows.clone());
-            (summary, rows)
-        }
-    };
-    let list = token_list::ListView::new(request, &summary);
+    let version = Some(member.merchant.tokens_version);
+    let (tokens, list) = list_page(&state, &member, request, version).await?;
     let mut res = if is_htmx(&req) {
         let url = list.url.clone();
         let inner = tokens.html_len();
@@ -137,6 +117,56 @@ pub async fn index(
     res.headers_mut()
         .insert(header::VARY, HeaderValue::from_static("HX-Request"));
     Ok(res)
+}
+
+/// The rows and the view of one page of the table. With the merchant's `tokens_version` as read at
+/// the start of the request, a page rendered at that version is reused (see `token_list::cache`);
+/// with `None` (this request changed the tokens) it is read afresh.
+async fn list_page(
+    state: &web::Data<AppState>,
+    member: &MerchantUser,
+    request: token_list::ListRequest,
+    version: Option<i64>,
+) -> Result<(Rows, token_list::ListView), AppError> {
+    let merchant = member.merchant.id;
+    let can_manage = member.can_manage_tokens();
+    let view = request.url(request.page);
+    let cached = version.and_then(|v| state.list_cache.get(merchant, can_manage, &view, v));
+    let (summary, rows) = match cached {
+        Some(hit) => hit,
+        None => {
+            let found = state
+                .db({
+                    let request = request.clone();
+                    move |c| token_list::load(c, merchant, &request)
+                })
+                .await?;
+            let rows: Vec<TokenRow> = found.tokens.iter().map(TokenRow::new).collect();
+            let rows = Rows::render(&rows, can_manage).map_err(AppError::internal)?;
+            let summary = found.summary();
+            if let Some(version) = version {
+                state
+                    .list_cache
+                    .put(merchant, can_manage, view, version, summary, rows.clone());
+            }
+            (summary, rows)
+        }
+    };
+    Ok((rows, token_list::ListView::new(request, &summary)))
+}
+
+/// The view the page that sent this htmx request shows (its address is in `HX-Current-URL`), so a
+/// table redrawn behind a dialog keeps the reader's search, filters, sort and page.
+fn current_view(req: &HttpRequest) -> token_list::ListRequest {
+    let query = req
+        .headers()
+        .get("HX-Current-URL")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|url| url.split_once(PATH).map(|(_, rest)| rest))
+        .and_then(|rest| rest.strip_prefix('?'))
+        .and_then(|q| serde_html_form::from_str::<token_list::ListQuery>(q).ok())
+        .unwrap_or_default();
+    token_list::read(&query)
 }
 
 /// Renders the create form: a fragment for the dialog, or a full page without JavaScript.
@@ -255,15 +285,14 @@ pub async fn reveal_response(
     reveal: RevealView,
 ) -> Result<HttpResponse, AppError> {
     if is_htmx(req) {
-        let merchant = member.merchant.id;
-        let tokens = state
-            .db(move |c| AccessToken::list_for_merchant(c, merchant))
-            .await?;
+        // The table behind the dialog, redrawn as the reader was viewing it; read afresh, since this
+        // very request changed the tokens.
+        let (tokens, list) = list_page(state, member, current_view(req), None).await?;
         let fragment = RevealFragment {
             reveal,
-            tokens: Rows::render(&tokens.iter().map(TokenRow::new).collect::<Vec<_>>(), true)
-                .map_err(AppError::internal)?,
+            tokens,
             can_manage: true,
+            list,
             csrf_token: csrf::token(session)?,
         };
         html(StatusCode::OK, &fragment)

@@ -363,6 +363,7 @@ pub struct RevealFragment {
     pub reveal: RevealView,
     pub tokens: Rows,
     pub can_manage: bool,
+    pub list: super::token_list::ListView,
     pub csrf_token: String,
 }
 

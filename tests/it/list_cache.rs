@@ -149,3 +149,69 @@ async fn the_user_read_with_the_session_is_fresh_every_request_and_never_stored(
     });
     app.get(LIST).await.assert_redirect_to("/login");
 }
+
+#[actix_web::test]
+async fn the_table_behind_a_reveal_is_the_page_the_reader_was_on_not_every_token() {
+    let app = spawn_app().await;
+    app.logged_in_admin("Acme", "ops@acme.test").await;
+    app.db(|c| {
+        kwik_dashboard::seed::seed(c, &app.state.keyring, Some("Acme"), 1, 70, |_| {}).unwrap()
+    });
+    let rows = |body: &str| body.matches("<tr id=\"token-").count();
+    app.get(LIST).await.assert_status(200);
+    let form = app.get_htmx("/developers/access-tokens/new").await;
+    let id = regex::Regex::new(r#"name="submission_id" value="([^"]+)""#)
+        .unwrap()
+        .captures(&form.body)
+        .unwrap()[1]
+        .to_owned();
+    let token = app.csrf_token();
+    let created = app
+        .post_raw(
+            LIST,
+            &[
+                ("name", "Ledger sync"),
+                ("sections", "payments"),
+                ("permission", "read_only"),
+                ("submission_id", &id),
+            ],
+            &[
+                ("Origin", ORIGIN),
+                ("HX-Request", "true"),
+                ("X-CSRF-Token", &token),
+                (
+                    "HX-Current-URL",
+                    "http://localhost/developers/access-tokens?sort=name&page=2",
+                ),
+            ],
+        )
+        .await;
+    created.assert_status(200).assert_contains("data-reveal");
+    // 71 tokens by name: page 2 holds the last 21, with the pager, never all 71.
+    assert_eq!(rows(&created.body), 21, "{}", created.body);
+    created
+        .assert_contains("Showing 51–71 of 71")
+        .assert_contains("by name, A to Z");
+
+    // Without a list address (the reveal opened elsewhere), the first page.
+    let form = app.get_htmx("/developers/access-tokens/new").await;
+    let id = regex::Regex::new(r#"name="submission_id" value="([^"]+)""#)
+        .unwrap()
+        .captures(&form.body)
+        .unwrap()[1]
+        .to_owned();
+    let created = app
+        .post_htmx(
+            LIST,
+            &[
+                ("name", "Stock feed"),
+                ("sections", "orders"),
+                ("permission", "read_only"),
+                ("submission_id", &id),
+            ],
+        )
+        .await;
+    created.assert_status(200);
+    assert_eq!(rows(&created.body), 50);
+    created.assert_contains("Showing 1–50 of 72");
+}

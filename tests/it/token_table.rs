@@ -389,7 +389,7 @@ async fn an_htmx_request_gets_the_results_region_only_and_the_address_to_push() 
         .assert_status(200)
         .assert_lacks("<html")
         .assert_lacks(r#"role="search""#)
-        .assert_contains(r#"<tbody id="token-rows">"#)
+        .assert_contains(r##"<tbody id="token-rows" data-hx-target="#modal-content">"##)
         .assert_contains(r#"id="tokens-status" data-hx-swap-oob="innerHTML""#)
         .assert_contains("Showing 1–15 of 15 tokens, by name, A to Z.");
     // Empty values stay out of the pushed address.
