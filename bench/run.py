@@ -275,6 +275,36 @@ def main():
             stop.set()
             storm.join()
         results["list page + 20 logins/s"]["logins"] = logins
+
+        # The list page's cost without reusing rendered rows: a second server on the same database
+        # with the caches off (KWIK_TOKEN_CACHE_TTL_MS=0), so every request reads and renders its page.
+        cold_port = free_port()
+        cold_env = {**env, "KWIK_BIND": f"127.0.0.1:{cold_port}", "KWIK_TOKEN_CACHE_TTL_MS": "0"}
+        cold_cmd = server_cmd[:]
+        cold = subprocess.Popen(cold_cmd, env=cold_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            for _ in range(2000):
+                try:
+                    c = http.client.HTTPConnection("127.0.0.1", cold_port, timeout=1)
+                    c.request("GET", "/healthz")
+                    if c.getresponse().status == 200:
+                        break
+                except OSError:
+                    time.sleep(0.002)
+            viewer = Client(cold_port)
+            assert viewer.login("bench@kwik.test") == 303, "login failed (cold server)"
+            cold_script = header_script(tmp, "cookie-cold", {"Cookie": viewer.cookie})
+            log(f"list page, caches off: warm-up {args.warmup}s, then {args.duration}s at {args.connections} connections")
+            wrk(cold_port, "/developers/access-tokens", args.warmup, args.connections, cold_script, wrk_cpu)
+            r = wrk(cold_port, "/developers/access-tokens", args.duration, args.connections, cold_script, wrk_cpu)
+            r["rss"] = rss_mb(cold.pid)
+            results["list page, caches off"] = r
+        finally:
+            cold.terminate()
+            try:
+                cold.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                cold.kill()
     finally:
         server.terminate()
         try:
