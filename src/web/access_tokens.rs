@@ -8,7 +8,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use super::token_views::*;
-use super::{Chrome, Flash, ascii_json, html, is_htmx, see_other, token_list};
+use super::{Chrome, Flash, ascii_json, html, is_htmx, redirect, see_other, token_list};
 use crate::auth::csrf;
 use crate::auth::current_user::{MerchantAdmin, MerchantUser};
 use crate::credentials::TokenStatus;
@@ -382,16 +382,5 @@ pub async fn set_status(
     } else {
         Flash::success(message).set(&session)?;
         Ok(see_other(PATH))
-    }
-}
-
-/// A redirect that works for both htmx (which follows `HX-Redirect`) and plain forms.
-pub fn redirect(req: &HttpRequest, location: &str) -> HttpResponse {
-    if is_htmx(req) {
-        HttpResponse::Ok()
-            .insert_header(("HX-Redirect", location))
-            .finish()
-    } else {
-        see_other(location)
     }
 }
