@@ -43,6 +43,8 @@ pub struct AppState {
     pub usage: Arc<UsageRecorder>,
     /// Recently verified tokens, by key hash.
     pub token_cache: Arc<TokenCache>,
+    /// Recently rendered pages of the token table.
+    pub list_cache: Arc<crate::web::token_list::cache::ListCache>,
     /// Bounds concurrent password hashing (memory and CPU) where a hash runs inside a database call.
     pub login_slots: Arc<tokio::sync::Semaphore>,
     /// The threads sign-ins hash on: bounded memory, and sign-ins queue instead of failing.
@@ -89,6 +91,11 @@ impl AppState {
             replays,
             usage: Arc::new(UsageRecorder::default()),
             token_cache: Arc::new(TokenCache::new(config_ttl, 100_000)),
+            // 8 MiB: about 70 pages of 50 rows.
+            list_cache: Arc::new(crate::web::token_list::cache::ListCache::new(
+                config_ttl,
+                8 << 20,
+            )),
             login_slots: Arc::new(tokio::sync::Semaphore::new(argon2_concurrency)),
             hashers: crate::auth::hash_pool::HashPool::new(argon2_concurrency)?,
         })

@@ -7,7 +7,7 @@ use actix_web::{FromRequest, HttpRequest, web};
 use diesel::OptionalExtension;
 use futures_util::future::LocalBoxFuture;
 
-use super::session_store::USER_ID_KEY;
+use super::session_store::{SIGNED_IN_KEY, SignedIn, USER_ID_KEY};
 use crate::db::models::{Merchant, Role, User, UserId};
 use crate::error::AppError;
 use crate::state::AppState;
@@ -32,15 +32,28 @@ impl CurrentUser {
             .get::<i64>(USER_ID_KEY)
             .map_err(AppError::internal)?
             .ok_or(AppError::LoginRequired)?;
-        let found = state
-            .db(move |c| -> Result<_, AppError> {
-                let Some(user) = User::find(c, UserId(uid)).optional()? else {
-                    return Ok(None);
-                };
-                let merchant = user.merchant_id.map(|m| Merchant::find(c, m)).transpose()?;
-                Ok(Some((user, merchant)))
-            })
-            .await?;
+        // Read with the session, for the session's user (a login in this very request changed it).
+        let loaded = session
+            .get::<SignedIn>(SIGNED_IN_KEY)
+            .ok()
+            .flatten()
+            .filter(|s| s.uid == uid);
+        let found = match loaded {
+            Some(SignedIn { user, merchant, .. }) => user.map(|user| (user, merchant)),
+            None => {
+                state
+                    .db(move |c| -> Result<_, AppError> {
+                        let Some(mut user) = User::find(c, UserId(uid)).optional()? else {
+                            return Ok(None);
+                        };
+                        user.password_hash.clear();
+                        let merchant =
+                            user.merchant_id.map(|m| Merchant::find(c, m)).transpose()?;
+                        Ok(Some((user, merchant)))
+                    })
+                    .await?
+            }
+        };
         match found {
             Some((user, merchant)) if !user.disabled => Ok(Self { user, merchant }),
             // Deleted or disabled since login: the session is worthless from now on.

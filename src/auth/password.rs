@@ -1,6 +1,7 @@
 //! argon2id password hashing and verification, with a dummy hash so that unknown users cost the same.
 
-use argon2::{Algorithm, Argon2, PasswordHash, PasswordHasher, PasswordVerifier, Version};
+use argon2::{Algorithm, Argon2, Block, PasswordHash, PasswordHasher, Version};
+use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
 use crate::config::Argon2Params;
@@ -63,14 +64,44 @@ impl Passwords {
     pub fn verify(&self, password: &str, stored: Option<&str>) -> bool {
         let target = stored.unwrap_or(&self.dummy_hash);
         let ok = PasswordHash::new(target)
-            .map(|hash| {
-                self.argon
-                    .verify_password(password.as_bytes(), &hash)
-                    .is_ok()
-            })
-            .unwrap_or(false);
+            .ok()
+            .is_some_and(|hash| matches(password.as_bytes(), &hash));
         ok && stored.is_some()
     }
+}
+
+/// glibc's malloc serves a freed 19 MiB block's successors from its arenas, and keeps them: after a
+/// login storm the process held hundreds of MiB. A block above this size (its dynamic mmap threshold's
+/// ceiling, 32 MiB on 64-bit) is always its own mapping, returned to the system when freed. Only the
+/// pages argon2 touches become resident, so reserving more costs address space, not memory.
+const ALWAYS_MAPPED_BLOCKS: usize = (32 << 20) / 1024 + 1;
+
+/// Whether `password` hashes to `stored`'s output under `stored`'s own parameters, salt and algorithm
+/// (argon2's `verify_password`, with the working memory allocated as above). Compared in constant time.
+fn matches(password: &[u8], stored: &PasswordHash) -> bool {
+    let (Some(salt), Some(expected)) = (&stored.salt, &stored.hash) else {
+        return false;
+    };
+    let Ok(algorithm) = Algorithm::try_from(stored.algorithm.as_str()) else {
+        return false;
+    };
+    let version = match stored.version.map(Version::try_from).transpose() {
+        Ok(v) => v.unwrap_or_default(),
+        Err(_) => return false,
+    };
+    let Ok(params) = argon2::Params::try_from(stored) else {
+        return false;
+    };
+    let argon = Argon2::new(algorithm, version, params);
+    let blocks = argon.params().block_count();
+    let mut memory: Vec<Block> = Vec::with_capacity(blocks.max(ALWAYS_MAPPED_BLOCKS));
+    memory.resize(blocks, Block::default());
+    let mut out = Zeroizing::new(vec![0u8; expected.len()]);
+    let hashed = argon.hash_password_into_with_memory(password, salt, &mut out, &mut memory[..]);
+    // Wipe what the password filled in before the pages go back (black_box: the stores must stay).
+    memory.fill(Block::default());
+    std::hint::black_box(&memory);
+    hashed.is_ok() && bool::from(out.as_slice().ct_eq(expected.as_bytes()))
 }
 
 /// Why a chosen password is refused.
@@ -125,6 +156,33 @@ mod tests {
         assert!(!p.verify("correct horse batterY", Some(&hash)));
         assert!(!p.verify("anything", None));
         assert!(!p.verify("anything", Some("not a phc string")));
+    }
+
+    #[test]
+    fn a_stored_hash_is_checked_with_its_own_parameters_as_argon2_itself_would() {
+        use argon2::PasswordVerifier;
+        // Hashes made by argon2 with other costs, versions and variants than the hasher's own.
+        let p = cheap();
+        for (algorithm, version, m, t, lanes) in [
+            (Algorithm::Argon2id, Version::V0x13, 128, 2, 1),
+            (Algorithm::Argon2id, Version::V0x13, 256, 1, 2),
+            (Algorithm::Argon2i, Version::V0x13, 64, 3, 1),
+            (Algorithm::Argon2id, Version::V0x10, 64, 1, 1),
+        ] {
+            let params = argon2::Params::new(m, t, lanes, Some(24)).unwrap();
+            let other = Argon2::new(algorithm, version, params);
+            let hash = other
+                .hash_password(b"correct horse battery")
+                .unwrap()
+                .to_string();
+            for attempt in ["correct horse battery", "correct horse batterY", ""] {
+                let theirs = other
+                    .verify_password(attempt.as_bytes(), &PasswordHash::new(&hash).unwrap())
+                    .is_ok();
+                assert_eq!(p.verify(attempt, Some(&hash)), theirs, "{hash} / {attempt}");
+            }
+            assert!(p.verify("correct horse battery", Some(&hash)));
+        }
     }
 
     #[test]

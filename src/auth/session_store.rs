@@ -8,13 +8,29 @@ use actix_session::storage::{LoadError, SaveError, SessionKey, SessionStore, Upd
 use actix_web::cookie::time::Duration as CookieDuration;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use diesel::OptionalExtension;
 
 use crate::credentials::{random_bytes, sha256};
-use crate::db::models::{SessionRow, UserId};
+use crate::db::models::{Merchant, SessionRow, User, UserId};
 use crate::db::{self, DbPool};
 
 /// The session state key holding the logged-in user's id.
 pub const USER_ID_KEY: &str = "uid";
+/// The session state key under which `load` hands over the signed-in user and their merchant, read
+/// from the database in the same trip as the session (one blocking call a request instead of two).
+/// Only ever in memory: `save` and `update` drop it, so it is never stored.
+pub const SIGNED_IN_KEY: &str = "_signed_in";
+
+/// What `load` read about the session's user, as of this request.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+pub struct SignedIn {
+    /// The session's user id when it was read.
+    pub uid: i64,
+    /// The user (`None`: deleted since login). Carries no password hash.
+    pub user: Option<User>,
+    /// Their merchant, for merchant staff.
+    pub merchant: Option<Merchant>,
+}
 
 /// Sessions end this long after login, however active.
 pub const ABSOLUTE_LIFETIME: time::Duration = time::Duration::hours(12);
@@ -90,22 +106,48 @@ impl SessionStore for DbSessionStore {
         let stored = self
             .run(move |c| {
                 let now = db::now();
-                let found = SessionRow::load_live(c, &id_hash, now)?;
-                if let Some((_, expires_at)) = &found
-                    && *expires_at < now + IDLE_TIMEOUT - TOUCH_STEP
-                {
+                let Some((text, expires_at)) = SessionRow::load_live(c, &id_hash, now)? else {
+                    return Ok(None);
+                };
+                if expires_at < now + IDLE_TIMEOUT - TOUCH_STEP {
                     SessionRow::touch(c, &id_hash, now + IDLE_TIMEOUT)?;
                 }
-                Ok(found.map(|(state, _)| state))
+                let Ok(mut state) = serde_json::from_str::<State>(&text) else {
+                    return Ok(Some(Err(text)));
+                };
+                state.remove(SIGNED_IN_KEY);
+                if let Some(uid) = user_of(&state) {
+                    let user = User::find(c, uid).optional()?.map(|mut user| {
+                        user.password_hash.clear();
+                        user
+                    });
+                    let merchant = match user.as_ref().and_then(|u| u.merchant_id) {
+                        Some(m) => Some(Merchant::find(c, m)?),
+                        None => None,
+                    };
+                    let signed_in = serde_json::to_string(&SignedIn {
+                        uid: uid.0,
+                        user,
+                        merchant,
+                    })
+                    .map_err(|e| diesel::result::Error::SerializationError(e.into()))?;
+                    state.insert(SIGNED_IN_KEY.to_owned(), signed_in);
+                }
+                Ok(Some(Ok(state)))
             })
             .await
             .map_err(LoadError::Other)?;
-        stored
-            .map(|s| serde_json::from_str(&s).map_err(|e| LoadError::Deserialization(e.into())))
-            .transpose()
+        match stored {
+            None => Ok(None),
+            Some(Ok(state)) => Ok(Some(state)),
+            Some(Err(text)) => serde_json::from_str(&text)
+                .map(Some)
+                .map_err(|e| LoadError::Deserialization(e.into())),
+        }
     }
 
-    async fn save(&self, state: State, ttl: &CookieDuration) -> Result<SessionKey, SaveError> {
+    async fn save(&self, mut state: State, ttl: &CookieDuration) -> Result<SessionKey, SaveError> {
+        state.remove(SIGNED_IN_KEY);
         self.insert(&state, ttl).await.map_err(SaveError::Other)
     }
 
@@ -115,6 +157,7 @@ impl SessionStore for DbSessionStore {
         mut state: State,
         ttl: &CookieDuration,
     ) -> Result<SessionKey, UpdateError> {
+        state.remove(SIGNED_IN_KEY);
         let id_hash = sha256(session_key.as_ref()).to_vec();
         let user = user_of(&state);
         let text =

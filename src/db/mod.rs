@@ -97,11 +97,13 @@ impl r2d2::ManageConnection for ConnectionManager {
         match &self.backend {
             Backend::Sqlite(path) => {
                 let mut conn = SqliteConnection::establish(path)?;
-                // WAL lets readers work while one writer writes; busy_timeout makes writers queue
-                // instead of failing with SQLITE_BUSY.
+                // busy_timeout makes writers queue instead of failing with SQLITE_BUSY. WAL (which
+                // lets readers work while one writer writes) is set once in `connect`: it is kept in
+                // the file, and pooled connections switching it at the same time fail with "database
+                // is locked".
                 conn.batch_execute(
                     "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; \
-                     PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;",
+                     PRAGMA synchronous = NORMAL;",
                 )
                 .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
                 Ok(DbConn::Sqlite(conn))
@@ -121,8 +123,14 @@ impl r2d2::ManageConnection for ConnectionManager {
     }
 
     fn is_valid(&self, conn: &mut DbConn) -> Result<(), Self::Error> {
-        conn.batch_execute("SELECT 1")
-            .map_err(diesel::ConnectionError::CouldntSetupConfiguration)
+        match conn {
+            // A SQLite connection is a file handle in this process: nothing between it and the data
+            // can break, so checking it would only add a statement to every checkout.
+            DbConn::Sqlite(_) => Ok(()),
+            DbConn::Pg(_) => conn
+                .batch_execute("SELECT 1")
+                .map_err(diesel::ConnectionError::CouldntSetupConfiguration),
+        }
     }
 
     fn has_broken(&self, _conn: &mut DbConn) -> bool {
@@ -140,6 +148,12 @@ pub fn connect(database_url: &str, options: &PoolOptions) -> Result<DbPool, Stri
     {
         std::fs::create_dir_all(dir)
             .map_err(|e| format!("cannot create the database folder {}: {e}", dir.display()))?;
+    }
+    if let Backend::Sqlite(path) = &backend {
+        let mut conn = SqliteConnection::establish(path)
+            .map_err(|e| format!("cannot open the database: {e}"))?;
+        conn.batch_execute("PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL;")
+            .map_err(|e| format!("cannot switch the database to WAL: {e}"))?;
     }
     r2d2::Pool::builder()
         .max_size(options.max_size)

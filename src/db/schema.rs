@@ -7,6 +7,7 @@ diesel::table! {
         name -> Text,
         created_at -> Timestamp,
         max_token_lifetime_days -> Nullable<Integer>,
+        tokens_version -> BigInt,
     }
 }
 

@@ -8,7 +8,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use super::token_views::*;
-use super::{Chrome, Flash, ascii_json, html, is_htmx, redirect, token_list};
+use super::{Chrome, Flash, ascii_json, html, html_sized, is_htmx, redirect, token_list};
 use crate::auth::csrf;
 use crate::auth::current_user::{MerchantAdmin, MerchantUser};
 use crate::credentials::TokenStatus;
@@ -83,24 +83,40 @@ pub async fn index(
         return Ok(redirect(&req, &request.url(1)));
     }
     let merchant = member.merchant.id;
-    let found = state
-        .db({
-            let request = request.clone();
-            move |c| token_list::load(c, merchant, &request)
-        })
-        .await?;
-    let tokens = found.tokens.iter().map(TokenRow::new).collect();
-    let list = token_list::ListView::new(request, &found);
     let can_manage = member.can_manage_tokens();
+    // The version was read with the merchant, at the start of this request: see `token_list::cache`.
+    let version = member.merchant.tokens_version;
+    let view = request.url(request.page);
+    let (summary, tokens) = match state.list_cache.get(merchant, can_manage, &view, version) {
+        Some(hit) => hit,
+        None => {
+            let found = state
+                .db({
+                    let request = request.clone();
+                    move |c| token_list::load(c, merchant, &request)
+                })
+                .await?;
+            let rows: Vec<TokenRow> = found.tokens.iter().map(TokenRow::new).collect();
+            let rows = Rows::render(&rows, can_manage).map_err(AppError::internal)?;
+            let summary = found.summary();
+            state
+                .list_cache
+                .put(merchant, can_manage, view, version, summary, rows.clone());
+            (summary, rows)
+        }
+    };
+    let list = token_list::ListView::new(request, &summary);
     let mut res = if is_htmx(&req) {
         let url = list.url.clone();
-        let mut res = html(
+        let inner = tokens.html_len();
+        let mut res = html_sized(
             StatusCode::OK,
             &token_list::ResultsFragment {
                 tokens,
                 can_manage,
                 list,
             },
+            inner,
         )?;
         if let Ok(value) = HeaderValue::from_str(&url) {
             res.headers_mut()
@@ -108,13 +124,14 @@ pub async fn index(
         }
         res
     } else {
+        let inner = tokens.html_len();
         let page = IndexPage {
             page: Chrome::for_member(&session, &member)?,
             tokens,
             can_manage,
             list,
         };
-        html(StatusCode::OK, &page)?
+        html_sized(StatusCode::OK, &page, inner)?
     };
     // The same address answers a page or a fragment: caches must tell them apart.
     res.headers_mut()
@@ -244,7 +261,8 @@ pub async fn reveal_response(
             .await?;
         let fragment = RevealFragment {
             reveal,
-            tokens: tokens.iter().map(TokenRow::new).collect(),
+            tokens: Rows::render(&tokens.iter().map(TokenRow::new).collect::<Vec<_>>(), true)
+                .map_err(AppError::internal)?,
             can_manage: true,
             csrf_token: csrf::token(session)?,
         };

@@ -151,6 +151,11 @@ impl Flash {
 
     /// Takes the pending message, if any.
     pub fn take(session: &Session) -> Option<Self> {
+        // `remove` marks the session changed even when the key is absent, and a changed session is
+        // written back to the database: look first, so a page view without a message writes nothing.
+        if !session.contains_key(FLASH_KEY) {
+            return None;
+        }
         session.remove_as::<Self>(FLASH_KEY).and_then(Result::ok)
     }
 }
@@ -254,9 +259,21 @@ pub fn html(
     status: actix_web::http::StatusCode,
     page: &impl askama::Template,
 ) -> Result<HttpResponse, AppError> {
+    html_sized(status, page, 0)
+}
+
+/// [`html`] for a page known to hold about `inner` bytes of already-rendered HTML (a page of table
+/// rows): the buffer is sized once instead of doubling, and copying, its way up.
+pub fn html_sized<T: askama::Template>(
+    status: actix_web::http::StatusCode,
+    page: &T,
+    inner: usize,
+) -> Result<HttpResponse, AppError> {
+    let mut body = String::with_capacity(inner + T::SIZE_HINT.max(16 << 10));
+    page.render_into(&mut body)?;
     Ok(HttpResponse::build(status)
         .content_type("text/html; charset=utf-8")
-        .body(page.render()?))
+        .body(body))
 }
 
 /// The client's address as seen through trusted proxies.

@@ -6,9 +6,10 @@ use crate::credentials::format::{API_KEY_PREFIX, API_SECRET_PREFIX};
 use crate::credentials::{API_KEY_RANDOM_LEN, Permission, Section, TokenStatus};
 use crate::db::models::token_list::{Direction, SortKey, TokenFilter, TokenSearch, TokenSort};
 
+pub mod cache;
 mod view;
 
-pub use view::{Choice, Found, ListView, ResultsFragment, load};
+pub use view::{Choice, Found, ListView, ResultsFragment, Summary, load};
 
 /// Tokens per page.
 pub const PAGE_SIZE: i64 = 50;

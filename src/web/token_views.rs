@@ -13,6 +13,63 @@ use crate::tokens::{FieldErrors, TokenInput};
 /// Chips shown before "+N more".
 const CHIPS_SHOWN: usize = 3;
 
+/// The table's rows, rendered once to HTML, so a page of them can be kept and shown again (see
+/// `web::token_list::cache`) without formatting and escaping every cell anew.
+#[derive(Debug, Clone)]
+pub struct Rows {
+    html: std::sync::Arc<str>,
+    len: usize,
+}
+
+#[derive(Template)]
+#[template(path = "access_tokens/_rows.html")]
+struct RowsTemplate<'a> {
+    tokens: &'a [TokenRow],
+    can_manage: bool,
+}
+
+impl Rows {
+    /// `tokens` as table rows, with the row actions when `can_manage`.
+    pub fn render(tokens: &[TokenRow], can_manage: bool) -> askama::Result<Self> {
+        let html = RowsTemplate { tokens, can_manage }.render()?;
+        Ok(Self {
+            html: html.into(),
+            len: tokens.len(),
+        })
+    }
+
+    /// How many rows.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Bytes of HTML.
+    pub fn html_len(&self) -> usize {
+        self.html.len()
+    }
+
+    /// Rows of this HTML, for tests.
+    #[cfg(test)]
+    pub fn from_html(html: &str, len: usize) -> Self {
+        Self {
+            html: html.into(),
+            len,
+        }
+    }
+}
+
+/// Already-escaped HTML: templates write it with `|safe`.
+impl std::fmt::Display for Rows {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.html)
+    }
+}
+
 /// One table row.
 #[derive(Debug, Clone)]
 pub struct TokenRow {
@@ -304,7 +361,7 @@ impl ReturnTo {
 #[template(path = "access_tokens/index.html")]
 pub struct IndexPage {
     pub page: Chrome,
-    pub tokens: Vec<TokenRow>,
+    pub tokens: Rows,
     pub can_manage: bool,
     pub list: super::token_list::ListView,
 }
@@ -336,7 +393,7 @@ pub struct RevealPage {
 #[template(path = "access_tokens/_reveal_swap.html")]
 pub struct RevealFragment {
     pub reveal: RevealView,
-    pub tokens: Vec<TokenRow>,
+    pub tokens: Rows,
     pub can_manage: bool,
     pub csrf_token: String,
 }

@@ -193,6 +193,7 @@ async fn list_and_key_lookup_are_index_scans_on_postgres() {
 
         let list = access_tokens::table
             .filter(access_tokens::merchant_id.eq(token.merchant_id))
+            .filter(access_tokens::deleted_at.is_null())
             .order((access_tokens::created_at.desc(), access_tokens::id.desc()))
             .select(kwik_dashboard::db::models::AccessToken::as_select());
         let list_sql = diesel::debug_query::<diesel::pg::Pg, _>(&list).to_string();
@@ -205,7 +206,7 @@ async fn list_and_key_lookup_are_index_scans_on_postgres() {
                 "list",
                 list_sql,
                 token.merchant_id.0.to_string(),
-                "access_tokens_merchant_created",
+                "access_tokens_merchant_listed",
             ),
             (
                 "key lookup",

@@ -13,6 +13,7 @@ mod helpers;
 mod history;
 mod instances;
 mod lifecycle;
+mod list_cache;
 mod login;
 mod matrix;
 mod support;

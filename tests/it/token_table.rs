@@ -625,7 +625,7 @@ async fn every_list_view_reads_one_merchants_index_range_on_postgres() {
                 "{reported}\nscans the table:\n{plan}"
             );
             assert!(
-                plan.contains("access_tokens_merchant_created"),
+                plan.contains("access_tokens_merchant_listed"),
                 "{reported}\ndoes not read the merchant's index range:\n{plan}"
             );
         }

@@ -434,6 +434,9 @@ impl AccessToken {
     ) -> QueryResult<Vec<(TokenId, Option<time::PrimitiveDateTime>, String)>> {
         access_tokens::table
             .filter(access_tokens::id.eq_any(ids))
+            // In id order, so that instances flushing at once lock rows (and, through the version
+            // trigger, merchants) in the same order and cannot deadlock.
+            .order(access_tokens::id)
             .select((
                 access_tokens::id,
                 access_tokens::last_used_at,

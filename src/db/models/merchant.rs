@@ -7,7 +7,9 @@ use crate::db::DbConn;
 use crate::db::schema::merchants;
 
 /// A merchant account.
-#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[derive(
+    Debug, Clone, Queryable, Selectable, Identifiable, serde::Serialize, serde::Deserialize,
+)]
 #[diesel(table_name = merchants, check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
 pub struct Merchant {
     /// Id.
@@ -18,6 +20,9 @@ pub struct Merchant {
     pub created_at: time::PrimitiveDateTime,
     /// The longest lifetime allowed for new tokens, in days; `None`: no maximum.
     pub max_token_lifetime_days: Option<i32>,
+    /// Changes with every change to the merchant's tokens (set by database triggers, never by code):
+    /// what the token table shows is reused only while it is the same.
+    pub tokens_version: i64,
 }
 
 impl Merchant {

@@ -17,11 +17,35 @@ pub use user::{NewUser, Role, User};
 use diesel_derive_newtype::DieselNewType;
 
 /// Database id of a merchant.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, DieselNewType)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    DieselNewType,
+    serde::Serialize,
+    serde::Deserialize,
+)]
 pub struct MerchantId(pub i64);
 
 /// Database id of a user.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, DieselNewType)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    DieselNewType,
+    serde::Serialize,
+    serde::Deserialize,
+)]
 pub struct UserId(pub i64);
 
 /// Database id of an access token.
@@ -40,7 +64,8 @@ macro_rules! text_enum {
     ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord,
-                 diesel::expression::AsExpression, diesel::deserialize::FromSqlRow)]
+                 diesel::expression::AsExpression, diesel::deserialize::FromSqlRow,
+                 serde::Serialize, serde::Deserialize)]
         #[diesel(sql_type = diesel::sql_types::Text)]
         pub enum $name { $($(#[$vmeta])* $variant),+ }
 

@@ -1,6 +1,6 @@
 //! The Access Tokens table's query: one merchant's tokens narrowed by a search and filters, in one of
 //! the table's orders. It always starts from `merchant_id = ?`, so the database reads that merchant's
-//! range of `access_tokens_merchant_created` (merchant first, then newest first), never the table.
+//! range of `access_tokens_merchant_listed` (merchant first, then newest first), never the table.
 
 use diesel::prelude::*;
 
@@ -77,7 +77,7 @@ pub struct TokenSort {
 }
 
 impl TokenSort {
-    /// The table's default: newest first, the order of `access_tokens_merchant_created`.
+    /// The table's default: newest first, the order of `access_tokens_merchant_listed`.
     pub const NEWEST: Self = Self {
         key: SortKey::Created,
         direction: Direction::Desc,

@@ -30,7 +30,9 @@ impl Role {
 }
 
 /// A user account. `email` is stored lower-cased, which makes it unique case-insensitively.
-#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[derive(
+    Debug, Clone, Queryable, Selectable, Identifiable, serde::Serialize, serde::Deserialize,
+)]
 #[diesel(table_name = users, check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
 pub struct User {
     /// Id.
@@ -39,7 +41,9 @@ pub struct User {
     pub merchant_id: Option<MerchantId>,
     /// Lower-cased email address.
     pub email: String,
-    /// argon2id PHC string.
+    /// argon2id PHC string. Never serialized (and empty in the signed-in user a request gets: see
+    /// `auth::session_store::SIGNED_IN_KEY`).
+    #[serde(skip)]
     pub password_hash: String,
     /// Role.
     pub role: Role,

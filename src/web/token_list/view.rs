@@ -10,7 +10,7 @@ use crate::db::DbConn;
 use crate::db::models::token_list::{Direction, SortKey};
 use crate::db::models::{AccessToken, MerchantId};
 use crate::web::format;
-use crate::web::token_views::TokenRow;
+use crate::web::token_views::Rows;
 
 /// One page of a merchant's tokens, as a request asked.
 #[derive(Debug)]
@@ -23,6 +23,31 @@ pub struct Found {
     pub page: i64,
     /// Whether the merchant has any token at all.
     pub any: bool,
+}
+
+impl Found {
+    /// The page's counts, without its tokens.
+    pub fn summary(&self) -> Summary {
+        Summary {
+            total: self.total,
+            page: self.page,
+            any: self.any,
+            shown: self.tokens.len() as i64,
+        }
+    }
+}
+
+/// What the pager and the notices need to know about a page of tokens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Summary {
+    /// How many tokens match in all.
+    pub total: i64,
+    /// The page shown.
+    pub page: i64,
+    /// Whether the merchant has any token at all.
+    pub any: bool,
+    /// How many tokens the page shows.
+    pub shown: i64,
 }
 
 /// Loads the page `request` asks for: a count, then at most [`PAGE_SIZE`] rows.
@@ -126,7 +151,7 @@ pub struct ListView {
 
 impl ListView {
     /// The view of `found`, the answer to `request`.
-    pub fn new(request: ListRequest, found: &Found) -> Self {
+    pub fn new(request: ListRequest, found: &Summary) -> Self {
         let mut notices = request.notices.clone();
         if found.page < request.page && found.total > 0 {
             notices.push(Notice {
@@ -140,7 +165,7 @@ impl ListView {
         }
         let last = ((found.total + PAGE_SIZE - 1) / PAGE_SIZE).max(1);
         let first_shown = (found.page - 1) * PAGE_SIZE + 1;
-        let last_shown = first_shown + found.tokens.len() as i64 - 1;
+        let last_shown = first_shown + found.shown - 1;
         let (key, direction) = (request.sort.key, request.sort.direction);
         let form = request.canonical.clone();
         let sort_value = match key {
@@ -224,7 +249,7 @@ impl ListView {
 #[template(path = "access_tokens/_results_swap.html")]
 pub struct ResultsFragment {
     /// The page's rows.
-    pub tokens: Vec<TokenRow>,
+    pub tokens: Rows,
     /// Whether the viewer may enable and disable tokens.
     pub can_manage: bool,
     /// The rest of the view.

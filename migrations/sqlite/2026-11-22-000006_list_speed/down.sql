@@ -1,0 +1,6 @@
+DROP TRIGGER access_tokens_version_delete;
+DROP TRIGGER access_tokens_version_update;
+DROP TRIGGER access_tokens_version_insert;
+ALTER TABLE merchants DROP COLUMN tokens_version;
+DROP INDEX access_tokens_merchant_listed;
+CREATE INDEX access_tokens_merchant_created ON access_tokens (merchant_id, created_at DESC, id DESC);

@@ -1,0 +1,151 @@
+//! The token table's reuse of rendered pages (`web::token_list::cache`), and the lean session reads
+//! behind every page: what is shown again must be what a fresh render would show.
+
+use diesel::prelude::*;
+use kwik_dashboard::db::models::{Merchant, Role};
+use kwik_dashboard::db::schema::access_tokens;
+
+use crate::helpers::*;
+
+const LIST: &str = "/developers/access-tokens";
+
+#[actix_web::test]
+async fn viewing_pages_writes_nothing_to_the_session() {
+    let app = spawn_app().await;
+    app.logged_in_admin("Acme", "ops@acme.test").await;
+    let stored = || {
+        app.db(|c| {
+            diesel::sql_query("SELECT state FROM sessions")
+                .load::<State>(c)
+                .unwrap()
+        })
+    };
+    #[derive(QueryableByName, Debug, PartialEq)]
+    struct State {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        state: String,
+    }
+    app.get(LIST).await.assert_status(200);
+    let before = stored();
+    for path in [LIST, "/developers/access-tokens/new", LIST] {
+        let page = app.get(path).await;
+        page.assert_status(200);
+        // A changed session is written back and its cookie set again: neither happens for a view.
+        assert_eq!(
+            page.header("set-cookie"),
+            None,
+            "{path} rewrote the session"
+        );
+    }
+    assert_eq!(stored(), before);
+}
+
+#[actix_web::test]
+async fn a_change_made_anywhere_is_in_the_very_next_page() {
+    let app = spawn_app().await;
+    app.logged_in_admin("Acme", "ops@acme.test").await;
+    app.create_token("Ledger sync", &["payments"], "read_only")
+        .await
+        .assert_status(200);
+    let version = || {
+        app.db(|c| {
+            Merchant::find_by_name(c, "Acme")
+                .unwrap()
+                .unwrap()
+                .tokens_version
+        })
+    };
+    app.get(LIST).await.assert_contains("Ledger sync");
+    app.get(LIST).await.assert_contains("Ledger sync");
+    let seen = version();
+
+    // As the CLI or another instance would: straight in the database, nothing told this instance.
+    app.db(|c| {
+        diesel::update(access_tokens::table)
+            .set(access_tokens::name.eq("Ledger export"))
+            .execute(c)
+            .unwrap()
+    });
+    assert!(version() > seen, "the trigger bumps the merchant's version");
+    app.get(LIST)
+        .await
+        .assert_contains("Ledger export")
+        .assert_lacks("Ledger sync");
+
+    // A second instance on the same database sees its own and the first one's changes at once.
+    let other = spawn_app_on(app.db.clone(), |_| {}).await;
+    other.set_session_cookie(app.session_cookie());
+    other.get(LIST).await.assert_contains("Ledger export");
+    app.db(|c| {
+        diesel::delete(access_tokens::table).execute(c).unwrap();
+    });
+    other
+        .get(LIST)
+        .await
+        .assert_contains("No access tokens yet")
+        .assert_lacks("Ledger export");
+    app.get(LIST).await.assert_contains("No access tokens yet");
+}
+
+#[actix_web::test]
+async fn a_viewer_never_gets_the_rows_rendered_for_an_admin() {
+    let app = spawn_app().await;
+    app.logged_in_admin("Acme", "ops@acme.test").await;
+    app.create_token("Ledger sync", &["payments"], "read_only")
+        .await
+        .assert_status(200);
+    app.get(LIST)
+        .await
+        .assert_contains("Roll secret of Ledger sync");
+    app.add_user("viewer@acme.test", Some("Acme"), Role::Viewer);
+    app.set_session_cookie(None);
+    app.login("viewer@acme.test", PASSWORD)
+        .await
+        .assert_status(303);
+    app.get(LIST)
+        .await
+        .assert_contains("Ledger sync")
+        .assert_lacks("Roll secret of")
+        .assert_lacks("Disable Ledger sync");
+}
+
+#[actix_web::test]
+async fn the_user_read_with_the_session_is_fresh_every_request_and_never_stored() {
+    use kwik_dashboard::db::schema::{sessions, users};
+    let app = spawn_app().await;
+    app.logged_in_admin("Acme", "ops@acme.test").await;
+    app.create_token("Ledger sync", &["payments"], "read_only")
+        .await
+        .assert_status(200);
+    app.get(LIST)
+        .await
+        .assert_contains("Roll secret of Ledger sync");
+    // The create above set a flash (a session write): what was stored holds no user record.
+    let stored: Vec<String> = app.db(|c| sessions::table.select(sessions::state).load(c).unwrap());
+    assert!(!stored.is_empty());
+    for state in &stored {
+        assert!(
+            !state.contains("_signed_in") && !state.contains("argon2"),
+            "{state}"
+        );
+    }
+    // A role changed behind the app's back shows in the very next request.
+    app.db(|c| {
+        diesel::update(users::table)
+            .set(users::role.eq(Role::Viewer))
+            .execute(c)
+            .unwrap()
+    });
+    app.get(LIST)
+        .await
+        .assert_contains("Ledger sync")
+        .assert_lacks("Roll secret of");
+    // And a user disabled behind its back is signed out at once.
+    app.db(|c| {
+        diesel::update(users::table)
+            .set(users::disabled.eq(true))
+            .execute(c)
+            .unwrap()
+    });
+    app.get(LIST).await.assert_redirect_to("/login");
+}
