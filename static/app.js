@@ -6,7 +6,9 @@
   const modal = () => document.getElementById("modal");
   const modalContent = () => document.getElementById("modal-content");
   // Where the focus goes when the dialog closes: the control that opened it, or a function that finds
-  // the control to use (a swapped row's new action exists only after the swap).
+  // the control to use (a swapped row's new action exists only after the swap). It is kept until
+  // another control opens the dialog: a reveal that arrives after an early Escape reopens the dialog,
+  // and its Done must still lead back there.
   let opener = null;
 
   function csrfToken() {
@@ -70,12 +72,26 @@
     if (target) target.focus();
   }
 
+  // The name a person hears for a control.
+  const nameOf = (el) => (el.getAttribute("aria-label") || el.textContent).trim().replace(/\s+/g, " ");
+
   // The control to give the focus back to. A swap may have replaced the opener with a copy of itself
-  // (the reveal after Roll redraws the table): then the copy, found by its accessible name.
+  // (the reveal after Roll redraws the table): then the copy, the opener with the same address and
+  // the same name (the address names the token, so two tokens with one name cannot be confused).
   function returnTarget(target) {
     if (!target || target.isConnected) return target;
-    const label = target.getAttribute("aria-label");
-    return label ? document.querySelector("[data-opens-dialog][aria-label=\"" + CSS.escape(label) + "\"]") : null;
+    const href = target.getAttribute("href");
+    return Array.from(document.querySelectorAll("[data-opens-dialog]"))
+      .find((el) => el.getAttribute("href") === href && nameOf(el) === nameOf(target)) || null;
+  }
+
+  // What closing the dialog does: the content (a secret, a password) leaves the page, and the focus
+  // goes back to what opened it, or to its copy in a redrawn table.
+  function closed() {
+    modalContent().replaceChildren();
+    const target = returnTarget(typeof opener === "function" ? opener() : opener);
+    const back = target && target.isConnected ? target : document.getElementById("create-token");
+    if (back) back.focus();
   }
 
   function revealUnconfirmed(root) {
@@ -182,14 +198,18 @@
 
     dialog.addEventListener("keydown", (event) => trapFocus(dialog, event));
 
-    dialog.addEventListener("close", () => {
-      // The secret leaves the page with the dialog.
-      modalContent().replaceChildren();
-      const target = returnTarget(typeof opener === "function" ? opener() : opener);
-      const back = target && target.isConnected ? target : document.getElementById("create-token");
-      opener = null;
-      if (back) back.focus();
-    });
+    // Closing is handled in the task that closed the dialog, not on its close event: Chromium fires
+    // that at the next animation frame, and on a busy machine a keyboard user can press Escape and
+    // then Enter on the (natively re-focused) opener before it comes. The late handler then emptied
+    // the dialog that had just opened and forgot its opener, so the focus fell back to Create. A
+    // mutation observer runs at the end of the closing task, before any further input, and it sees
+    // every way of closing: Escape, Cancel, Done, a form that succeeded, an error.
+    let shown = dialog.open;
+    new MutationObserver(() => {
+      if (dialog.open === shown) return;
+      shown = dialog.open;
+      if (!shown) closed();
+    }).observe(dialog, { attributes: true, attributeFilter: ["open"] });
 
     document.addEventListener("click", (event) => {
       const open = event.target.closest("[data-opens-dialog]");

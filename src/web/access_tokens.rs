@@ -8,7 +8,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use super::token_views::*;
-use super::{Chrome, Flash, ascii_json, html, html_sized, is_htmx, see_other, token_list};
+use super::{Chrome, Flash, ascii_json, html, html_sized, is_htmx, redirect, token_list};
 use crate::auth::csrf;
 use crate::auth::current_user::{MerchantAdmin, MerchantUser};
 use crate::credentials::TokenStatus;
@@ -311,6 +311,8 @@ pub async fn reveal_response(
 #[derive(Debug, serde::Deserialize)]
 pub struct ConfirmQuery {
     status: Option<String>,
+    #[serde(default)]
+    from: ReturnTo,
 }
 
 /// `GET /developers/access-tokens/{id}/status`: asks before enabling or disabling.
@@ -337,6 +339,7 @@ pub async fn confirm_status(
     let confirm = ConfirmView {
         row: TokenRow::new(&token),
         target,
+        from: query.from,
     };
     let csrf_token = csrf::token(&session)?;
     if is_htmx(&req) {
@@ -364,10 +367,13 @@ pub async fn confirm_status(
 pub struct StatusForm {
     #[serde(default)]
     status: String,
+    #[serde(default)]
+    from: ReturnTo,
 }
 
-/// `POST /developers/access-tokens/{id}/status`: htmx gets the row to swap in place; a plain form gets
-/// a 303 back to the table with a flash message.
+/// `POST /developers/access-tokens/{id}/status`: from the table, htmx gets the row to swap in place;
+/// otherwise the page it came from (the table or the token's detail page) is shown again with a flash
+/// message (a 303, or `HX-Redirect` for htmx).
 pub async fn set_status(
     req: HttpRequest,
     admin: MerchantAdmin,
@@ -410,7 +416,7 @@ pub async fn set_status(
             token.name
         ),
     };
-    if is_htmx(&req) {
+    if is_htmx(&req) && form.from == ReturnTo::Table {
         let mut res = html(
             StatusCode::OK,
             &RowFragment {
@@ -419,26 +425,13 @@ pub async fn set_status(
             },
         )?;
         let trigger = ascii_json(&serde_json::json!({ "kwik:flash": { "message": message } }));
-        if let Ok(value) = actix_web::http::header::HeaderValue::from_str(&trigger) {
-            res.headers_mut().insert(
-                actix_web::http::header::HeaderName::from_static("hx-trigger"),
-                value,
-            );
+        if let Ok(value) = HeaderValue::from_str(&trigger) {
+            res.headers_mut()
+                .insert(HeaderName::from_static("hx-trigger"), value);
         }
         Ok(res)
     } else {
         Flash::success(message).set(&session)?;
-        Ok(see_other(PATH))
-    }
-}
-
-/// A redirect that works for both htmx (which follows `HX-Redirect`) and plain forms.
-pub fn redirect(req: &HttpRequest, location: &str) -> HttpResponse {
-    if is_htmx(req) {
-        HttpResponse::Ok()
-            .insert_header(("HX-Redirect", location))
-            .finish()
-    } else {
-        see_other(location)
+        Ok(redirect(&req, &form.from.href(token.id.0)))
     }
 }

@@ -108,6 +108,17 @@ pub fn see_other(location: &str) -> HttpResponse {
         .finish()
 }
 
+/// A redirect that works for both htmx (which follows `HX-Redirect`) and plain forms.
+pub fn redirect(req: &HttpRequest, location: &str) -> HttpResponse {
+    if is_htmx(req) {
+        HttpResponse::Ok()
+            .insert_header(("HX-Redirect", location))
+            .finish()
+    } else {
+        see_other(location)
+    }
+}
+
 /// Whether htmx sent this request (it then expects a fragment, not a page).
 pub fn is_htmx(req: &HttpRequest) -> bool {
     req.headers().get("HX-Request").is_some_and(|v| v == "true")

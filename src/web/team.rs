@@ -159,7 +159,7 @@ pub async fn create(
             article(role.label())
         );
         Flash::success(message).set(&session)?;
-        return Ok(changes::redirect(&req, PATH));
+        return Ok(super::redirect(&req, PATH));
     };
     let reveal = RevealView {
         email: user.email,

@@ -7,10 +7,10 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
 use super::access_tokens::{
-    PATH, already_used, form_response, mark_used, new_submission_id, redirect, reveal_response,
+    PATH, already_used, form_response, mark_used, new_submission_id, reveal_response,
 };
 use super::token_views::{FormView, RevealView, TokenRow};
-use super::{Chrome, Flash, html, is_htmx};
+use super::{Chrome, Flash, html, is_htmx, redirect};
 use crate::auth::csrf;
 use crate::auth::current_user::{MerchantAdmin, MerchantUser};
 use crate::db::models::{AccessToken, TokenId};

@@ -317,11 +317,43 @@ impl RevealView {
 pub struct ConfirmView {
     pub row: TokenRow,
     pub target: TokenStatus,
+    /// The page the confirmation was opened from, and goes back to.
+    pub from: ReturnTo,
 }
 
 impl ConfirmView {
     pub fn disabling(&self) -> bool {
         self.target == TokenStatus::Disabled
+    }
+
+    /// Where Cancel, the back link and the finished change lead.
+    pub fn back_href(&self) -> String {
+        self.from.href(self.row.id)
+    }
+}
+
+/// The page an enable/disable confirmation was opened from (`?from=` on the confirmation, `from` in
+/// its form). The table swaps the changed row in place; the detail page has no row to swap, so it is
+/// shown again, with the new status and the message.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ReturnTo {
+    #[default]
+    Table,
+    Detail,
+}
+
+impl ReturnTo {
+    /// The address of that page for the token `id`.
+    pub fn href(self, id: i64) -> String {
+        match self {
+            ReturnTo::Table => super::access_tokens::PATH.to_owned(),
+            ReturnTo::Detail => format!("{}/{id}", super::access_tokens::PATH),
+        }
+    }
+
+    pub fn is_detail(self) -> bool {
+        self == ReturnTo::Detail
     }
 }
 

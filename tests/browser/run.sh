@@ -36,10 +36,4 @@ echo "== cargo build --release =="
 echo "== browser suite =="
 # Every *.test.mjs, one file at a time: each starts its own server and Chromium, and the machine's
 # cores are better spent on one browser than on two fighting over them.
-# roles-and-lifecycle.test.mjs (viewer, support, history, team, lifecycle dialogs) still has focus-timing
-# flakes on a loaded 2-core machine; it runs with BROWSER_ALL=1 until they are fixed.
-if [[ "${BROWSER_ALL:-}" == "1" ]]; then
-  node --test --test-reporter=spec --test-concurrency=1 ./*.test.mjs
-else
-  node --test --test-reporter=spec --test-concurrency=1 ./access-tokens.test.mjs
-fi
+node --test --test-reporter=spec --test-concurrency=1 ./*.test.mjs

@@ -4,6 +4,7 @@
 use actix_web::test::TestRequest;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
+use kwik_dashboard::credentials::TokenStatus;
 use kwik_dashboard::credentials::usage::sa_day;
 use kwik_dashboard::db::models::{AccessToken, Role};
 
@@ -266,4 +267,124 @@ async fn a_viewer_sees_the_detail_page_without_actions() {
         .assert_status(200)
         .assert_contains("Shared")
         .assert_lacks("/status?status=");
+}
+
+/// The first `attr="…"` on a link or form of `body` whose value contains `needle`, unescaped.
+fn attribute_with(body: &str, attr: &str, needle: &str) -> String {
+    regex::Regex::new(&format!(r#"{attr}="([^"]*)""#))
+        .unwrap()
+        .captures_iter(body)
+        .map(|c| c[1].replace("&amp;", "&"))
+        .find(|v| v.contains(needle))
+        .unwrap_or_else(|| panic!("no {attr} with {needle:?} in:\n{body}"))
+}
+
+/// The hidden fields of the form in `body`, CSRF token aside, as a browser would send them.
+fn hidden_fields(body: &str) -> Vec<(String, String)> {
+    regex::Regex::new(r#"<input type="hidden" name="([^"]+)" value="([^"]*)">"#)
+        .unwrap()
+        .captures_iter(body)
+        .filter(|c| &c[1] != "csrf_token")
+        .map(|c| (c[1].to_owned(), c[2].to_owned()))
+        .collect()
+}
+
+#[actix_web::test]
+async fn disable_and_enable_from_the_detail_page_come_back_to_it() {
+    let app = spawn_app().await;
+    app.logged_in_admin("Acme", "ops@acme.test").await;
+    app.create_token("Till sync", &["orders"], "read_only")
+        .await;
+    let id = app.all_tokens()[0].id.0;
+    let detail = format!("{LIST}/{id}");
+
+    // With JavaScript: Disable opens the confirmation in the dialog. Whatever its form targets must
+    // exist on the detail page (it once aimed at the table's row, which is not there, so htmx sent
+    // nothing and the dialog stayed open).
+    let page = app.get(&detail).await;
+    let confirm = app
+        .get_htmx(&attribute_with(
+            &page.body,
+            "data-hx-get",
+            "status=disabled",
+        ))
+        .await;
+    confirm
+        .assert_status(200)
+        .assert_contains("Disable “Till sync”?");
+    for target in regex::Regex::new(r##"data-hx-target="#([^"]+)""##)
+        .unwrap()
+        .captures_iter(&confirm.body)
+    {
+        page.assert_contains(&format!(r#"id="{}""#, &target[1]));
+    }
+    let fields = hidden_fields(&confirm.body);
+    let fields: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    let done = app
+        .post_htmx(
+            &attribute_with(&confirm.body, "data-hx-post", "/status"),
+            &fields,
+        )
+        .await;
+    done.assert_status(200);
+    assert_eq!(done.header("hx-redirect"), Some(detail.as_str()));
+    assert_eq!(app.all_tokens()[0].status, TokenStatus::Disabled);
+    let page = app.get(&detail).await;
+    page.assert_contains("badge disabled")
+        .assert_contains("“Till sync” is disabled: requests with its credentials are refused.")
+        .assert_lacks("status=disabled");
+
+    // Without JavaScript: Enable is a page that goes back to the detail page, as Cancel does.
+    let confirm = app
+        .get(&attribute_with(&page.body, "href", "status=live"))
+        .await;
+    confirm
+        .assert_status(200)
+        .assert_contains("<h1 id=\"modal-title\">Enable “Till sync”?</h1>")
+        .assert_contains(&format!(
+            r#"<a class="button secondary" href="{detail}" data-close-dialog>Cancel</a>"#
+        ))
+        .assert_contains(&format!(r#"<a href="{detail}">← Till sync</a>"#));
+    let fields = hidden_fields(&confirm.body);
+    let fields: Vec<(&str, &str)> = fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    app.post(&attribute_with(&confirm.body, "action", "/status"), &fields)
+        .await
+        .assert_redirect_to(&detail);
+    assert_eq!(app.all_tokens()[0].status, TokenStatus::Live);
+    app.get(&detail)
+        .await
+        .assert_contains("badge live")
+        .assert_contains("“Till sync” is live again: its credentials work from now on.");
+}
+
+#[actix_web::test]
+async fn the_tables_status_change_still_swaps_its_row_and_returns_to_the_table() {
+    let app = spawn_app().await;
+    app.logged_in_admin("Acme", "ops@acme.test").await;
+    app.create_token("Row", &["orders"], "read_only").await;
+    let id = app.all_tokens()[0].id.0;
+    let confirm = app
+        .get_htmx(&format!("{LIST}/{id}/status?status=disabled"))
+        .await;
+    confirm
+        .assert_contains(&format!(r##"data-hx-target="#token-{id}""##))
+        .assert_lacks(r#"name="from""#)
+        .assert_contains(&format!(r#"href="{LIST}" data-close-dialog>Cancel</a>"#));
+    let status = format!("{LIST}/{id}/status");
+    app.post_htmx(&status, &[("status", "disabled")])
+        .await
+        .assert_contains(&format!(r#"<tr id="token-{id}">"#));
+    app.post(&status, &[("status", "live"), ("from", "table")])
+        .await
+        .assert_redirect_to(LIST);
+    app.post(&status, &[("status", "disabled"), ("from", "elsewhere")])
+        .await
+        .assert_status(400);
+    assert_eq!(app.all_tokens()[0].status, TokenStatus::Live);
 }

@@ -16,7 +16,7 @@ use crate::db::models::{Role, User, UserId};
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::users::team::{self, TeamChange, TeamError};
-use crate::web::{Chrome, Flash, ascii_json, html, is_htmx, see_other};
+use crate::web::{Chrome, Flash, ascii_json, html, is_htmx, redirect, see_other};
 
 /// Query of the role confirmation.
 #[derive(Debug, serde::Deserialize)]
@@ -258,16 +258,5 @@ fn error_flash(message: String) -> Flash {
     Flash {
         kind: "error".into(),
         message,
-    }
-}
-
-/// A redirect that works for both htmx (which follows `HX-Redirect`) and plain forms.
-pub(super) fn redirect(req: &HttpRequest, location: &str) -> HttpResponse {
-    if is_htmx(req) {
-        HttpResponse::Ok()
-            .insert_header(("HX-Redirect", location))
-            .finish()
-    } else {
-        see_other(location)
     }
 }

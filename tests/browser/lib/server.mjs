@@ -63,11 +63,20 @@ export async function startServer() {
   let stderr = "";
   child.stdout.on("data", (d) => { stdout += d; });
   child.stderr.on("data", (d) => { stderr += d; if (process.env.KWIK_SERVER_LOG) process.stderr.write(d); });
+  // A server that dies mid-run otherwise shows only as "connection refused" in every later flow: say
+  // how it ended (a signal from outside, or its own exit) and what it logged.
+  let stopping = false;
+  child.once("exit", (code, signal) => {
+    if (stopping) return;
+    process.stderr.write(`\nkwik-dashboard (pid ${child.pid}) on port ${port} exited during the run: ` +
+      `${signal ? `killed by ${signal}` : `exit code ${code}`}\nits stderr:\n${stderr.slice(-4000)}\n`);
+  });
 
   const base = `http://127.0.0.1:${port}`;
   try {
     await waitForHealth(base, child);
   } catch (e) {
+    stopping = true;
     child.kill("SIGTERM");
     throw new Error(`${e.message}\nstdout:\n${stdout}\nstderr:\n${stderr}`);
   }
@@ -76,6 +85,7 @@ export async function startServer() {
   const email = /^\s*Email\s+(\S+)\s*$/m.exec(stdout)?.[1];
   const password = /^\s*Password\s+(\S+)\s*$/m.exec(stdout)?.[1];
   if (!email || !password) {
+    stopping = true;
     child.kill("SIGTERM");
     throw new Error(`no first-run admin in the server's output:\n${stdout}`);
   }
@@ -93,6 +103,7 @@ export async function startServer() {
       return { email, password };
     },
     async stop() {
+      stopping = true;
       if (child.exitCode === null) {
         const exited = new Promise((r) => child.once("exit", r));
         child.kill("SIGTERM");
