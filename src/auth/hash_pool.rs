@@ -1,7 +1,8 @@
 //! A fixed set of threads for password hashing. argon2id takes 19 MiB a hash; on the general blocking
 //! pool every thread that ever hashed keeps that memory in its allocator arena, so a login storm grew
 //! the process by hundreds of MiB. Here at most `threads` hashes run at once, on the same threads, and
-//! the rest queue: logins wait, none is refused, and memory stays at `threads` × the argon2 cost.
+//! the rest queue: logins wait, none is refused, and memory stays at `threads` × the argon2 cost. The
+//! threads run at the lowest scheduling priority, so hashing only takes the CPU that requests leave.
 
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, Mutex};
@@ -29,6 +30,13 @@ impl HashPool {
             std::thread::Builder::new()
                 .name(format!("kwik-hash-{n}"))
                 .spawn(move || {
+                    // Below the request workers: under load a page view is served before the next
+                    // slice of a hash, so a login storm cannot slow every page (sign-ins wait instead).
+                    if let Err(e) = thread_priority::set_current_thread_priority(
+                        thread_priority::ThreadPriority::Min,
+                    ) {
+                        tracing::warn!(error = %e, "password hashing runs at normal priority");
+                    }
                     loop {
                         let job = match queue.lock() {
                             Ok(q) => q.recv(),
