@@ -214,6 +214,13 @@
     document.addEventListener("click", (event) => {
       const open = event.target.closest("[data-opens-dialog]");
       if (open) opener = open;
+      // A table row's actions carry only their address (fifty rows a page, four actions each): the
+      // dialog fetches it here, as data-hx-get would. A modified click opens the full page instead.
+      if (open && open.matches("a[href]:not([data-hx-get])") && window.htmx && event.button === 0
+          && !(event.ctrlKey || event.metaKey || event.shiftKey || event.altKey)) {
+        event.preventDefault();
+        window.htmx.ajax("GET", open.getAttribute("href"), { source: open, target: "#modal-content" });
+      }
       const close = event.target.closest("[data-close-dialog]");
       if (close && close.closest("dialog")) {
         event.preventDefault();
