@@ -4,7 +4,6 @@
 use actix_session::SessionExt;
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, web};
-use diesel::OptionalExtension;
 use futures_util::future::LocalBoxFuture;
 
 use super::session_store::{SIGNED_IN_KEY, SignedIn, USER_ID_KEY};
@@ -38,24 +37,16 @@ impl CurrentUser {
             .ok()
             .flatten()
             .filter(|s| s.uid == uid);
-        let found = match loaded {
-            Some(SignedIn { user, merchant, .. }) => user.map(|user| (user, merchant)),
-            None => {
-                state
-                    .db(move |c| -> Result<_, AppError> {
-                        let Some(mut user) = User::find(c, UserId(uid)).optional()? else {
-                            return Ok(None);
-                        };
-                        user.password_hash.clear();
-                        let merchant =
-                            user.merchant_id.map(|m| Merchant::find(c, m)).transpose()?;
-                        Ok(Some((user, merchant)))
-                    })
-                    .await?
-            }
+        let signed_in = match loaded {
+            Some(signed_in) => signed_in,
+            None => state.db(move |c| SignedIn::read(c, UserId(uid))).await?,
         };
-        match found {
-            Some((user, merchant)) if !user.disabled => Ok(Self { user, merchant }),
+        match signed_in {
+            SignedIn {
+                user: Some(user),
+                merchant,
+                ..
+            } if !user.disabled => Ok(Self { user, merchant }),
             // Deleted or disabled since login: the session is worthless from now on.
             _ => {
                 session.purge();

@@ -32,6 +32,25 @@ pub struct SignedIn {
     pub merchant: Option<Merchant>,
 }
 
+impl SignedIn {
+    /// Reads user `uid` (without their password hash) and their merchant.
+    pub fn read(conn: &mut db::DbConn, uid: UserId) -> diesel::QueryResult<Self> {
+        let user = User::find(conn, uid).optional()?.map(|mut user| {
+            user.password_hash.clear();
+            user
+        });
+        let merchant = match user.as_ref().and_then(|u| u.merchant_id) {
+            Some(m) => Some(Merchant::find(conn, m)?),
+            None => None,
+        };
+        Ok(Self {
+            uid: uid.0,
+            user,
+            merchant,
+        })
+    }
+}
+
 /// Sessions end this long after login, however active.
 pub const ABSOLUTE_LIFETIME: time::Duration = time::Duration::hours(12);
 /// Sessions end after this long without a request.
@@ -117,20 +136,8 @@ impl SessionStore for DbSessionStore {
                 };
                 state.remove(SIGNED_IN_KEY);
                 if let Some(uid) = user_of(&state) {
-                    let user = User::find(c, uid).optional()?.map(|mut user| {
-                        user.password_hash.clear();
-                        user
-                    });
-                    let merchant = match user.as_ref().and_then(|u| u.merchant_id) {
-                        Some(m) => Some(Merchant::find(c, m)?),
-                        None => None,
-                    };
-                    let signed_in = serde_json::to_string(&SignedIn {
-                        uid: uid.0,
-                        user,
-                        merchant,
-                    })
-                    .map_err(|e| diesel::result::Error::SerializationError(e.into()))?;
+                    let signed_in = serde_json::to_string(&SignedIn::read(c, uid)?)
+                        .map_err(|e| diesel::result::Error::SerializationError(e.into()))?;
                     state.insert(SIGNED_IN_KEY.to_owned(), signed_in);
                 }
                 Ok(Some(Ok(state)))

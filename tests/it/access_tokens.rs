@@ -129,11 +129,7 @@ async fn a_resubmitted_form_never_creates_a_second_token() {
     let app = spawn_app().await;
     app.logged_in_admin("Acme", "ops@acme.test").await;
     let form = app.get(&format!("{LIST}/new")).await;
-    let id = regex::Regex::new(r#"name="submission_id" value="([^"]+)""#)
-        .unwrap()
-        .captures(&form.body)
-        .unwrap()[1]
-        .to_owned();
+    let id = form.submission_id();
     let fields = [
         ("name", "Once"),
         ("sections", "orders"),

@@ -83,6 +83,14 @@ impl Answer {
             .unwrap_or_else(|| panic!("no {which} in:\n{}", self.body))[1]
             .to_owned()
     }
+
+    /// The form's one-time `submission_id` (create and roll forms).
+    pub fn submission_id(&self) -> String {
+        let re = regex::Regex::new(r#"name="submission_id" value="([^"]+)""#).unwrap();
+        re.captures(&self.body)
+            .unwrap_or_else(|| panic!("no submission_id in:\n{}", self.body))[1]
+            .to_owned()
+    }
 }
 
 /// The database of one test: a temp SQLite file by default, or a fresh Postgres database when
@@ -405,11 +413,7 @@ where
     /// Creates a token through the form (GETting the form first, as a browser does).
     pub async fn create_token(&self, name: &str, sections: &[&str], permission: &str) -> Answer {
         let form = self.get("/developers/access-tokens/new").await;
-        let id = regex::Regex::new(r#"name="submission_id" value="([^"]+)""#)
-            .unwrap()
-            .captures(&form.body)
-            .unwrap()[1]
-            .to_owned();
+        let id = form.submission_id();
         let mut fields = vec![
             ("name", name),
             ("permission", permission),

@@ -161,11 +161,7 @@ async fn the_old_secret_works_inside_the_roll_window_and_not_after() {
     let id = app.all_tokens()[0].id.0;
     let form = app.get(&format!("{LIST}/{id}/roll")).await;
     form.assert_status(200).assert_contains("Roll the secret");
-    let sid = regex::Regex::new(r#"name="submission_id" value="([^"]+)""#)
-        .unwrap()
-        .captures(&form.body)
-        .unwrap()[1]
-        .to_owned();
+    let sid = form.submission_id();
     let rolled = app
         .post(
             &format!("{LIST}/{id}/roll"),

@@ -160,11 +160,7 @@ async fn the_table_behind_a_reveal_is_the_page_the_reader_was_on_not_every_token
     let rows = |body: &str| body.matches("<tr id=\"token-").count();
     app.get(LIST).await.assert_status(200);
     let form = app.get_htmx("/developers/access-tokens/new").await;
-    let id = regex::Regex::new(r#"name="submission_id" value="([^"]+)""#)
-        .unwrap()
-        .captures(&form.body)
-        .unwrap()[1]
-        .to_owned();
+    let id = form.submission_id();
     let token = app.csrf_token();
     let created = app
         .post_raw(
@@ -195,11 +191,7 @@ async fn the_table_behind_a_reveal_is_the_page_the_reader_was_on_not_every_token
 
     // Without a list address (the reveal opened elsewhere), the first page.
     let form = app.get_htmx("/developers/access-tokens/new").await;
-    let id = regex::Regex::new(r#"name="submission_id" value="([^"]+)""#)
-        .unwrap()
-        .captures(&form.body)
-        .unwrap()[1]
-        .to_owned();
+    let id = form.submission_id();
     let created = app
         .post_htmx(
             LIST,

@@ -304,19 +304,6 @@ impl AccessToken {
         format!("{}…{}", self.key_prefix, self.key_suffix)
     }
 
-    /// The merchant's tokens (deleted ones excluded), newest first.
-    pub fn list_for_merchant(
-        conn: &mut DbConn,
-        merchant: MerchantId,
-    ) -> QueryResult<Vec<AccessToken>> {
-        access_tokens::table
-            .filter(access_tokens::merchant_id.eq(merchant))
-            .filter(access_tokens::deleted_at.is_null())
-            .order((access_tokens::created_at.desc(), access_tokens::id.desc()))
-            .select(AccessToken::as_select())
-            .load(conn)
-    }
-
     /// One of the merchant's tokens; another merchant's id, or a deleted token, is `NotFound`.
     pub fn find_for_merchant(
         conn: &mut DbConn,
