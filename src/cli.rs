@@ -11,6 +11,7 @@ use zeroize::Zeroizing;
 use crate::config::Config;
 use crate::db::models::{Role, SessionRow};
 use crate::state::AppState;
+use crate::threads::Priority;
 use crate::users::{self, PasswordChoice};
 
 /// Kwik merchant dashboard: API access tokens.
@@ -324,10 +325,17 @@ async fn serve() -> anyhow::Result<()> {
     }
     tracing::info!(%bind, master_key = state.keyring.current_id(), "serving the Kwik dashboard");
     let app_state = state.clone();
-    HttpServer::new(move || App::new().configure(|cfg| crate::configure(cfg, &app_state)))
-        .bind(bind)?
-        .run()
-        .await?;
+    HttpServer::new(move || {
+        // Runs on each request worker's own thread as it starts. See `threads`: with the workers and
+        // the database threads both batch-scheduled, neither preempts the other on every call.
+        if let Err(e) = crate::threads::schedule(Priority::Batch) {
+            tracing::warn!(error = %e, "request workers keep the default scheduling");
+        }
+        App::new().configure(|cfg| crate::configure(cfg, &app_state))
+    })
+    .bind(bind)?
+    .run()
+    .await?;
     // Graceful stop: write the last few seconds of token use.
     let usage = state.usage.clone();
     match state.db(move |c| usage.flush(c)).await {

@@ -57,12 +57,6 @@ impl From<diesel::result::Error> for AppError {
     }
 }
 
-impl From<actix_web::error::BlockingError> for AppError {
-    fn from(err: actix_web::error::BlockingError) -> Self {
-        Self::Internal(anyhow::anyhow!("blocking task failed: {err}"))
-    }
-}
-
 impl From<askama::Error> for AppError {
     fn from(err: askama::Error) -> Self {
         Self::Internal(err.into())

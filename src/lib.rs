@@ -16,6 +16,7 @@ pub mod rotation;
 pub mod seed;
 pub mod state;
 pub mod support;
+pub mod threads;
 pub mod tokens;
 pub mod users;
 pub mod web;
@@ -39,7 +40,7 @@ pub fn configure(cfg: &mut aw::ServiceConfig, state: &AppState) {
         auth::session_store::IDLE_TIMEOUT.whole_seconds(),
     );
     let sessions = SessionMiddleware::builder(
-        auth::session_store::DbSessionStore::new(state.pool.clone()),
+        auth::session_store::DbSessionStore::new(state.pool.clone(), state.db_threads.clone()),
         state.session_key.clone(),
     )
     .cookie_name(SESSION_COOKIE.to_owned())

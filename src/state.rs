@@ -18,6 +18,7 @@ use crate::credentials::usage::UsageRecorder;
 use crate::credentials::verify::ReplayGuard;
 use crate::db::{self, DbConn, DbPool};
 use crate::error::AppError;
+use crate::threads::{Priority, Threads};
 
 /// Minimum bytes of session key material (what the cookie signing/encryption key needs).
 const SESSION_KEY_LEN: usize = 64;
@@ -48,7 +49,9 @@ pub struct AppState {
     /// Bounds concurrent password hashing (memory and CPU) where a hash runs inside a database call.
     pub login_slots: Arc<tokio::sync::Semaphore>,
     /// The threads sign-ins hash on: bounded memory, and sign-ins queue instead of failing.
-    pub hashers: crate::auth::hash_pool::HashPool,
+    pub hash_threads: Threads,
+    /// The threads database calls run on, one per pooled connection.
+    pub db_threads: Threads,
 }
 
 impl std::fmt::Debug for AppState {
@@ -82,6 +85,11 @@ impl AppState {
         let keyring = Arc::new(load_keyring(&config)?);
         let replays = Arc::new(ReplayGuard::new(config.replay_cache_size));
         let (config_ttl, argon2_concurrency) = (config.token_cache_ttl, config.argon2_concurrency);
+        let db_threads = Threads::new(
+            "db",
+            db::call_threads(&config.database_url, config.db_pool_size),
+            Priority::Batch,
+        )?;
         Ok(Self {
             pool,
             config: Arc::new(config),
@@ -97,12 +105,13 @@ impl AppState {
                 8 << 20,
             )),
             login_slots: Arc::new(tokio::sync::Semaphore::new(argon2_concurrency)),
-            hashers: crate::auth::hash_pool::HashPool::new(argon2_concurrency)?,
+            hash_threads: Threads::new("hash", argon2_concurrency, Priority::Lowest)?,
+            db_threads,
         })
     }
 
-    /// Runs `f` with a pooled connection on the blocking thread pool, so diesel never blocks an
-    /// async worker.
+    /// Runs `f` with a pooled connection on the database threads, so diesel never blocks an async
+    /// worker.
     pub async fn db<T, E, F>(&self, f: F) -> Result<T, AppError>
     where
         F: FnOnce(&mut DbConn) -> Result<T, E> + Send + 'static,
@@ -110,13 +119,15 @@ impl AppState {
         E: Into<AppError> + Send + 'static,
     {
         let pool = self.pool.clone();
-        actix_web::web::block(move || {
-            let mut conn = pool
-                .get()
-                .map_err(|e| AppError::from(db::DbError::from(e)))?;
-            f(&mut conn).map_err(Into::into)
-        })
-        .await?
+        self.db_threads
+            .run(move || {
+                let mut conn = pool
+                    .get()
+                    .map_err(|e| AppError::from(db::DbError::from(e)))?;
+                f(&mut conn).map_err(Into::into)
+            })
+            .await
+            .map_err(AppError::internal)?
     }
 }
 

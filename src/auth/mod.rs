@@ -3,7 +3,6 @@
 
 pub mod csrf;
 pub mod current_user;
-pub mod hash_pool;
 pub mod password;
 pub mod session_store;
 pub mod throttle;

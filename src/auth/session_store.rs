@@ -64,13 +64,14 @@ type State = HashMap<String, String>;
 #[derive(Clone)]
 pub struct DbSessionStore {
     pool: DbPool,
+    threads: crate::threads::Threads,
 }
 
 impl DbSessionStore {
-    /// A store on this pool. Use it with a state TTL of [`IDLE_TIMEOUT`] and the `OnStateChanges`
+    /// A store on this pool, queried on these threads. Use it with a state TTL of [`IDLE_TIMEOUT`] and the `OnStateChanges`
     /// extension policy: loading a session already extends its idle expiry (see `load`).
-    pub fn new(pool: DbPool) -> Self {
-        Self { pool }
+    pub fn new(pool: DbPool, threads: crate::threads::Threads) -> Self {
+        Self { pool, threads }
     }
 
     async fn run<T, F>(&self, f: F) -> anyhow::Result<T>
@@ -79,13 +80,12 @@ impl DbSessionStore {
         T: Send + 'static,
     {
         let pool = self.pool.clone();
-        let out = actix_web::web::block(move || -> anyhow::Result<T> {
-            let mut conn = pool.get()?;
-            Ok(f(&mut conn)?)
-        })
-        .await
-        .map_err(|e| anyhow::anyhow!("blocking task failed: {e}"))??;
-        Ok(out)
+        self.threads
+            .run(move || -> anyhow::Result<T> {
+                let mut conn = pool.get()?;
+                Ok(f(&mut conn)?)
+            })
+            .await?
     }
 
     async fn insert(&self, state: &State, ttl: &CookieDuration) -> anyhow::Result<SessionKey> {

@@ -153,7 +153,7 @@ pub async fn submit(
     let stored = user.as_ref().map(|u| u.password_hash.clone());
     // On the hashing threads: a bounded number at once, the rest wait their turn, none is refused.
     let matches = state
-        .hashers
+        .hash_threads
         .run(move || passwords.verify(&password, stored.as_deref()))
         .await
         .map_err(AppError::internal)?;
