@@ -35,19 +35,25 @@ pub struct SignedIn {
 impl SignedIn {
     /// Reads user `uid` (without their password hash) and their merchant.
     pub fn read(conn: &mut db::DbConn, uid: UserId) -> diesel::QueryResult<Self> {
-        let user = User::find(conn, uid).optional()?.map(|mut user| {
-            user.password_hash.clear();
-            user
-        });
+        let user = User::find(conn, uid).optional()?;
         let merchant = match user.as_ref().and_then(|u| u.merchant_id) {
             Some(m) => Some(Merchant::find(conn, m)?),
             None => None,
         };
-        Ok(Self {
+        Ok(Self::new(uid, user, merchant))
+    }
+
+    /// User `uid` as read (their password hash is dropped here) and their merchant.
+    fn new(uid: UserId, user: Option<User>, merchant: Option<Merchant>) -> Self {
+        let user = user.map(|mut user| {
+            user.password_hash.clear();
+            user
+        });
+        Self {
             uid: uid.0,
             user,
             merchant,
-        })
+        }
     }
 }
 
@@ -125,18 +131,25 @@ impl SessionStore for DbSessionStore {
         let stored = self
             .run(move |c| {
                 let now = db::now();
-                let Some((text, expires_at)) = SessionRow::load_live(c, &id_hash, now)? else {
+                let Some(live) = SessionRow::load_live(c, &id_hash, now)? else {
                     return Ok(None);
                 };
-                if expires_at < now + IDLE_TIMEOUT - TOUCH_STEP {
+                if live.expires_at < now + IDLE_TIMEOUT - TOUCH_STEP {
                     SessionRow::touch(c, &id_hash, now + IDLE_TIMEOUT)?;
                 }
-                let Ok(mut state) = serde_json::from_str::<State>(&text) else {
-                    return Ok(Some(Err(text)));
+                let Ok(mut state) = serde_json::from_str::<State>(&live.state) else {
+                    return Ok(Some(Err(live.state)));
                 };
                 state.remove(SIGNED_IN_KEY);
                 if let Some(uid) = user_of(&state) {
-                    let signed_in = serde_json::to_string(&SignedIn::read(c, uid)?)
+                    // The row's user id is written with the state, so they agree; if ever not, the
+                    // state's user is the one signed in.
+                    let signed_in = if live.user_id == Some(uid) {
+                        SignedIn::new(uid, live.user, live.merchant)
+                    } else {
+                        SignedIn::read(c, uid)?
+                    };
+                    let signed_in = serde_json::to_string(&signed_in)
                         .map_err(|e| diesel::result::Error::SerializationError(e.into()))?;
                     state.insert(SIGNED_IN_KEY.to_owned(), signed_in);
                 }

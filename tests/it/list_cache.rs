@@ -151,6 +151,27 @@ async fn the_user_read_with_the_session_is_fresh_every_request_and_never_stored(
 }
 
 #[actix_web::test]
+async fn the_user_signed_in_is_the_one_in_the_session_state_even_if_its_column_disagrees() {
+    use kwik_dashboard::db::schema::sessions;
+    let app = spawn_app().await;
+    app.logged_in_admin("Acme", "ops@acme.test").await;
+    app.get(LIST).await.assert_contains("id=\"create-token\"");
+    // The session is read with its user in one joined statement, on the row's user id. The state's
+    // user id is what signed in; should the two ever disagree, the state's user is read instead.
+    app.db(|c| {
+        diesel::update(sessions::table)
+            .set(sessions::user_id.eq(None::<i64>))
+            .execute(c)
+            .unwrap()
+    });
+    app.get(LIST)
+        .await
+        .assert_status(200)
+        .assert_contains("ops@acme.test")
+        .assert_contains("id=\"create-token\"");
+}
+
+#[actix_web::test]
 async fn the_table_behind_a_reveal_is_the_page_the_reader_was_on_not_every_token() {
     let app = spawn_app().await;
     app.logged_in_admin("Acme", "ops@acme.test").await;

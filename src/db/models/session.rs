@@ -2,9 +2,32 @@
 
 use diesel::prelude::*;
 
-use super::UserId;
+use super::{Merchant, User, UserId};
 use crate::db::DbConn;
-use crate::db::schema::sessions;
+use crate::db::schema::{merchants, sessions, users};
+
+type LiveRow = (
+    String,
+    time::PrimitiveDateTime,
+    Option<UserId>,
+    Option<User>,
+    Option<Merchant>,
+);
+
+/// A live session as the session store loads it.
+#[derive(Debug)]
+pub struct LiveSession {
+    /// The session's key-value state, as JSON.
+    pub state: String,
+    /// Idle expiry (UTC).
+    pub expires_at: time::PrimitiveDateTime,
+    /// The logged-in user's id, as stored with the state.
+    pub user_id: Option<UserId>,
+    /// That user, if they still exist (with their password hash).
+    pub user: Option<User>,
+    /// Their merchant, for merchant staff.
+    pub merchant: Option<Merchant>,
+}
 
 /// A stored session.
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -25,19 +48,48 @@ pub struct SessionRow {
 }
 
 impl SessionRow {
-    /// The state and idle expiry of a session that has not expired at `now`.
+    /// A session that has not expired at `now`, with its user (if they still exist) and their
+    /// merchant, in one statement: one read lock of the database a request instead of three.
     pub fn load_live(
         conn: &mut DbConn,
         id_hash: &[u8],
         now: time::PrimitiveDateTime,
-    ) -> QueryResult<Option<(String, time::PrimitiveDateTime)>> {
-        sessions::table
-            .filter(sessions::id_hash.eq(id_hash))
-            .filter(sessions::expires_at.gt(now))
-            .filter(sessions::absolute_expires_at.gt(now))
-            .select((sessions::state, sessions::expires_at))
-            .first(conn)
-            .optional()
+    ) -> QueryResult<Option<LiveSession>> {
+        // Run on the concrete connection: through the MultiConnection wrapper diesel cannot key its
+        // prepared-statement cache by the query's type, so it wrote the SQL text out again on every
+        // call (a fifth of this call's CPU on SQLite).
+        macro_rules! load {
+            ($conn:expr) => {
+                sessions::table
+                    .left_join(users::table)
+                    .left_join(merchants::table.on(merchants::id.nullable().eq(users::merchant_id)))
+                    .filter(sessions::id_hash.eq(id_hash))
+                    .filter(sessions::expires_at.gt(now))
+                    .filter(sessions::absolute_expires_at.gt(now))
+                    .select((
+                        sessions::state,
+                        sessions::expires_at,
+                        sessions::user_id,
+                        Option::<User>::as_select(),
+                        merchants::all_columns.nullable(),
+                    ))
+                    .first::<LiveRow>($conn)
+                    .optional()
+            };
+        }
+        let row = match conn {
+            DbConn::Sqlite(c) => load!(c)?,
+            DbConn::Pg(c) => load!(c)?,
+        };
+        Ok(
+            row.map(|(state, expires_at, user_id, user, merchant)| LiveSession {
+                state,
+                expires_at,
+                user_id,
+                user,
+                merchant,
+            }),
+        )
     }
 
     /// Stores a new session.
