@@ -72,6 +72,10 @@
     if (target) target.focus();
   }
 
+  // What opens the dialog: anything marked so, and the token table's row actions, known by their place
+  // (fifty rows a page, four actions each, so the rows do not repeat the mark).
+  const OPENERS = "[data-opens-dialog], #token-rows .row-actions a[href], #token-rows a.row-action[href]";
+
   // The name a person hears for a control.
   const nameOf = (el) => (el.getAttribute("aria-label") || el.textContent).trim().replace(/\s+/g, " ");
 
@@ -81,7 +85,7 @@
   function returnTarget(target) {
     if (!target || target.isConnected) return target;
     const href = target.getAttribute("href");
-    return Array.from(document.querySelectorAll("[data-opens-dialog]"))
+    return Array.from(document.querySelectorAll(OPENERS))
       .find((el) => el.getAttribute("href") === href && nameOf(el) === nameOf(target)) || null;
   }
 
@@ -212,7 +216,7 @@
     }).observe(dialog, { attributes: true, attributeFilter: ["open"] });
 
     document.addEventListener("click", (event) => {
-      const open = event.target.closest("[data-opens-dialog]");
+      const open = event.target.closest(OPENERS);
       if (open) opener = open;
       // A table row's actions carry only their address (fifty rows a page, four actions each): the
       // dialog fetches it here, as data-hx-get would. A modified click opens the full page instead.

@@ -651,7 +651,7 @@ test("lifecycle: edit, roll and delete with the keyboard alone, each dialog trap
     // Both happen here in one task, so the race is run every time rather than by chance.
     await page.evaluate(() => {
       document.getElementById("modal").close();
-      document.querySelector('[data-opens-dialog][aria-label="Roll secret of Ledger export"]').click();
+      document.querySelector('#token-rows [aria-label="Roll secret of Ledger export"]').click();
     });
     await page.getByRole("dialog", { name: "Roll the secret of “Ledger export”" }).waitFor();
     await until("focus on the checked window", async () => (await focused(page)).value === "24h");

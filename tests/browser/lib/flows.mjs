@@ -93,6 +93,6 @@ export async function rowView(page, name) {
     key: await r.locator(".partial-key").innerText(),
     status: await r.locator(".badge").innerText(),
     permission: await r.locator(".permission").innerText(),
-    chips: await r.locator(".chip").allInnerTexts(),
+    chips: await r.locator(".chips > li").allInnerTexts(),
   };
 }
