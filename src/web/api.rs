@@ -46,7 +46,7 @@ fn sha256_bytes(body: &[u8]) -> [u8; 32] {
 }
 
 /// Decides, and notes the use of an allowed token. The cheap checks and a cache hit run right here
-/// (microseconds of hashing); only a cache miss goes to the database on the blocking pool.
+/// (microseconds of hashing); only a cache miss goes to the database, on its threads.
 async fn decide(state: &web::Data<AppState>, facts: Facts) -> Result<Decision, AppError> {
     let now = unix_now();
     let key_hash = match verify::precheck(&facts, now) {

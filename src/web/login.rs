@@ -75,7 +75,7 @@ pub struct LoginForm {
     next: Option<String>,
 }
 
-/// `POST /login`: argon2id on the blocking pool, the same answer for every kind of wrong, throttled per
+/// `POST /login`: argon2id on the hashing threads, the same answer for every kind of wrong, throttled per
 /// email and per IP, and a fresh session id on success.
 pub async fn submit(
     req: HttpRequest,
