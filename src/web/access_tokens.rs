@@ -8,7 +8,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use super::token_views::*;
-use super::{Chrome, Flash, ascii_json, html, html_with_rows, is_htmx, redirect, token_list};
+use super::{Chrome, Flash, ascii_json, html, html_sized, is_htmx, redirect, token_list};
 use crate::auth::csrf;
 use crate::auth::current_user::{MerchantAdmin, MerchantUser};
 use crate::credentials::TokenStatus;
@@ -88,26 +88,30 @@ pub async fn index(
     let (tokens, list) = list_page(&state, &member, request, version).await?;
     let mut res = if is_htmx(&req) {
         let url = list.url.clone();
-        let mut res = html_with_rows(StatusCode::OK, &tokens, |tokens| {
-            token_list::ResultsFragment {
+        let inner = tokens.html_len();
+        let mut res = html_sized(
+            StatusCode::OK,
+            &token_list::ResultsFragment {
                 tokens,
                 can_manage,
                 list,
-            }
-        })?;
+            },
+            inner,
+        )?;
         if let Ok(value) = HeaderValue::from_str(&url) {
             res.headers_mut()
                 .insert(HeaderName::from_static("hx-push-url"), value);
         }
         res
     } else {
-        let page = Chrome::for_member(&session, &member)?;
-        html_with_rows(StatusCode::OK, &tokens, |tokens| IndexPage {
-            page,
+        let inner = tokens.html_len();
+        let page = IndexPage {
+            page: Chrome::for_member(&session, &member)?,
             tokens,
             can_manage,
             list,
-        })?
+        };
+        html_sized(StatusCode::OK, &page, inner)?
     };
     // The same address answers a page or a fragment: caches must tell them apart.
     res.headers_mut()

@@ -255,56 +255,25 @@ impl Chrome {
 }
 
 /// Renders a template as an HTML response with `status`.
-pub fn html<T: askama::Template>(
+pub fn html(
+    status: actix_web::http::StatusCode,
+    page: &impl askama::Template,
+) -> Result<HttpResponse, AppError> {
+    html_sized(status, page, 0)
+}
+
+/// [`html`] for a page known to hold about `inner` bytes of already-rendered HTML (a page of table
+/// rows): the buffer is sized once instead of doubling, and copying, its way up.
+pub fn html_sized<T: askama::Template>(
     status: actix_web::http::StatusCode,
     page: &T,
+    inner: usize,
 ) -> Result<HttpResponse, AppError> {
-    let mut body = String::with_capacity(T::SIZE_HINT.max(16 << 10));
+    let mut body = String::with_capacity(inner + T::SIZE_HINT.max(16 << 10));
     page.render_into(&mut body)?;
     Ok(HttpResponse::build(status)
         .content_type("text/html; charset=utf-8")
         .body(body))
-}
-
-/// [`html`] for a page built around `rows` by `page`: it is rendered with `rows.stand_in()` and split
-/// where the stand-in's marker is, and `rows` is sent between the halves as the shared bytes the list
-/// cache holds, not copied into the page (50 rows are 60 KB of a 68 KB page).
-pub fn html_with_rows<T: askama::Template>(
-    status: actix_web::http::StatusCode,
-    rows: &token_views::Rows,
-    page: impl FnOnce(token_views::Rows) -> T,
-) -> Result<HttpResponse, AppError> {
-    let (Some(stand_in), Some(mark)) = (rows.stand_in(), token_views::ROWS_MARK.as_deref()) else {
-        return html(status, &page(rows.clone()));
-    };
-    let mut shell = String::with_capacity(T::SIZE_HINT.max(16 << 10));
-    page(stand_in).render_into(&mut shell)?;
-    let res = HttpResponse::build(status)
-        .content_type("text/html; charset=utf-8")
-        .take();
-    let Some(at) = shell.find(mark) else {
-        // No table (no rows): the page is whole.
-        return Ok(with_body(res, shell));
-    };
-    let shell = web::Bytes::from(shell);
-    let parts = [
-        shell.slice(..at),
-        rows.bytes(),
-        shell.slice(at + mark.len()..),
-    ];
-    let size = parts.iter().map(|p| p.len() as u64).sum();
-    let stream = futures_util::stream::iter(parts.map(Ok::<_, std::convert::Infallible>));
-    Ok(with_body(
-        res,
-        actix_web::body::SizedStream::new(size, stream),
-    ))
-}
-
-fn with_body(
-    mut res: actix_web::HttpResponseBuilder,
-    body: impl actix_web::body::MessageBody + 'static,
-) -> HttpResponse {
-    res.body(body)
 }
 
 /// The client's address as seen through trusted proxies.

@@ -53,23 +53,6 @@ impl Rows {
         self.html.len()
     }
 
-    /// The HTML as a response body chunk that shares this memory (no copy).
-    pub fn bytes(&self) -> actix_web::web::Bytes {
-        actix_web::web::Bytes::from_owner(SharedHtml(self.html.clone()))
-    }
-
-    /// Rows of the same count that write a marker in place of their HTML: a page rendered with the
-    /// stand-in is split at the marker, and the real rows are sent between the two halves without
-    /// being copied into the page (`web::html_with_rows`). The marker holds 128 random bits drawn at
-    /// start, so no text a user typed into the page can forge it.
-    /// `None` if no marker could be drawn (the system's random source failed): send the page whole.
-    pub fn stand_in(&self) -> Option<Self> {
-        ROWS_MARK.as_ref().map(|mark| Self {
-            html: mark.clone(),
-            len: self.len,
-        })
-    }
-
     /// Rows of this HTML, for tests.
     #[cfg(test)]
     pub fn from_html(html: &str, len: usize) -> Self {
@@ -77,21 +60,6 @@ impl Rows {
             html: html.into(),
             len,
         }
-    }
-}
-
-/// See [`Rows::stand_in`].
-pub static ROWS_MARK: std::sync::LazyLock<Option<std::sync::Arc<str>>> =
-    std::sync::LazyLock::new(|| {
-        let nonce = crate::credentials::random_bytes::<16>().ok()?;
-        Some(format!("<!--rows {}-->", hex::encode(nonce)).into())
-    });
-
-struct SharedHtml(std::sync::Arc<str>);
-
-impl AsRef<[u8]> for SharedHtml {
-    fn as_ref(&self) -> &[u8] {
-        self.0.as_bytes()
     }
 }
 

@@ -30,8 +30,6 @@ pub struct Answer {
     pub body: String,
     /// Bytes on the wire (the body may be compressed).
     pub raw_len: usize,
-    /// The length the body declared up front (the server's Content-Length), if it did.
-    pub declared_len: Option<u64>,
 }
 
 impl Answer {
@@ -317,10 +315,6 @@ where
                     (!removed).then(|| format!("{}={}", c.name(), c.value()));
             }
         }
-        let declared_len = match actix_web::body::MessageBody::size(res.body()) {
-            actix_web::body::BodySize::Sized(n) => Some(n),
-            _ => None,
-        };
         let bytes = actix_web::body::to_bytes(res.into_body())
             .await
             .unwrap_or_default();
@@ -344,7 +338,6 @@ where
             headers,
             body,
             raw_len,
-            declared_len,
         }
     }
 
