@@ -9,6 +9,7 @@ use subtle::ConstantTimeEq;
 
 use std::sync::Arc;
 
+use crate::credentials::cache::Cached;
 use crate::credentials::verify::{self, Code, Decision, Facts, Grant, Presented, Verifier};
 use crate::credentials::{Section, TokenStatus, sha256};
 use crate::db::models::AccessToken;
@@ -53,9 +54,28 @@ async fn decide(state: &web::Data<AppState>, facts: Facts) -> Result<Decision, A
         Ok(h) => h,
         Err(code) => return Ok(Decision::Denied(code)),
     };
-    let record = match state.token_cache.get(&key_hash) {
-        Some(record) => Some(record),
-        None => {
+    let record = match state.token_cache.lookup(&key_hash) {
+        Cached::Fresh(record) => Some(record),
+        Cached::Refresh(record) => {
+            let state = state.clone();
+            actix_web::rt::spawn(async move {
+                let generation = state.token_cache.generation();
+                match state
+                    .db(move |c| verify::find_by_key_hash(c, &key_hash))
+                    .await
+                {
+                    Ok(found) => {
+                        state
+                            .token_cache
+                            .refreshed(key_hash, found.map(Arc::new), generation)
+                    }
+                    // The record expires at the end of its life, and the next request reads it.
+                    Err(e) => tracing::warn!(error = %e, "could not read a cached token again"),
+                }
+            });
+            Some(record)
+        }
+        Cached::Miss => {
             let generation = state.token_cache.generation();
             let found = state
                 .db(move |c| verify::find_by_key_hash(c, &key_hash))

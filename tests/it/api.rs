@@ -625,6 +625,42 @@ async fn another_instance_sees_a_disable_within_its_cache_ttl() {
 }
 
 #[actix_web::test]
+async fn a_busy_token_is_read_again_past_half_its_cache_life_not_all_at_once_at_its_end() {
+    let a = spawn_app().await;
+    let ttl = std::time::Duration::from_secs(4);
+    let b = spawn_app_on(a.db.clone(), move |c| c.token_cache_ttl = ttl).await;
+    a.logged_in_admin("Acme", "ops@acme.test").await;
+    let c = issue(&a, &["payments"], "read_only", true).await;
+    let auth = [("Authorization", basic(&c.key, &c.secret))];
+    let cached_at = std::time::Instant::now();
+    whoami(&b, &auth, "").await.assert_status(200);
+    // Disabled by the other instance: b has not been told.
+    a.get("/developers/access-tokens").await;
+    a.post(
+        &format!("/developers/access-tokens/{}/status", c.id),
+        &[("status", "disabled")],
+    )
+    .await;
+    whoami(&b, &auth, "").await.assert_status(200);
+    // Past half its life, a request still gets the cached record, and has it read again behind it.
+    actix_web::rt::time::sleep(ttl / 2 + std::time::Duration::from_millis(100)).await;
+    whoami(&b, &auth, "").await.assert_status(200);
+    // So the disable shows before the record's life ends, not only after.
+    loop {
+        let answer = whoami(&b, &auth, "").await;
+        if answer.status == 401 {
+            assert_eq!(json(&answer)["error"], "DISABLED");
+            break;
+        }
+        assert!(
+            cached_at.elapsed() < ttl - std::time::Duration::from_millis(300),
+            "the record was not read again before its life ended"
+        );
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+#[actix_web::test]
 async fn verifications_are_counted_per_day_allowed_and_denied_without_a_row_per_request() {
     use diesel::prelude::*;
     use kwik_dashboard::db::schema::token_usage_daily as u;
