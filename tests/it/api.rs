@@ -64,6 +64,25 @@ fn json(answer: &Answer) -> Value {
     serde_json::from_str(&answer.body).unwrap_or_else(|e| panic!("{e}: {}", answer.body))
 }
 
+/// Disables token `id` through `app`'s dashboard, as its signed-in admin.
+async fn disable<S, B>(app: &TestApp<S>, id: i64)
+where
+    S: actix_web::dev::Service<
+            actix_http::Request,
+            Response = actix_web::dev::ServiceResponse<B>,
+            Error = actix_web::Error,
+        >,
+    B: actix_web::body::MessageBody + 'static,
+{
+    app.get("/developers/access-tokens").await;
+    app.post(
+        &format!("/developers/access-tokens/{id}/status"),
+        &[("status", "disabled")],
+    )
+    .await
+    .assert_status(303);
+}
+
 async fn whoami<S, B>(app: &TestApp<S>, headers: &[(&str, String)], query: &str) -> Answer
 where
     S: actix_web::dev::Service<
@@ -613,12 +632,7 @@ async fn another_instance_sees_a_disable_within_its_cache_ttl() {
     let c = issue(&a, &["payments"], "read_only", true).await;
     let auth = [("Authorization", basic(&c.key, &c.secret))];
     whoami(&b, &auth, "").await.assert_status(200);
-    a.get("/developers/access-tokens").await;
-    a.post(
-        &format!("/developers/access-tokens/{}/status", c.id),
-        &[("status", "disabled")],
-    )
-    .await;
+    disable(&a, c.id).await;
     actix_web::rt::time::sleep(std::time::Duration::from_millis(350)).await;
     let refused = whoami(&b, &auth, "").await;
     assert_eq!(json(&refused)["error"], "DISABLED");
@@ -635,12 +649,7 @@ async fn a_busy_token_is_read_again_past_half_its_cache_life_not_all_at_once_at_
     let cached_at = std::time::Instant::now();
     whoami(&b, &auth, "").await.assert_status(200);
     // Disabled by the other instance: b has not been told.
-    a.get("/developers/access-tokens").await;
-    a.post(
-        &format!("/developers/access-tokens/{}/status", c.id),
-        &[("status", "disabled")],
-    )
-    .await;
+    disable(&a, c.id).await;
     whoami(&b, &auth, "").await.assert_status(200);
     // Past half its life, a request still gets the cached record, and has it read again behind it.
     actix_web::rt::time::sleep(ttl / 2 + std::time::Duration::from_millis(100)).await;
