@@ -178,6 +178,27 @@ def login_storm(port, stop, rate, results):
         t.join()
 
 
+def wait_ready(port, tries=2000):
+    """Polls GET /healthz until it answers 200; True if it did."""
+    for _ in range(tries):
+        try:
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+            c.request("GET", "/healthz")
+            if c.getresponse().status == 200:
+                return True
+        except OSError:
+            time.sleep(0.002)
+    return False
+
+
+def stop_server(proc):
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--duration", type=int, default=10)
@@ -227,16 +248,7 @@ def main():
         wrk_cpu = cpus - 1
     started = time.perf_counter()
     server = subprocess.Popen(server_cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    startup_ms = None
-    for _ in range(2000):
-        try:
-            c = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
-            c.request("GET", "/healthz")
-            if c.getresponse().status == 200:
-                startup_ms = (time.perf_counter() - started) * 1000
-                break
-        except OSError:
-            time.sleep(0.002)
+    startup_ms = (time.perf_counter() - started) * 1000 if wait_ready(port) else None
     if startup_ms is None:
         server.kill()
         sys.exit("error: the server did not start:\n" + server.stderr.read().decode())
@@ -266,25 +278,25 @@ def main():
         def ceiling(p=None):
             return wrk(p or port, "/healthz", ceiling_secs, args.connections, None, wrk_cpu)
 
-        def scenario(name, path, script=None, warmup_script=None, duration=None, adjacent=None):
-            duration = duration or args.duration
-            adjacent = adjacent or ceiling()
+        def measure(name, path, script=None, warmup_script=None, duration=None, adjacent=None,
+                    on=(port, server)):
+            """Warm-up, then the measured run on server `on`, with its peak RSS and the ceiling
+            `adjacent` (the run itself when None: the ceiling's own row)."""
+            (p, proc), duration = on, duration or args.duration
             log(f"{name}: warm-up {args.warmup}s, then {duration}s at {args.connections} connections")
-            wrk(port, path, args.warmup, args.connections, warmup_script or script, wrk_cpu)
-            reset_peak(server.pid)
-            r = wrk(port, path, duration, args.connections, script, wrk_cpu)
-            r["rss"] = rss_mb(server.pid)
+            wrk(p, path, args.warmup, args.connections, warmup_script or script, wrk_cpu)
+            reset_peak(proc.pid)
+            r = wrk(p, path, duration, args.connections, script, wrk_cpu)
+            r["rss"] = rss_mb(proc.pid)
+            adjacent = adjacent or r
             r["ceiling"], r["ceiling_p99"] = adjacent["rps"], adjacent["p99"]
             results[name] = r
             return r
 
-        log(f"healthz: warm-up {args.warmup}s, then {args.duration}s at {args.connections} connections")
-        wrk(port, "/healthz", args.warmup, args.connections, None, wrk_cpu)
-        reset_peak(server.pid)
-        results["healthz"] = wrk(port, "/healthz", args.duration, args.connections, None, wrk_cpu)
-        results["healthz"]["rss"] = rss_mb(server.pid)
-        results["healthz"]["ceiling"] = results["healthz"]["rps"]
-        results["healthz"]["ceiling_p99"] = results["healthz"]["p99"]
+        def scenario(name, path, script=None, warmup_script=None, duration=None, adjacent=None):
+            return measure(name, path, script, warmup_script, duration, adjacent or ceiling())
+
+        measure("healthz", "/healthz")
         scenario("list page", "/developers/access-tokens", cookie_script)
         basic_r = scenario("whoami Basic", "/api/v2/whoami", basic_script)
         # enough distinct signatures for the run, below the server's replay memory (500,000)
@@ -319,38 +331,18 @@ def main():
         cold_cmd = server_cmd[:]
         cold = subprocess.Popen(cold_cmd, env=cold_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
-            for _ in range(2000):
-                try:
-                    c = http.client.HTTPConnection("127.0.0.1", cold_port, timeout=1)
-                    c.request("GET", "/healthz")
-                    if c.getresponse().status == 200:
-                        break
-                except OSError:
-                    time.sleep(0.002)
+            wait_ready(cold_port)
             viewer = Client(cold_port)
             assert viewer.login("bench@kwik.test") == 303, "login failed (cold server)"
             cold_script = header_script(tmp, "cookie-cold", {"Cookie": viewer.cookie})
             wrk(cold_port, "/healthz", args.warmup, args.connections, None, wrk_cpu)
             cold_ceiling = ceiling(cold_port)
-            log(f"list page, caches off: warm-up {args.warmup}s, then {args.duration}s at {args.connections} connections")
-            wrk(cold_port, "/developers/access-tokens", args.warmup, args.connections, cold_script, wrk_cpu)
-            reset_peak(cold.pid)
-            r = wrk(cold_port, "/developers/access-tokens", args.duration, args.connections, cold_script, wrk_cpu)
-            r["rss"] = rss_mb(cold.pid)
-            r["ceiling"], r["ceiling_p99"] = cold_ceiling["rps"], cold_ceiling["p99"]
-            results["list page, caches off"] = r
+            measure("list page, caches off", "/developers/access-tokens", cold_script,
+                    adjacent=cold_ceiling, on=(cold_port, cold))
         finally:
-            cold.terminate()
-            try:
-                cold.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                cold.kill()
+            stop_server(cold)
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop_server(server)
         if pg_db:
             subprocess.run(["psql", pg_admin, "-qc", f'DROP DATABASE IF EXISTS "{pg_db}" WITH (FORCE)'], check=False)
         shutil.rmtree(tmp, ignore_errors=True)
