@@ -70,7 +70,7 @@ struct ErrorPage {
     status: u16,
     title: &'static str,
     message: &'static str,
-    assets: crate::web::assets::AssetUrls,
+    assets: &'static crate::web::assets::AssetUrls,
 }
 
 impl ResponseError for AppError {

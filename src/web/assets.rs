@@ -37,13 +37,14 @@ pub struct AssetUrls {
 }
 
 impl AssetUrls {
-    /// The current URLs.
-    pub fn get() -> Self {
-        Self {
+    /// The URLs, worked out once: the files are part of the binary, so they never change while it runs.
+    pub fn get() -> &'static Self {
+        static URLS: std::sync::LazyLock<AssetUrls> = std::sync::LazyLock::new(|| AssetUrls {
             css: url("app.css"),
             htmx: url("htmx.min.js"),
             js: url("app.js"),
-        }
+        });
+        &URLS
     }
 }
 

@@ -37,7 +37,7 @@ struct Entry {
 #[derive(Template)]
 #[template(path = "checkout/preview.html")]
 struct PreviewPage {
-    assets: AssetUrls,
+    assets: &'static AssetUrls,
     merchant: String,
     title: String,
     description: Option<String>,
@@ -57,7 +57,7 @@ struct PreviewPage {
 #[derive(Template)]
 #[template(path = "checkout/problems.html")]
 struct ProblemsPage {
-    assets: AssetUrls,
+    assets: &'static AssetUrls,
     docs: &'static str,
     status: u16,
     problems: Vec<Problem>,
@@ -66,7 +66,7 @@ struct ProblemsPage {
 #[derive(Template)]
 #[template(path = "checkout/method.html")]
 struct MethodPage {
-    assets: AssetUrls,
+    assets: &'static AssetUrls,
     docs: &'static str,
 }
 

@@ -196,7 +196,7 @@ impl UserView {
 #[derive(Debug, Clone)]
 pub struct Chrome {
     /// Versioned asset URLs.
-    pub assets: assets::AssetUrls,
+    pub assets: &'static assets::AssetUrls,
     /// The session's CSRF token, for forms and for htmx's header.
     pub csrf_token: String,
     /// The signed-in user, if any.
