@@ -8,7 +8,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use super::token_views::*;
-use super::{Chrome, Flash, ascii_json, html, html_sized, is_htmx, redirect, token_list};
+use super::{Chrome, Flash, ascii_json, html, html_around_rows, is_htmx, redirect, token_list};
 use crate::auth::csrf;
 use crate::auth::current_user::{MerchantAdmin, MerchantUser};
 use crate::credentials::TokenStatus;
@@ -85,53 +85,54 @@ pub async fn index(
     let can_manage = member.can_manage_tokens();
     // The version was read with the merchant, at the start of this request: see `token_list::cache`.
     let version = Some(member.merchant.tokens_version);
-    let (tokens, list) = list_page(&state, &member, request, version).await?;
+    let (tokens, list, reused) = list_page(&state, &member, request, version).await?;
+    // Rows compress once, when their page is first reused; a page read afresh goes out as it is.
+    let gzip = reused && super::gzip::accepted(req.headers());
     let mut res = if is_htmx(&req) {
         let url = list.url.clone();
-        let inner = tokens.html_len();
-        let mut res = html_sized(
-            StatusCode::OK,
-            &token_list::ResultsFragment {
+        let mut res = html_around_rows(StatusCode::OK, &tokens, gzip, |tokens| {
+            token_list::ResultsFragment {
                 tokens,
                 can_manage,
                 list,
-            },
-            inner,
-        )?;
+            }
+        })?;
         if let Ok(value) = HeaderValue::from_str(&url) {
             res.headers_mut()
                 .insert(HeaderName::from_static("hx-push-url"), value);
         }
         res
     } else {
-        let inner = tokens.html_len();
-        let page = IndexPage {
-            page: Chrome::for_member(&session, &member)?,
+        let page = Chrome::for_member(&session, &member)?;
+        html_around_rows(StatusCode::OK, &tokens, gzip, |tokens| IndexPage {
+            page,
             tokens,
             can_manage,
             list,
-        };
-        html_sized(StatusCode::OK, &page, inner)?
+        })?
     };
-    // The same address answers a page or a fragment: caches must tell them apart.
-    res.headers_mut()
-        .insert(header::VARY, HeaderValue::from_static("HX-Request"));
+    // The same address answers a page or a fragment, compressed or not: caches must tell them apart.
+    res.headers_mut().insert(
+        header::VARY,
+        HeaderValue::from_static("HX-Request, Accept-Encoding"),
+    );
     Ok(res)
 }
 
-/// The rows and the view of one page of the table. With the merchant's `tokens_version` as read at
-/// the start of the request, a page rendered at that version is reused (see `token_list::cache`);
-/// with `None` (this request changed the tokens) it is read afresh.
+/// The rows and the view of one page of the table, and whether the rows were reused. With the
+/// merchant's `tokens_version` as read at the start of the request, a page rendered at that version is
+/// reused (see `token_list::cache`); with `None` (this request changed the tokens) it is read afresh.
 async fn list_page(
     state: &web::Data<AppState>,
     member: &MerchantUser,
     request: token_list::ListRequest,
     version: Option<i64>,
-) -> Result<(Rows, token_list::ListView), AppError> {
+) -> Result<(Rows, token_list::ListView, bool), AppError> {
     let merchant = member.merchant.id;
     let can_manage = member.can_manage_tokens();
     let view = request.url(request.page);
     let cached = version.and_then(|v| state.list_cache.get(merchant, can_manage, &view, v));
+    let reused = cached.is_some();
     let (summary, rows) = match cached {
         Some(hit) => hit,
         None => {
@@ -152,7 +153,7 @@ async fn list_page(
             (summary, rows)
         }
     };
-    Ok((rows, token_list::ListView::new(request, &summary)))
+    Ok((rows, token_list::ListView::new(request, &summary), reused))
 }
 
 /// The view the page that sent this htmx request shows (its address is in `HX-Current-URL`), so a
@@ -287,7 +288,7 @@ pub async fn reveal_response(
     if is_htmx(req) {
         // The table behind the dialog, redrawn as the reader was viewing it; read afresh, since this
         // very request changed the tokens.
-        let (tokens, list) = list_page(state, member, current_view(req), None).await?;
+        let (tokens, list, _) = list_page(state, member, current_view(req), None).await?;
         let fragment = RevealFragment {
             reveal,
             tokens,

@@ -5,6 +5,7 @@ pub mod api;
 pub mod assets;
 pub mod checkout;
 pub mod format;
+pub mod gzip;
 pub mod health;
 pub mod history;
 pub mod login;
@@ -274,6 +275,39 @@ pub fn html_sized<T: askama::Template>(
     Ok(HttpResponse::build(status)
         .content_type("text/html; charset=utf-8")
         .body(body))
+}
+
+/// A page built around a page of `rows` by `page`. When `gzip`, it is one gzip member in which only
+/// the rows are compressed (see [`gzip`]): the page is rendered with `rows.stand_in()` and split at
+/// its marker. Otherwise, or if the rows could not be compressed, plain [`html_sized`].
+pub fn html_around_rows<T: askama::Template>(
+    status: actix_web::http::StatusCode,
+    rows: &token_views::Rows,
+    gzip: bool,
+    page: impl FnOnce(token_views::Rows) -> T,
+) -> Result<HttpResponse, AppError> {
+    let zipped = if gzip {
+        rows.deflated()
+            .zip(rows.stand_in())
+            .zip(token_views::ROWS_MARK.as_deref())
+    } else {
+        None
+    };
+    let Some(((deflated, stand_in), mark)) = zipped else {
+        return html_sized(status, &page(rows.clone()), rows.html_len());
+    };
+    let mut shell = String::with_capacity(T::SIZE_HINT.max(16 << 10));
+    page(stand_in).render_into(&mut shell)?;
+    let mut res = HttpResponse::build(status);
+    res.content_type("text/html; charset=utf-8");
+    let Some(at) = shell.find(mark) else {
+        // No table (no rows to show): the page is whole, and small.
+        return Ok(res.body(shell));
+    };
+    let (before, after) = (&shell[..at], &shell[at + mark.len()..]);
+    Ok(res
+        .insert_header((actix_web::http::header::CONTENT_ENCODING, "gzip"))
+        .body(gzip::member(before.as_bytes(), deflated, after.as_bytes())))
 }
 
 /// The client's address as seen through trusted proxies.

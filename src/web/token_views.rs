@@ -19,6 +19,8 @@ const CHIPS_SHOWN: usize = 3;
 pub struct Rows {
     html: std::sync::Arc<str>,
     len: usize,
+    /// The HTML compressed, once, when first asked for: shared by every copy of these rows.
+    deflated: std::sync::Arc<std::sync::OnceLock<Option<super::gzip::Deflated>>>,
 }
 
 #[derive(Template)]
@@ -32,10 +34,15 @@ impl Rows {
     /// `tokens` as table rows, with the row actions when `can_manage`.
     pub fn render(tokens: &[TokenRow], can_manage: bool) -> askama::Result<Self> {
         let html = RowsTemplate { tokens, can_manage }.render()?;
-        Ok(Self {
-            html: html.into(),
-            len: tokens.len(),
-        })
+        Ok(Self::of(html.into(), tokens.len()))
+    }
+
+    fn of(html: std::sync::Arc<str>, len: usize) -> Self {
+        Self {
+            html,
+            len,
+            deflated: Default::default(),
+        }
     }
 
     /// How many rows.
@@ -53,15 +60,37 @@ impl Rows {
         self.html.len()
     }
 
+    /// The HTML as a deflate run for a gzip response (see `web::gzip`), compressed on the first call.
+    /// `None` if compressing failed.
+    pub fn deflated(&self) -> Option<&super::gzip::Deflated> {
+        self.deflated
+            .get_or_init(|| super::gzip::Deflated::new(self.html.as_bytes()))
+            .as_ref()
+    }
+
+    /// Rows of the same count that write a marker in place of their HTML, so that a page rendered
+    /// around them can be split where the rows go (`web::html_around_rows`). The marker holds 128
+    /// random bits drawn at start, and anything a user typed is escaped before it reaches a page, so
+    /// no one can forge it. `None` if no marker could be drawn (the system's random source failed).
+    pub fn stand_in(&self) -> Option<Self> {
+        ROWS_MARK
+            .as_ref()
+            .map(|mark| Self::of(mark.clone(), self.len))
+    }
+
     /// Rows of this HTML, for tests.
     #[cfg(test)]
     pub fn from_html(html: &str, len: usize) -> Self {
-        Self {
-            html: html.into(),
-            len,
-        }
+        Self::of(html.into(), len)
     }
 }
+
+/// See [`Rows::stand_in`].
+pub static ROWS_MARK: std::sync::LazyLock<Option<std::sync::Arc<str>>> =
+    std::sync::LazyLock::new(|| {
+        let nonce = crate::credentials::random_bytes::<16>().ok()?;
+        Some(format!("<!--rows {}-->", hex::encode(nonce)).into())
+    });
 
 /// Already-escaped HTML: templates write it with `|safe`.
 impl std::fmt::Display for Rows {

@@ -30,6 +30,8 @@ pub struct Answer {
     pub body: String,
     /// Bytes on the wire (the body may be compressed).
     pub raw_len: usize,
+    /// The body as sent (compressed, if it was).
+    pub raw: actix_web::web::Bytes,
 }
 
 impl Answer {
@@ -319,7 +321,15 @@ where
             .await
             .unwrap_or_default();
         let raw_len = bytes.len();
-        let body = String::from_utf8_lossy(&bytes).into_owned();
+        // A gzip body is read as a browser would, and must be whole: the decoder checks its CRC and length.
+        let body = if headers.get("content-encoding").is_some_and(|v| v == "gzip") {
+            let mut text = String::new();
+            std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&bytes[..]), &mut text)
+                .expect("a gzip body that decodes");
+            text
+        } else {
+            String::from_utf8_lossy(&bytes).into_owned()
+        };
         let re = regex::Regex::new(
             r#"name="csrf-token" content="([^"]+)"|name="csrf_token" value="([^"]+)""#,
         )
@@ -338,11 +348,23 @@ where
             headers,
             body,
             raw_len,
+            raw: bytes,
         }
     }
 
     pub async fn get(&self, path: &str) -> Answer {
         self.send(test::TestRequest::get().uri(path)).await
+    }
+
+    /// A GET as a browser sends it, taking gzip.
+    pub async fn get_gzip(&self, path: &str, htmx: bool) -> Answer {
+        let mut req = test::TestRequest::get()
+            .uri(path)
+            .insert_header(("Accept-Encoding", "gzip, deflate, br, zstd"));
+        if htmx {
+            req = req.insert_header(("HX-Request", "true"));
+        }
+        self.send(req).await
     }
 
     pub async fn get_htmx(&self, path: &str) -> Answer {

@@ -228,3 +228,91 @@ async fn the_table_behind_a_reveal_is_the_page_the_reader_was_on_not_every_token
     assert_eq!(rows(&created.body), 50);
     created.assert_contains("Showing 1–50 of 72");
 }
+
+#[actix_web::test]
+async fn a_reused_page_goes_out_gzipped_whole_and_with_its_secrets_never_compressed() {
+    let app = spawn_app().await;
+    app.logged_in_admin("Acme", "ops@acme.test").await;
+    for name in ["Ledger sync", "Payroll batch", "Refunds"] {
+        app.create_token(name, &["payments"], "read_only")
+            .await
+            .assert_status(200);
+    }
+    let search = format!("{LIST}?q=Ledger");
+    for (path, htmx) in [(LIST, false), (LIST, true), (search.as_str(), false)] {
+        let plain = app.get(path).await;
+        plain.assert_status(200);
+        assert_eq!(plain.header("content-encoding"), None);
+        let vary = plain.header("vary").unwrap_or_default();
+        assert!(vary.contains("Accept-Encoding"), "{vary}");
+
+        // The page's rows are now cached: they are compressed, once, and the page is sent gzipped.
+        let first = app.get_gzip(path, htmx).await;
+        let zipped = app.get_gzip(path, htmx).await;
+        for answer in [&first, &zipped] {
+            answer.assert_status(200);
+            assert_eq!(answer.header("content-encoding"), Some("gzip"), "{path}");
+        }
+        let expected = if htmx {
+            app.get_htmx(path).await
+        } else {
+            plain
+        };
+        // The helper decodes the member and checks its CRC and length: the same page, byte for byte.
+        assert_eq!(zipped.body, expected.body, "{path} (htmx: {htmx})");
+        assert!(zipped.raw_len < expected.body.len(), "{path}");
+        assert!(!zipped.body.contains("<!--rows"));
+
+        // The CSRF token and the echoed search text are stored verbatim, in no compression context
+        // (BREACH); only the rows are compressed, so their text is not there as it is.
+        let wire = String::from_utf8_lossy(&zipped.raw);
+        if !htmx {
+            assert!(
+                wire.contains(&app.csrf_token()),
+                "{path}: CSRF token compressed"
+            );
+        }
+        if path.contains("q=") {
+            assert!(wire.contains("value=\"Ledger\""), "search text compressed");
+        } else {
+            assert!(expected.body.contains("Payroll batch"));
+            assert!(
+                !wire.contains("Payroll batch"),
+                "rows not compressed"
+            );
+        }
+    }
+}
+
+#[actix_web::test]
+async fn a_page_read_afresh_or_refused_gzip_goes_out_as_it_is() {
+    let app = spawn_app().await;
+    app.logged_in_admin("Acme", "ops@acme.test").await;
+    app.create_token("Ledger sync", &["payments"], "read_only")
+        .await
+        .assert_status(200);
+    // The first view of a page renders its rows: compressing them then would cost more than it saves.
+    let fresh = app.get_gzip(&format!("{LIST}?status=live"), false).await;
+    fresh.assert_status(200).assert_contains("Ledger sync");
+    assert_eq!(fresh.header("content-encoding"), None);
+    for refusal in ["identity", "gzip;q=0, br", "br, zstd"] {
+        app.get(LIST).await.assert_status(200);
+        let answer = app
+            .send(
+                actix_web::test::TestRequest::get()
+                    .uri(LIST)
+                    .insert_header(("Accept-Encoding", refusal)),
+            )
+            .await;
+        answer.assert_status(200).assert_contains("Ledger sync");
+        assert_eq!(answer.header("content-encoding"), None, "{refusal}");
+    }
+    // The empty state has no rows to compress.
+    let empty = spawn_app().await;
+    empty.logged_in_admin("Empty", "ops@empty.test").await;
+    for _ in 0..2 {
+        let page = empty.get_gzip(LIST, false).await;
+        page.assert_status(200);
+        assert_eq!(page.header("content-encoding"), None);
+    }
+}

@@ -378,7 +378,7 @@ async fn an_htmx_request_gets_the_results_region_only_and_the_address_to_push() 
     full.assert_contains("<html")
         .assert_contains(r#"role="search""#)
         .assert_contains(r#"data-hx-push-url="true""#);
-    assert_eq!(full.header("vary"), Some("HX-Request"));
+    assert_eq!(full.header("vary"), Some("HX-Request, Accept-Encoding"));
 
     let fragment = app
         .get_htmx(&format!(
@@ -397,7 +397,7 @@ async fn an_htmx_request_gets_the_results_region_only_and_the_address_to_push() 
         fragment.header("hx-push-url"),
         Some("/developers/access-tokens?q=xero&sort=name")
     );
-    assert_eq!(fragment.header("vary"), Some("HX-Request"));
+    assert_eq!(fragment.header("vary"), Some("HX-Request, Accept-Encoding"));
     assert_eq!(
         names(&fragment),
         expect(&fx, |f| f.name.starts_with("xero"), by_name, false, 1)
