@@ -78,13 +78,13 @@ pub fn configure(cfg: &mut aw::ServiceConfig, state: &AppState) {
         // The token-authenticated API: no session, no CSRF (it uses no cookies).
         .service(
             aw::scope("/api/v2")
-                .wrap(web::security::headers())
+                .wrap(web::security::api_headers())
                 .route("/whoami", aw::get().to(web::api::whoami))
                 .default_service(aw::to(web::api::not_found)),
         )
         .service(
             aw::scope("/internal/v1")
-                .wrap(web::security::headers())
+                .wrap(web::security::api_headers())
                 .route("/verify", aw::post().to(web::api::gateway_verify))
                 .default_service(aw::to(web::api::not_found)),
         )

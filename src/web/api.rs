@@ -12,7 +12,7 @@ use std::sync::Arc;
 use crate::credentials::cache::Cached;
 use crate::credentials::verify::{self, Code, Decision, Facts, Grant, Presented, Verifier};
 use crate::credentials::{Section, TokenStatus, sha256};
-use crate::db::models::AccessToken;
+use crate::db::models::{AccessToken, Sections};
 use crate::error::AppError;
 use crate::state::AppState;
 
@@ -106,16 +106,55 @@ async fn decide(state: &web::Data<AppState>, facts: Facts) -> Result<Decision, A
     Ok(decision)
 }
 
-fn token_json(grant: &Grant) -> serde_json::Value {
-    json!({
-        "id": grant.token_id.0,
-        "name": grant.token_name,
-        "merchant_id": grant.merchant_id.0,
-        "merchant": grant.merchant_name,
-        "sections": grant.sections.iter().map(Section::as_str).collect::<Vec<_>>(),
-        "permission": grant.permission.as_str(),
-        "status": grant.status.as_str(),
-    })
+/// A granted token as the gateway sees it. Fields in alphabetical order, as it has always had them.
+#[derive(serde::Serialize)]
+struct GrantJson<'a> {
+    id: i64,
+    merchant: &'a str,
+    merchant_id: i64,
+    name: &'a str,
+    permission: &'static str,
+    sections: &'a Sections,
+    status: &'static str,
+}
+
+impl<'a> GrantJson<'a> {
+    fn of(grant: &'a Grant) -> Self {
+        Self {
+            id: grant.token_id.0,
+            merchant: &grant.merchant_name,
+            merchant_id: grant.merchant_id.0,
+            name: &grant.token_name,
+            permission: grant.permission.as_str(),
+            sections: &grant.sections,
+            status: grant.status.as_str(),
+        }
+    }
+}
+
+/// The gateway's answer. Fields in alphabetical order, as it has always had them.
+#[derive(serde::Serialize)]
+struct VerdictJson<'a> {
+    code: Option<&'static str>,
+    message: Option<&'static str>,
+    token: Option<GrantJson<'a>>,
+    valid: bool,
+}
+
+/// whoami's answer: the merchant, and the token as its integrator knows it.
+#[derive(serde::Serialize)]
+struct WhoamiJson<'a> {
+    merchant: &'a str,
+    token: WhoamiToken<'a>,
+}
+
+/// Fields in alphabetical order, as the answer has always had them.
+#[derive(serde::Serialize)]
+struct WhoamiToken<'a> {
+    name: &'a str,
+    permission: &'static str,
+    sections: &'a Sections,
+    status: &'static str,
 }
 
 fn denial(code: Code) -> HttpResponse {
@@ -161,15 +200,15 @@ pub async fn whoami(
         client_ip: super::client_ip(&req, &state),
     };
     Ok(match decide(&state, facts).await? {
-        Decision::Allowed(grant) => HttpResponse::Ok().json(json!({
-            "merchant": grant.merchant_name,
-            "token": {
-                "name": grant.token_name,
-                "sections": grant.sections.iter().map(Section::as_str).collect::<Vec<_>>(),
-                "permission": grant.permission.as_str(),
-                "status": grant.status.as_str(),
+        Decision::Allowed(grant) => HttpResponse::Ok().json(WhoamiJson {
+            merchant: &grant.merchant_name,
+            token: WhoamiToken {
+                name: &grant.token_name,
+                permission: grant.permission.as_str(),
+                sections: &grant.sections,
+                status: grant.status.as_str(),
             },
-        })),
+        }),
         Decision::Denied(code) => denial(code),
     })
 }
@@ -191,13 +230,20 @@ pub struct VerifyRequest {
 }
 
 fn verdict(decision: Decision) -> HttpResponse {
-    match decision {
-        Decision::Allowed(grant) => {
-            HttpResponse::Ok().json(json!({ "valid": true, "code": null, "message": null, "token": token_json(&grant) }))
-        }
-        Decision::Denied(code) => HttpResponse::Ok()
-            .json(json!({ "valid": false, "code": code.as_str(), "message": code.message(), "token": null })),
-    }
+    HttpResponse::Ok().json(match &decision {
+        Decision::Allowed(grant) => VerdictJson {
+            valid: true,
+            code: None,
+            message: None,
+            token: Some(GrantJson::of(grant)),
+        },
+        Decision::Denied(code) => VerdictJson {
+            valid: false,
+            code: Some(code.as_str()),
+            message: Some(code.message()),
+            token: None,
+        },
+    })
 }
 
 /// `POST /internal/v1/verify`: the gateway's question, answered 200 with `valid` true or false.

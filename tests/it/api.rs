@@ -137,11 +137,25 @@ async fn whoami_tells_an_integrator_who_their_credentials_are() {
     );
     assert_eq!(body["token"]["permission"], "read_write");
     assert_eq!(body["token"]["status"], "live");
+    // Byte for byte as integrators have always parsed it: keys in alphabetical order.
+    assert_eq!(
+        answer.body,
+        r#"{"merchant":"Acme Stores","token":{"name":"Token 0","permission":"read_write","sections":["customers","payments"],"status":"live"}}"#
+    );
     answer.assert_lacks(&c.secret);
     assert!(
         answer.header("set-cookie").is_none(),
         "the API sets no cookie"
     );
+    // A JSON answer: OWASP's REST headers, and a CSP that lets nothing load.
+    assert_eq!(answer.header("cache-control"), Some("no-store"));
+    assert_eq!(answer.header("x-content-type-options"), Some("nosniff"));
+    assert_eq!(answer.header("x-frame-options"), Some("DENY"));
+    assert_eq!(
+        answer.header("content-security-policy"),
+        Some("default-src 'none'; frame-ancestors 'none'")
+    );
+    assert_eq!(answer.header("content-type"), Some("application/json"));
 }
 
 #[actix_web::test]
@@ -477,8 +491,17 @@ async fn the_gateway_checks_signed_requests_and_public_keys() {
         "path": path, "body_sha256": hex::encode(<sha2::Sha256 as sha2::Digest>::digest(body)),
     });
     let first = gateway(&app, ask.clone()).await;
-    assert_eq!(first["valid"], true, "{first}");
-    assert_eq!(first["token"]["merchant"], "Acme");
+    let merchant_id = app.all_tokens()[0].merchant_id.0;
+    assert_eq!(
+        first,
+        serde_json::json!({
+            "valid": true, "code": null, "message": null,
+            "token": {
+                "id": c.id, "name": "Token 0", "merchant_id": merchant_id, "merchant": "Acme",
+                "sections": ["payments", "checkout_page"], "permission": "read_write", "status": "live",
+            },
+        })
+    );
     assert_eq!(gateway(&app, ask).await["code"], "REPLAYED");
 
     let public = gateway(

@@ -276,10 +276,7 @@ async fn a_reused_page_goes_out_gzipped_whole_and_with_its_secrets_never_compres
             assert!(wire.contains("value=\"Ledger\""), "search text compressed");
         } else {
             assert!(expected.body.contains("Payroll batch"));
-            assert!(
-                !wire.contains("Payroll batch"),
-                "rows not compressed"
-            );
+            assert!(!wire.contains("Payroll batch"), "rows not compressed");
         }
     }
 }

@@ -121,6 +121,13 @@ impl Section {
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Sections(Vec<Section>);
 
+/// A list of slugs, in canonical order: `["payments","payouts"]`.
+impl serde::Serialize for Sections {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.iter().map(|s| s.as_str()))
+    }
+}
+
 impl Sections {
     /// The set of these sections (duplicates removed, canonical order).
     pub fn new(sections: impl IntoIterator<Item = Section>) -> Self {
