@@ -60,6 +60,11 @@ impl Rows {
         self.html.len()
     }
 
+    /// Whether `other` is the same HTML.
+    pub fn same_html(&self, other: &Self) -> bool {
+        self.html == other.html
+    }
+
     /// The HTML as a deflate run for a gzip response (see `web::gzip`), compressed on the first call.
     /// `None` if compressing failed.
     pub fn deflated(&self) -> Option<&super::gzip::Deflated> {
