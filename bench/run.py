@@ -3,18 +3,19 @@
 
 Builds release, starts the server on a fresh database (SQLite, or Postgres when DATABASE_URL names a
 server: a fresh database is created there and dropped afterwards), seeds one merchant with 1,000 tokens
-and a logged-in session, then loads it with wrk (64 connections, fixed duration, after a warm-up; wrk
-pinned to another CPU than the server with taskset). Every figure is reported as a ratio against
-GET /healthz measured in the same run, because the machine is shared and noisy.
+and a logged-in session, then loads it with wrk (64 connections, after a warm-up; wrk pinned to another
+CPU than the server with taskset). Each scenario runs in rounds, each right after its own GET /healthz
+run, and is reported as the median of its ratios to those, because the machine is shared and noisy.
 
-Usage: python3 bench/run.py [--duration 10] [--connections 64] [--no-build]
+Usage: python3 bench/run.py [--duration 12] [--rounds 3] [--connections 64] [--no-build] [--smoke]
 """
-import argparse, base64, hashlib, hmac, http.client, json, os, re, secrets, shutil, socket
+import argparse, base64, gzip, hashlib, hmac, http.client, json, os, re, secrets, shutil, socket
 import subprocess, sys, tempfile, threading, time, urllib.parse
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.join(ROOT, "target", "release", "kwik-dashboard")
 PASSWORD = "bench passphrase 2026"
+BROWSER_ENCODINGS = "gzip, deflate, br, zstd"
 
 
 def log(*a):
@@ -85,7 +86,8 @@ def parse_wrk(out):
     lat = {p: ms(v, u) for p, v, u in re.findall(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)}
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     errors = re.search(r"Socket errors: (.*)", out)
-    return {"rps": rps, "p50": lat.get("50"), "p99": lat.get("99"),
+    requests = int(re.search(r"(\d+) requests in", out).group(1))
+    return {"rps": rps, "requests": requests, "p50": lat.get("50"), "p99": lat.get("99"),
             "non2xx": int(non2xx.group(1)) if non2xx else 0, "socket_errors": errors.group(1) if errors else ""}
 
 
@@ -98,6 +100,36 @@ def wrk(port, path, seconds, connections, script=None, pin=None):
         cmd = ["taskset", "-c", str(pin)] + cmd
     out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
     return parse_wrk(out)
+
+
+def cpu_seconds(pid):
+    """CPU time the process has used so far, all its threads, user and system."""
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def median(values):
+    v = sorted(values)
+    return (v[(len(v) - 1) // 2] + v[len(v) // 2]) / 2
+
+
+def summary(runs, ceilings, proc):
+    """One scenario's rounds, each beside its own ceiling run: totals, medians, and the worst p99."""
+    pairs = list(zip(runs, ceilings))
+    return {
+        "rps": sum(r["requests"] for r in runs) / sum(r["secs"] for r in runs),
+        "p50": median(r["p50"] for r in runs),
+        "p99": median(r["p99"] for r in runs),
+        "p99_worst": max(r["p99"] for r in runs),
+        "ratio": median(r["rps"] / c["rps"] for r, c in pairs),
+        "cpu_us": median(r["cpu_us"] for r in runs),
+        "cpu_ratio": median(c["cpu_us"] / r["cpu_us"] for r, c in pairs),
+        "ceiling": median(c["rps"] for c in ceilings),
+        "ceiling_p99": median(c["p99"] for c in ceilings),
+        "non2xx": sum(r["non2xx"] for r in runs),
+        "socket_errors": "; ".join(r["socket_errors"] for r in runs if r["socket_errors"]),
+        "rss": rss_mb(proc.pid),
+    }
 
 
 def rss_mb(pid):
@@ -156,8 +188,9 @@ end
     return script
 
 
-def login_storm(port, stop, rate, results):
-    """`rate` logins per second with the real argon2id parameters, until `stop` is set."""
+def login_storm(port, stop, rate, results, paused):
+    """`rate` logins per second with the real argon2id parameters, until `stop` is set; none are
+    started while `paused` is set."""
     interval = 1.0 / rate
     def one():
         c = Client(port)
@@ -169,6 +202,10 @@ def login_storm(port, stop, rate, results):
     threads = []
     next_at = time.monotonic()
     while not stop.is_set():
+        if paused.is_set():
+            time.sleep(0.05)
+            next_at = time.monotonic()
+            continue
         t = threading.Thread(target=one)
         t.start()
         threads.append(t)
@@ -201,7 +238,8 @@ def stop_server(proc):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--duration", type=int, default=10)
+    ap.add_argument("--duration", type=int, default=12, help="seconds of measurement per scenario")
+    ap.add_argument("--rounds", type=int, default=3, help="rounds per scenario, each beside its own ceiling")
     ap.add_argument("--warmup", type=int, default=2)
     ap.add_argument("--connections", type=int, default=64)
     ap.add_argument("--tokens", type=int, default=1000)
@@ -210,7 +248,7 @@ def main():
                     help="CI: a few seconds per scenario, failing only if a scenario answered with errors")
     args = ap.parse_args()
     if args.smoke:
-        args.duration, args.warmup, args.connections, args.tokens = 2, 1, 8, 200
+        args.duration, args.warmup, args.connections, args.tokens, args.rounds = 2, 1, 8, 200, 1
 
     ensure_wrk()
     if not args.no_build:
@@ -266,60 +304,87 @@ def main():
         rows = listing.count(b'<tr id="token-')
         assert rows == min(args.tokens, 50), f"list page shows {rows} tokens, expected 50 a page"
 
-        cookie_script = header_script(tmp, "cookie", {"Cookie": admin.cookie})
+        # The list page as a browser asks for it (Chrome's Accept-Encoding): a page whose rows are
+        # cached goes out gzipped, only the rows compressed. The plain page has its own row.
+        browser = {"Cookie": admin.cookie, "Accept-Encoding": BROWSER_ENCODINGS}
+        admin.request("GET", "/developers/access-tokens", headers=browser)
+        status, zipped = admin.request("GET", "/developers/access-tokens", headers=browser)
+        assert gzip.decompress(zipped).count(b'<tr id="token-') == rows, "the gzipped page differs"
+        cookie_script = header_script(tmp, "cookie", browser)
+        plain_script = header_script(tmp, "cookie-plain", {"Cookie": admin.cookie})
         basic = base64.b64encode(f"{key}:{secret}".encode()).decode()
         basic_script = header_script(tmp, "basic", {"Authorization": f"Basic {basic}"})
 
-        # The machine is shared: its speed drifts by a third within a minute. So besides the first
-        # full /healthz run, the ceiling is measured again right before each scenario, and each ratio
-        # is taken against that adjacent ceiling.
-        ceiling_secs = max(1, args.duration // 2)
+        # The machine is shared: its speed drifts by a third within a minute. So each scenario runs in
+        # rounds, each right after its own /healthz run, and its ratio is the median of the rounds'
+        # ratios. The server's CPU time per request is measured in the same runs: the steadiest figure.
+        rounds = args.rounds
+        round_secs = max(1, args.duration // rounds)
+        ceiling_secs = max(1, round_secs // 2)
 
-        def ceiling(p=None):
-            return wrk(p or port, "/healthz", ceiling_secs, args.connections, None, wrk_cpu)
-
-        def measure(name, path, script=None, warmup_script=None, duration=None, adjacent=None,
-                    on=(port, server)):
-            """Warm-up, then the measured run on server `on`, with its peak RSS and the ceiling
-            `adjacent` (the run itself when None: the ceiling's own row)."""
-            (p, proc), duration = on, duration or args.duration
-            log(f"{name}: warm-up {args.warmup}s, then {duration}s at {args.connections} connections")
-            wrk(p, path, args.warmup, args.connections, warmup_script or script, wrk_cpu)
-            reset_peak(proc.pid)
-            r = wrk(p, path, duration, args.connections, script, wrk_cpu)
-            r["rss"] = rss_mb(proc.pid)
-            adjacent = adjacent or r
-            r["ceiling"], r["ceiling_p99"] = adjacent["rps"], adjacent["p99"]
-            results[name] = r
+        def timed(p, proc, path, secs, script):
+            before = cpu_seconds(proc.pid)
+            r = wrk(p, path, secs, args.connections, script, wrk_cpu)
+            r["cpu_us"] = (cpu_seconds(proc.pid) - before) * 1e6 / max(1, r["requests"])
+            r["secs"] = secs
             return r
 
-        def scenario(name, path, script=None, warmup_script=None, duration=None, adjacent=None):
-            return measure(name, path, script, warmup_script, duration, adjacent or ceiling())
+        def measure(name, path, script=None, warmup_script=None, secs=None, ceilings=True,
+                    on=(port, server), n=None):
+            """Warm-up, then `n` (or `rounds`) measured runs on server `on` (`script(i)` when a
+            function), each after a /healthz run when `ceilings`; with its peak RSS. Without ceilings,
+            the runs are their own ceiling (the /healthz row)."""
+            (p, proc), secs, n = on, secs or round_secs, n or rounds
+            script_of = script if callable(script) else (lambda i: script)
+            log(f"{name}: warm-up {args.warmup}s, then {n} x {secs}s at {args.connections} connections")
+            wrk(p, path, args.warmup, args.connections, warmup_script or script_of(None), wrk_cpu)
+            reset_peak(proc.pid)
+            runs, tops = [], []
+            for i in range(n):
+                if ceilings:
+                    tops.append(timed(p, proc, "/healthz", ceiling_secs, None))
+                runs.append(timed(p, proc, path, secs, script_of(i)))
+            results[name] = summary(runs, tops or runs, proc)
+            results[name]["rounds"] = f"{n} x {secs}s"
+            return results[name]
 
-        measure("healthz", "/healthz")
-        scenario("list page", "/developers/access-tokens", cookie_script)
-        basic_r = scenario("whoami Basic", "/api/v2/whoami", basic_script)
-        # enough distinct signatures for the run, below the server's replay memory (500,000)
-        # Each signature is used once; the server remembers 500,000 (its replay memory), so the
-        # scenario runs only as long as that many last at 1.5x the Basic rate (never a reused one).
+        measure("healthz", "/healthz", ceilings=False)
+        measure("list page", "/developers/access-tokens", cookie_script)
+        measure("list page, no Accept-Encoding", "/developers/access-tokens", plain_script)
+        basic_r = measure("whoami Basic", "/api/v2/whoami", basic_script)
+        # Each signature is used once, and the server remembers 450,000 at most here (its replay
+        # memory holds 500,000), so the signed rounds are 1 s each, and as many as that many
+        # signatures last at 1.5x the Basic rate (never a reused one). Its warm-up is Basic's.
         rate = basic_r["rps"] * 1.5 + 1000
-        warm = int(rate * args.warmup)
-        signed_secs = max(1, min(args.duration, int((450_000 - warm) / rate)))
-        main_n = int(rate * signed_secs)
-        scenario("whoami signed", "/api/v2/whoami",
-                 signed_script(tmp, key, secret, main_n, "main", warm),
-                 signed_script(tmp, key, secret, warm, "warmup", 0), duration=signed_secs)
+        per_round = int(rate)
+        signed_rounds = max(1, min(rounds, 450_000 // per_round))
+        signed = [signed_script(tmp, key, secret, per_round, f"round{i}", i * per_round)
+                  for i in range(signed_rounds)]
+        measure("whoami signed", "/api/v2/whoami", lambda i: signed[i], basic_script, secs=1,
+                n=signed_rounds)
 
-        stop, logins = threading.Event(), []
-        storm_ceiling = ceiling()  # before the storm: the ceiling of the same machine without it
-        storm = threading.Thread(target=login_storm, args=(port, stop, 20, logins))
+        # The storm's ceiling is the same machine without it: /healthz runs with the storm paused.
+        stop, logins, paused = threading.Event(), [], threading.Event()
+        storm = threading.Thread(target=login_storm, args=(port, stop, 20, logins, paused))
         storm.start()
         time.sleep(1)
         try:
-            scenario("list page + 20 logins/s", "/developers/access-tokens", cookie_script,
-                     adjacent=storm_ceiling)
+            storm_ceilings, storm_runs = [], []
+            log(f"list page + 20 logins/s: {rounds} x {round_secs}s, each after /healthz with the storm paused")
+            wrk(port, "/developers/access-tokens", args.warmup, args.connections, cookie_script, wrk_cpu)
+            reset_peak(server.pid)
+            for i in range(rounds):
+                paused.set()
+                time.sleep(0.5)  # the logins in flight finish
+                storm_ceilings.append(timed(port, server, "/healthz", ceiling_secs, None))
+                paused.clear()
+                time.sleep(0.5)
+                storm_runs.append(timed(port, server, "/developers/access-tokens", round_secs, cookie_script))
+            results["list page + 20 logins/s"] = summary(storm_runs, storm_ceilings, server)
+            results["list page + 20 logins/s"]["rounds"] = f"{rounds} x {round_secs}s"
         finally:
             stop.set()
+            paused.clear()
             storm.join()
         results["list page + 20 logins/s"]["logins"] = logins
         final_rss = rss_now_mb(server.pid)
@@ -334,11 +399,11 @@ def main():
             wait_ready(cold_port)
             viewer = Client(cold_port)
             assert viewer.login("bench@kwik.test") == 303, "login failed (cold server)"
-            cold_script = header_script(tmp, "cookie-cold", {"Cookie": viewer.cookie})
+            cold_script = header_script(tmp, "cookie-cold", {"Cookie": viewer.cookie,
+                                                             "Accept-Encoding": BROWSER_ENCODINGS})
             wrk(cold_port, "/healthz", args.warmup, args.connections, None, wrk_cpu)
-            cold_ceiling = ceiling(cold_port)
             measure("list page, caches off", "/developers/access-tokens", cold_script,
-                    adjacent=cold_ceiling, on=(cold_port, cold))
+                    on=(cold_port, cold))
         finally:
             stop_server(cold)
     finally:
@@ -351,14 +416,18 @@ def main():
           f"{args.duration}s per scenario, {cpus} CPUs (server on {cpus - 1 if wrk_cpu is not None else cpus}, wrk on 1)")
     print(f"start-up to first 200 on /healthz (migrations applied): {startup_ms:.0f} ms\n")
     print(f"server RSS after every scenario (replay memory of the signed run included): {final_rss:.1f} MB\n")
-    print(f"ratio: against /healthz measured for {ceiling_secs}s right before each scenario (that ceiling, "
-          "and its own p99, which shows how noisy the machine was just then, in their own columns)\n")
-    print("| scenario | requests/s | p50 ms | p99 ms | ratio to /healthz | its /healthz req/s "
-          "| its /healthz p99 ms | peak RSS MB (during it) | non-2xx |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print(f"Each scenario ran in rounds (its own column), each right after {ceiling_secs}s of /healthz on the same "
+          "server (the storm's with the logins paused). requests/s is over all rounds; p50, p99 and both "
+          "ratios are the rounds' medians. ratio = requests/s against the adjacent /healthz run; CPU ratio = "
+          "server CPU time per /healthz request over that per scenario request (the steadiest figure on a "
+          "shared machine). The adjacent /healthz p99 shows how noisy the machine was just then.\n")
+    print("| scenario | rounds | requests/s | p50 ms | p99 ms | worst round p99 ms | ratio to /healthz | CPU us/request "
+          "| CPU ratio | its /healthz req/s | its /healthz p99 ms | peak RSS MB (during it) | non-2xx |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for name, r in results.items():
-        print(f"| {name} | {r['rps']:.0f} | {r['p50']:.2f} | {r['p99']:.2f} | {r['rps'] / r['ceiling']:.1%} | "
-              f"{r['ceiling']:.0f} | {r['ceiling_p99']:.2f} | {r['rss']:.1f} | {r['non2xx']} |")
+        print(f"| {name} | {r['rounds']} | {r['rps']:.0f} | {r['p50']:.2f} | {r['p99']:.2f} | {r['p99_worst']:.2f} | "
+              f"{r['ratio']:.1%} | {r['cpu_us']:.1f} | {r['cpu_ratio']:.1%} | {r['ceiling']:.0f} | "
+              f"{r['ceiling_p99']:.2f} | {r['rss']:.1f} | {r['non2xx']} |")
     logins = results["list page + 20 logins/s"]["logins"]
     ok = sum(1 for s in logins if s == 303)
     idle_p99 = results["list page"]["p99"]
