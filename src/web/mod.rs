@@ -300,7 +300,7 @@ pub fn html_around_rows<T: askama::Template>(
     page(stand_in).render_into(&mut shell)?;
     let mut res = HttpResponse::build(status);
     res.content_type("text/html; charset=utf-8");
-    let Some(at) = shell.find(mark) else {
+    let Some(at) = memchr::memmem::find(shell.as_bytes(), mark.as_bytes()) else {
         // No table (no rows to show): the page is whole, and small.
         return Ok(res.body(shell));
     };
