@@ -3,6 +3,7 @@
 
 pub mod cache;
 pub mod format;
+pub mod replay;
 pub mod seal;
 pub mod usage;
 pub mod verify;

@@ -2,9 +2,7 @@
 //! plain facts, returns a [`Decision`]; knows nothing of HTTP, so the API, the gateway endpoint and the
 //! CLI share it.
 
-use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::Mutex;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -14,6 +12,7 @@ use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
 use super::format::{API_KEY_PREFIX, has_valid_checksum};
+pub use super::replay::ReplayGuard;
 use super::seal::Keyring;
 use super::{API_KEY_RANDOM_LEN, Permission, Section, Sections, TokenStatus, sha256};
 use crate::db::DbConn;
@@ -300,50 +299,6 @@ fn well_formed_key(key: &str) -> bool {
         && key[API_KEY_PREFIX.len()..]
             .bytes()
             .all(|b| b.is_ascii_alphanumeric())
-}
-
-/// Remembers recent signatures so each is accepted once. Memory is bounded: when full of unexpired
-/// signatures it refuses new ones (fails closed) rather than forgetting old ones.
-#[derive(Debug)]
-pub struct ReplayGuard {
-    seen: Mutex<HashMap<[u8; 16], i64>>,
-    capacity: usize,
-}
-
-impl ReplayGuard {
-    /// A guard remembering at most `capacity` signatures.
-    pub fn new(capacity: usize) -> Self {
-        Self {
-            seen: Mutex::new(HashMap::new()),
-            capacity,
-        }
-    }
-
-    /// Records a signature valid until `expires` (unix seconds); false when it was already seen (or
-    /// when the guard is saturated).
-    pub fn first_use(&self, signature: &[u8; 32], expires: i64, now: i64) -> bool {
-        let mut key = [0u8; 16];
-        key.copy_from_slice(&signature[..16]);
-        let mut seen = self
-            .seen
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if seen.get(&key).is_some_and(|&until| until >= now) {
-            return false;
-        }
-        if seen.len() >= self.capacity {
-            seen.retain(|_, until| *until >= now);
-            if seen.len() >= self.capacity {
-                tracing::warn!(
-                    capacity = self.capacity,
-                    "replay guard saturated; refusing signed requests"
-                );
-                return false;
-            }
-        }
-        seen.insert(key, expires);
-        true
-    }
 }
 
 /// One of a token's secrets (current or previous).
@@ -635,23 +590,6 @@ mod tests {
                 "{ts} {s} {p} {b}"
             );
         }
-    }
-
-    #[test]
-    fn the_replay_guard_accepts_each_signature_once_and_stays_bounded() {
-        let guard = ReplayGuard::new(2);
-        let (a, b, c) = ([1u8; 32], [2u8; 32], [3u8; 32]);
-        assert!(guard.first_use(&a, 100, 0));
-        assert!(!guard.first_use(&a, 100, 50));
-        assert!(guard.first_use(&b, 100, 0));
-        // Full of unexpired signatures: fail closed.
-        assert!(!guard.first_use(&c, 100, 10));
-        // Once the others expire, there is room again.
-        assert!(guard.first_use(&c, 300, 200));
-        assert!(
-            guard.first_use(&a, 400, 200),
-            "an expired entry no longer blocks"
-        );
     }
 
     mod fuzz {
