@@ -330,14 +330,15 @@ def main():
             return r
 
         def measure(name, path, script=None, warmup_script=None, secs=None, ceilings=True,
-                    on=(port, server), n=None):
+                    on=(port, server), n=None, warmup_secs=None):
             """Warm-up, then `n` (or `rounds`) measured runs on server `on` (`script(i)` when a
             function), each after a /healthz run when `ceilings`; with its peak RSS. Without ceilings,
             the runs are their own ceiling (the /healthz row)."""
             (p, proc), secs, n = on, secs or round_secs, n or rounds
             script_of = script if callable(script) else (lambda i: script)
-            log(f"{name}: warm-up {args.warmup}s, then {n} x {secs}s at {args.connections} connections")
-            wrk(p, path, args.warmup, args.connections, warmup_script or script_of(None), wrk_cpu)
+            warmup_secs = warmup_secs or args.warmup
+            log(f"{name}: warm-up {warmup_secs}s, then {n} x {secs}s at {args.connections} connections")
+            wrk(p, path, warmup_secs, args.connections, warmup_script or script_of(None), wrk_cpu)
             reset_peak(proc.pid)
             runs, tops = [], []
             for i in range(n):
@@ -353,15 +354,16 @@ def main():
         measure("list page, no Accept-Encoding", "/developers/access-tokens", plain_script)
         basic_r = measure("whoami Basic", "/api/v2/whoami", basic_script)
         # Each signature is used once, and the server remembers 450,000 at most here (its replay
-        # memory holds 500,000), so the signed rounds are 1 s each, and as many as that many
-        # signatures last at 1.5x the Basic rate (never a reused one). Its warm-up is Basic's.
+        # memory holds 500,000), so the signed warm-up and rounds are 1 s each, and as many rounds as
+        # that many signatures last at 1.5x the Basic rate (never a reused one).
         rate = basic_r["rps"] * 1.5 + 1000
         per_round = int(rate)
-        signed_rounds = max(1, min(rounds, 450_000 // per_round))
-        signed = [signed_script(tmp, key, secret, per_round, f"round{i}", i * per_round)
+        signed_rounds = max(1, min(rounds, 450_000 // per_round - 1))
+        signed = [signed_script(tmp, key, secret, per_round, f"round{i}", (i + 1) * per_round)
                   for i in range(signed_rounds)]
-        measure("whoami signed", "/api/v2/whoami", lambda i: signed[i], basic_script, secs=1,
-                n=signed_rounds)
+        measure("whoami signed", "/api/v2/whoami", lambda i: signed[i],
+                signed_script(tmp, key, secret, per_round, "warmup", 0), secs=1, n=signed_rounds,
+                warmup_secs=1)
 
         # The storm's ceiling is the same machine without it: /healthz runs with the storm paused.
         stop, logins, paused = threading.Event(), [], threading.Event()

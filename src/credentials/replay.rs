@@ -36,9 +36,11 @@ impl Slots {
     fn forget_expired(&mut self, now: i64) {
         // Slot s holds expiries up to (s + 1) * SLOT_SECS - 1: all past once (s + 1) * SLOT_SECS <= now.
         let live = now.div_euclid(SLOT_SECS);
-        let kept = self.by_expiry.split_off(&live);
-        for slot in std::mem::replace(&mut self.by_expiry, kept).into_values() {
-            self.len -= slot.len();
+        while let Some(oldest) = self.by_expiry.first_entry() {
+            if *oldest.key() >= live {
+                break;
+            }
+            self.len -= oldest.remove().len();
         }
     }
 }
