@@ -3,10 +3,10 @@
 
 use actix_session::SessionExt;
 use actix_web::dev::Payload;
-use actix_web::{FromRequest, HttpRequest, web};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
 use futures_util::future::LocalBoxFuture;
 
-use super::session_store::{SIGNED_IN_KEY, SignedIn, USER_ID_KEY};
+use super::session_store::{SIGNED_IN_KEY, SignedIn, USER_ID_KEY, take_signed_in};
 use crate::db::models::{Merchant, Role, User, UserId};
 use crate::error::AppError;
 use crate::state::AppState;
@@ -31,11 +31,18 @@ impl CurrentUser {
             .get::<i64>(USER_ID_KEY)
             .map_err(AppError::internal)?
             .ok_or(AppError::LoginRequired)?;
+        // A second extractor in the same request (the handoff below is taken once).
+        if let Some(known) = req.extensions().get::<Self>()
+            && known.user.id.0 == uid
+        {
+            return Ok(known.clone());
+        }
         // Read with the session, for the session's user (a login in this very request changed it).
         let loaded = session
-            .get::<SignedIn>(SIGNED_IN_KEY)
+            .get::<u64>(SIGNED_IN_KEY)
             .ok()
             .flatten()
+            .and_then(take_signed_in)
             .filter(|s| s.uid == uid);
         let signed_in = match loaded {
             Some(signed_in) => signed_in,
@@ -46,7 +53,11 @@ impl CurrentUser {
                 user: Some(user),
                 merchant,
                 ..
-            } if !user.disabled => Ok(Self { user, merchant }),
+            } if !user.disabled => {
+                let current = Self { user, merchant };
+                req.extensions_mut().insert(current.clone());
+                Ok(current)
+            }
             // Deleted or disabled since login: the session is worthless from now on.
             _ => {
                 session.purge();

@@ -18,11 +18,44 @@ use crate::db::{self, DbPool};
 pub const USER_ID_KEY: &str = "uid";
 /// The session state key under which `load` hands over the signed-in user and their merchant, read
 /// from the database in the same trip as the session (one blocking call a request instead of two).
-/// Only ever in memory: `save` and `update` drop it, so it is never stored.
+/// Its value is a number that [`take_signed_in`] redeems on the same thread. Only ever in memory:
+/// `save` and `update` drop it, so it is never stored.
 pub const SIGNED_IN_KEY: &str = "_signed_in";
 
+/// How many users read by `load` a worker thread keeps for their requests to take. A request takes
+/// its own as soon as its handler's extractors run, so only the requests in flight on the thread are
+/// ever waiting; one that was dropped reads its user again.
+const HANDOFFS_KEPT: usize = 1024;
+
+thread_local! {
+    /// Users read by `load` on this worker thread, by handoff number, oldest first. The same request
+    /// takes its own on the same thread: actix runs each request on one worker from start to end.
+    static HANDOFFS: std::cell::RefCell<(u64, std::collections::VecDeque<(u64, SignedIn)>)> =
+        const { std::cell::RefCell::new((0, std::collections::VecDeque::new())) };
+}
+
+/// Keeps `signed_in` for this thread's request to take; returns its handoff number.
+fn hand_over(signed_in: SignedIn) -> u64 {
+    HANDOFFS.with_borrow_mut(|(next, waiting)| {
+        *next += 1;
+        if waiting.len() >= HANDOFFS_KEPT {
+            waiting.pop_front();
+        }
+        waiting.push_back((*next, signed_in));
+        *next
+    })
+}
+
+/// The user `load` handed over under `number` on this thread, if it is still kept.
+pub fn take_signed_in(number: u64) -> Option<SignedIn> {
+    HANDOFFS.with_borrow_mut(|(_, waiting)| {
+        let at = waiting.iter().rposition(|(n, _)| *n == number)?;
+        waiting.remove(at).map(|(_, signed_in)| signed_in)
+    })
+}
+
 /// What `load` read about the session's user, as of this request.
-#[derive(Debug, serde::Serialize, serde::Deserialize)]
+#[derive(Debug)]
 pub struct SignedIn {
     /// The session's user id when it was read.
     pub uid: i64,
@@ -141,25 +174,28 @@ impl SessionStore for DbSessionStore {
                     return Ok(Some(Err(live.state)));
                 };
                 state.remove(SIGNED_IN_KEY);
-                if let Some(uid) = user_of(&state) {
+                let signed_in = match user_of(&state) {
                     // The row's user id is written with the state, so they agree; if ever not, the
                     // state's user is the one signed in.
-                    let signed_in = if live.user_id == Some(uid) {
-                        SignedIn::new(uid, live.user, live.merchant)
-                    } else {
-                        SignedIn::read(c, uid)?
-                    };
-                    let signed_in = serde_json::to_string(&signed_in)
-                        .map_err(|e| diesel::result::Error::SerializationError(e.into()))?;
-                    state.insert(SIGNED_IN_KEY.to_owned(), signed_in);
-                }
-                Ok(Some(Ok(state)))
+                    Some(uid) if live.user_id == Some(uid) => {
+                        Some(SignedIn::new(uid, live.user, live.merchant))
+                    }
+                    Some(uid) => Some(SignedIn::read(c, uid)?),
+                    None => None,
+                };
+                Ok(Some(Ok((state, signed_in))))
             })
             .await
             .map_err(LoadError::Other)?;
         match stored {
             None => Ok(None),
-            Some(Ok(state)) => Ok(Some(state)),
+            Some(Ok((mut state, signed_in))) => {
+                if let Some(signed_in) = signed_in {
+                    let number = hand_over(signed_in);
+                    state.insert(SIGNED_IN_KEY.to_owned(), number.to_string());
+                }
+                Ok(Some(state))
+            }
             Some(Err(text)) => serde_json::from_str(&text)
                 .map(Some)
                 .map_err(|e| LoadError::Deserialization(e.into())),
@@ -210,5 +246,44 @@ impl SessionStore for DbSessionStore {
     async fn delete(&self, session_key: &SessionKey) -> anyhow::Result<()> {
         let id_hash = sha256(session_key.as_ref()).to_vec();
         self.run(move |c| SessionRow::delete(c, &id_hash)).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn nobody(uid: i64) -> SignedIn {
+        SignedIn {
+            uid,
+            user: None,
+            merchant: None,
+        }
+    }
+
+    #[test]
+    fn a_handed_over_user_is_taken_once_and_only_by_its_number() {
+        let a = hand_over(nobody(1));
+        let b = hand_over(nobody(2));
+        assert_eq!(take_signed_in(b).map(|s| s.uid), Some(2));
+        assert!(take_signed_in(b).is_none(), "taken once");
+        assert!(take_signed_in(b + 1).is_none());
+        assert_eq!(take_signed_in(a).map(|s| s.uid), Some(1));
+    }
+
+    #[test]
+    fn a_thread_keeps_a_bounded_number_and_drops_the_oldest() {
+        let first = hand_over(nobody(0));
+        for uid in 1..=HANDOFFS_KEPT as i64 {
+            hand_over(nobody(uid));
+        }
+        assert!(take_signed_in(first).is_none(), "the oldest went");
+        assert_eq!(
+            HANDOFFS.with_borrow(|(_, waiting)| waiting.len()),
+            HANDOFFS_KEPT
+        );
+        // Another thread has its own: nothing handed over here is there.
+        let elsewhere = std::thread::spawn(move || take_signed_in(first + 1).is_none());
+        assert!(elsewhere.join().unwrap_or(false));
     }
 }

@@ -41,8 +41,8 @@ pub struct User {
     pub merchant_id: Option<MerchantId>,
     /// Lower-cased email address.
     pub email: String,
-    /// argon2id PHC string. Never serialized (and empty in the signed-in user a request gets: see
-    /// `auth::session_store::SIGNED_IN_KEY`).
+    /// argon2id PHC string. Never serialized, and empty in the signed-in user a request gets (see
+    /// `auth::session_store::SignedIn`).
     #[serde(skip)]
     pub password_hash: String,
     /// Role.
