@@ -167,8 +167,9 @@ impl SessionStore for DbSessionStore {
                 let Some(live) = SessionRow::load_live(c, &id_hash, now)? else {
                     return Ok(None);
                 };
-                if live.expires_at < now + IDLE_TIMEOUT - TOUCH_STEP {
-                    SessionRow::touch(c, &id_hash, now + IDLE_TIMEOUT)?;
+                let stale = now + IDLE_TIMEOUT - TOUCH_STEP;
+                if live.expires_at < stale {
+                    SessionRow::touch(c, &id_hash, now + IDLE_TIMEOUT, stale)?;
                 }
                 let Ok(mut state) = serde_json::from_str::<State>(&live.state) else {
                     return Ok(Some(Err(live.state)));
@@ -239,7 +240,7 @@ impl SessionStore for DbSessionStore {
     ) -> anyhow::Result<()> {
         let id_hash = sha256(session_key.as_ref()).to_vec();
         let expires = db::now() + idle(ttl);
-        self.run(move |c| SessionRow::touch(c, &id_hash, expires))
+        self.run(move |c| SessionRow::touch(c, &id_hash, expires, expires).map(drop))
             .await
     }
 

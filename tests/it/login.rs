@@ -1,5 +1,5 @@
 use diesel::prelude::*;
-use kwik_dashboard::db::models::Role;
+use kwik_dashboard::db::models::{Role, SessionRow};
 use kwik_dashboard::db::schema::{sessions, users};
 
 use crate::helpers::*;
@@ -206,6 +206,26 @@ async fn activity_extends_the_session_but_not_past_12_hours() {
             .unwrap()
     });
     assert!(expires > soon + time::Duration::minutes(20));
+    // The requests in flight when it was stale all read the old expiry and all touch it: only the
+    // first moves it, the others find it fresh and write nothing.
+    let id_hash: Vec<u8> = app.db(|c| sessions::table.select(sessions::id_hash).first(c).unwrap());
+    let now = kwik_dashboard::db::now();
+    let later = now + time::Duration::minutes(30);
+    let touch = |at| {
+        app.db(|c| SessionRow::touch(c, &id_hash, at, at - time::Duration::minutes(1)).unwrap())
+    };
+    assert!(!touch(later), "fresh already: nothing written");
+    app.db(|c| {
+        diesel::update(sessions::table)
+            .set(sessions::expires_at.eq(soon))
+            .execute(c)
+            .unwrap()
+    });
+    assert!(touch(later));
+    assert!(
+        !touch(later + time::Duration::seconds(1)),
+        "the second finds it moved"
+    );
     // Past the absolute lifetime, activity does not help.
     let past = kwik_dashboard::db::now() - time::Duration::seconds(1);
     app.db(|c| {

@@ -123,20 +123,24 @@ impl SessionRow {
         .map(|n| n > 0)
     }
 
-    /// Pushes a session's idle expiry forward (never backward).
+    /// Pushes a session's idle expiry to `expires_at` if it is still before `if_before` (at most
+    /// `expires_at`); whether it did. Concurrent requests of one session all see the old expiry and
+    /// all touch it: with a threshold below the new value, the first moves it and the others find it
+    /// moved (on Postgres after waiting for its row lock, so one commit, not one each).
     pub fn touch(
         conn: &mut DbConn,
         id_hash: &[u8],
         expires_at: time::PrimitiveDateTime,
-    ) -> QueryResult<()> {
+        if_before: time::PrimitiveDateTime,
+    ) -> QueryResult<bool> {
         diesel::update(
             sessions::table
                 .filter(sessions::id_hash.eq(id_hash))
-                .filter(sessions::expires_at.lt(expires_at)),
+                .filter(sessions::expires_at.lt(if_before.min(expires_at))),
         )
         .set(sessions::expires_at.eq(expires_at))
         .execute(conn)
-        .map(drop)
+        .map(|n| n > 0)
     }
 
     /// Deletes one session.
