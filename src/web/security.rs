@@ -14,20 +14,15 @@ use crate::state::AppState;
 /// The Content-Security-Policy: only this origin's scripts and styles, no framing.
 pub const CSP: &str = "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'";
 
-/// Headers added to every response (a handler's own value wins).
+/// Headers added to every page and asset (a handler's own value wins).
 pub fn headers() -> DefaultHeaders {
-    DefaultHeaders::new()
-        .add((header::CONTENT_SECURITY_POLICY, CSP))
-        .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+    common(CSP)
         .add((header::REFERRER_POLICY, "same-origin"))
-        .add((header::X_FRAME_OPTIONS, "DENY"))
         .add(("Cross-Origin-Opener-Policy", "same-origin"))
         .add((
             "Permissions-Policy",
             "camera=(), microphone=(), geolocation=(), payment=()",
         ))
-        // Dynamic pages may hold credentials (the one-time reveal): never cache them anywhere.
-        .add((header::CACHE_CONTROL, "no-store"))
 }
 
 /// The Content-Security-Policy of JSON answers: nothing in them may load or run, or be framed.
@@ -37,8 +32,14 @@ pub const API_CSP: &str = "default-src 'none'; frame-ancestors 'none'";
 /// framing, a CSP that allows nothing). The page-only ones (referrer, opener and permissions
 /// policies) are left off.
 pub fn api_headers() -> DefaultHeaders {
+    common(API_CSP)
+}
+
+/// What every answer carries: its CSP, nosniff, no framing, and no caching anywhere (dynamic pages
+/// may hold credentials: the one-time reveal).
+fn common(csp: &'static str) -> DefaultHeaders {
     DefaultHeaders::new()
-        .add((header::CONTENT_SECURITY_POLICY, API_CSP))
+        .add((header::CONTENT_SECURITY_POLICY, csp))
         .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .add((header::X_FRAME_OPTIONS, "DENY"))
         .add((header::CACHE_CONTROL, "no-store"))
