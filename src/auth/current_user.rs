@@ -3,7 +3,7 @@
 
 use actix_session::SessionExt;
 use actix_web::dev::Payload;
-use actix_web::{FromRequest, HttpMessage, HttpRequest, web};
+use actix_web::{FromRequest, HttpRequest, web};
 use futures_util::future::LocalBoxFuture;
 
 use super::session_store::{SIGNED_IN_KEY, SignedIn, USER_ID_KEY, take_signed_in};
@@ -31,13 +31,8 @@ impl CurrentUser {
             .get::<i64>(USER_ID_KEY)
             .map_err(AppError::internal)?
             .ok_or(AppError::LoginRequired)?;
-        // A second extractor in the same request (the handoff below is taken once).
-        if let Some(known) = req.extensions().get::<Self>()
-            && known.user.id.0 == uid
-        {
-            return Ok(known.clone());
-        }
         // Read with the session, for the session's user (a login in this very request changed it).
+        // The handoff is taken once: a second extraction in the same request reads the user again.
         let loaded = session
             .get::<u64>(SIGNED_IN_KEY)
             .ok()
@@ -53,11 +48,7 @@ impl CurrentUser {
                 user: Some(user),
                 merchant,
                 ..
-            } if !user.disabled => {
-                let current = Self { user, merchant };
-                req.extensions_mut().insert(current.clone());
-                Ok(current)
-            }
+            } if !user.disabled => Ok(Self { user, merchant }),
             // Deleted or disabled since login: the session is worthless from now on.
             _ => {
                 session.purge();
