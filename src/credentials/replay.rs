@@ -81,16 +81,12 @@ impl ReplayGuard {
     }
 
     /// Signatures held now.
-    pub fn len(&self) -> usize {
+    #[cfg(test)]
+    fn len(&self) -> usize {
         self.inner
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .len
-    }
-
-    /// Whether none are.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 }
 

@@ -63,16 +63,6 @@ impl Deflated {
         crc.update(text);
         Some(Self { data, crc })
     }
-
-    /// Bytes of compressed data.
-    pub fn len(&self) -> usize {
-        self.data.len()
-    }
-
-    /// Whether there are none (never: even empty text flushes a block).
-    pub fn is_empty(&self) -> bool {
-        self.data.is_empty()
-    }
 }
 
 /// The gzip member of `before`, then the text `middle` holds, then `after`.
@@ -140,7 +130,11 @@ mod tests {
     fn a_member_decodes_to_the_three_parts_in_order() {
         let middle = rows(500);
         let deflated = Deflated::new(middle.as_bytes()).unwrap();
-        assert!(deflated.len() < middle.len() / 4, "{}", deflated.len());
+        assert!(
+            deflated.data.len() < middle.len() / 4,
+            "{}",
+            deflated.data.len()
+        );
         let zipped = member(b"<table>", &deflated, b"</table>");
         assert_eq!(
             gunzip(&zipped),
