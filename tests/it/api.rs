@@ -44,13 +44,7 @@ where
         .await;
     let id = app.all_tokens().iter().map(|t| t.id.0).max().unwrap();
     if !live {
-        app.get("/developers/access-tokens").await;
-        app.post(
-            &format!("/developers/access-tokens/{id}/status"),
-            &[("status", "disabled")],
-        )
-        .await
-        .assert_redirect_to("/developers/access-tokens");
+        disable(app, id).await;
     }
     Creds {
         id,
@@ -80,7 +74,7 @@ where
         &[("status", "disabled")],
     )
     .await
-    .assert_status(303);
+    .assert_redirect_to("/developers/access-tokens");
 }
 
 async fn whoami<S, B>(app: &TestApp<S>, headers: &[(&str, String)], query: &str) -> Answer
