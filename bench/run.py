@@ -330,10 +330,11 @@ def main():
             return r
 
         def measure(name, path, script=None, warmup_script=None, secs=None, ceilings=True,
-                    on=(port, server), n=None, warmup_secs=None):
+                    on=(port, server), n=None, warmup_secs=None, paused=None):
             """Warm-up, then `n` (or `rounds`) measured runs on server `on` (`script(i)` when a
-            function), each after a /healthz run when `ceilings`; with its peak RSS. Without ceilings,
-            the runs are their own ceiling (the /healthz row)."""
+            function), each after a /healthz run when `ceilings` (with `paused` set meanwhile, when
+            given); with its peak RSS. Without ceilings, the runs are their own ceiling (the /healthz
+            row)."""
             (p, proc), secs, n = on, secs or round_secs, n or rounds
             script_of = script if callable(script) else (lambda i: script)
             warmup_secs = warmup_secs or args.warmup
@@ -342,8 +343,14 @@ def main():
             reset_peak(proc.pid)
             runs, tops = [], []
             for i in range(n):
+                if ceilings and paused:
+                    paused.set()
+                    time.sleep(0.5)  # what is in flight finishes
                 if ceilings:
                     tops.append(timed(p, proc, "/healthz", ceiling_secs, None))
+                if ceilings and paused:
+                    paused.clear()
+                    time.sleep(0.5)
                 runs.append(timed(p, proc, path, secs, script_of(i)))
             results[name] = summary(runs, tops or runs, proc)
             results[name]["rounds"] = f"{n} x {secs}s"
@@ -371,19 +378,8 @@ def main():
         storm.start()
         time.sleep(1)
         try:
-            storm_ceilings, storm_runs = [], []
-            log(f"list page + 20 logins/s: {rounds} x {round_secs}s, each after /healthz with the storm paused")
-            wrk(port, "/developers/access-tokens", args.warmup, args.connections, cookie_script, wrk_cpu)
-            reset_peak(server.pid)
-            for i in range(rounds):
-                paused.set()
-                time.sleep(0.5)  # the logins in flight finish
-                storm_ceilings.append(timed(port, server, "/healthz", ceiling_secs, None))
-                paused.clear()
-                time.sleep(0.5)
-                storm_runs.append(timed(port, server, "/developers/access-tokens", round_secs, cookie_script))
-            results["list page + 20 logins/s"] = summary(storm_runs, storm_ceilings, server)
-            results["list page + 20 logins/s"]["rounds"] = f"{rounds} x {round_secs}s"
+            measure("list page + 20 logins/s", "/developers/access-tokens", cookie_script,
+                    paused=paused)
         finally:
             stop.set()
             paused.clear()
