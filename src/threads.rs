@@ -6,7 +6,9 @@
 //!   hundreds of MiB. Here at most `threads` hashes run at once and the rest queue: logins wait, none
 //!   is refused. The threads are `SCHED_IDLE`: any request thread that wakes preempts a hash at once,
 //!   so hashing only takes the CPU that requests leave.
-//! - **Database calls** (`db::call_threads` says how many).
+//! - **Database calls** (`db::call_threads` says how many). Calls for the same key that queue together
+//!   can share one run ([`Joined`]): the session store reads a session once for all of its requests
+//!   that are waiting.
 //!
 //! The database threads and the request workers (`cli::serve`) are `SCHED_BATCH`: the same share of
 //! the CPU, but a thread that is woken does not preempt the one running. Before, every database call
@@ -14,6 +16,10 @@
 //! that thread in turn: 1.7 context switches a list page. Now the worker serves every connection that
 //! is ready and queues their calls, then a database thread takes the queued calls back to back: 0.2
 //! switches a page, and about 30 % less CPU a page (`perf stat` while `bench/run.py` loads it).
+
+mod joined;
+
+pub use joined::Joined;
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
@@ -142,17 +148,20 @@ impl Threads {
         work: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, Stopped> {
         let (tx, rx) = tokio::sync::oneshot::channel();
-        {
-            let mut queue = self.shared.lock();
-            queue.jobs.push_back(Box::new(move || {
-                let _ = tx.send(work());
-            }));
-            if queue.idle > queue.woken {
-                queue.woken += 1;
-                self.shared.wake.notify_one();
-            }
-        }
+        self.spawn(move || {
+            let _ = tx.send(work());
+        });
         rx.await.map_err(|_| Stopped(self.name))
+    }
+
+    /// Queues `work` for one of the threads; nothing waits for it.
+    fn spawn(&self, work: impl FnOnce() + Send + 'static) {
+        let mut queue = self.shared.lock();
+        queue.jobs.push_back(Box::new(work));
+        if queue.idle > queue.woken {
+            queue.woken += 1;
+            self.shared.wake.notify_one();
+        }
     }
 }
 

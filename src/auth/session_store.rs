@@ -3,6 +3,7 @@
 //! the table keeps its SHA-256.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use actix_session::storage::{LoadError, SaveError, SessionKey, SessionStore, UpdateError};
 use actix_web::cookie::time::Duration as CookieDuration;
@@ -55,7 +56,7 @@ pub fn take_signed_in(number: u64) -> Option<SignedIn> {
 }
 
 /// What `load` read about the session's user, as of this request.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct SignedIn {
     /// The session's user id when it was read.
     pub uid: i64,
@@ -99,18 +100,28 @@ const TOUCH_STEP: time::Duration = time::Duration::minutes(1);
 
 type State = HashMap<String, String>;
 
+/// A session as read from the database: its state and user, or (`Err`) state text that is not a
+/// map, for actix-session to report; `None` when there is no live session.
+type Loaded = Option<Result<(State, Option<SignedIn>), String>>;
+
 /// Database-backed session storage.
 #[derive(Clone)]
 pub struct DbSessionStore {
     pool: DbPool,
     threads: crate::threads::Threads,
+    /// Reads of one session that have not started yet answer every request that asks meanwhile.
+    reads: crate::threads::Joined<Vec<u8>, Result<Loaded, Arc<anyhow::Error>>>,
 }
 
 impl DbSessionStore {
     /// A store on this pool, queried on these threads. Use it with a state TTL of [`IDLE_TIMEOUT`] and the `OnStateChanges`
     /// extension policy: loading a session already extends its idle expiry (see `load`).
     pub fn new(pool: DbPool, threads: crate::threads::Threads) -> Self {
-        Self { pool, threads }
+        Self {
+            pool,
+            threads,
+            reads: Default::default(),
+        }
     }
 
     async fn run<T, F>(&self, f: F) -> anyhow::Result<T>
@@ -143,6 +154,35 @@ impl DbSessionStore {
     }
 }
 
+/// The live session with this id hash, with its user: the one read of a page's session.
+fn read_live(pool: &DbPool, id_hash: &[u8]) -> anyhow::Result<Loaded> {
+    let c = &mut pool.get()?;
+    let now = db::now();
+    let Some(live) = SessionRow::load_live(c, id_hash, now)? else {
+        return Ok(None);
+    };
+    // Any request is activity: push the idle expiry here, at most once per TOUCH_STEP, so that
+    // requests that do not change the session cost a read and, rarely, one small write.
+    let stale = now + IDLE_TIMEOUT - TOUCH_STEP;
+    if live.expires_at < stale {
+        SessionRow::touch(c, id_hash, now + IDLE_TIMEOUT, stale)?;
+    }
+    let Ok(mut state) = serde_json::from_str::<State>(&live.state) else {
+        return Ok(Some(Err(live.state)));
+    };
+    state.remove(SIGNED_IN_KEY);
+    let signed_in = match user_of(&state) {
+        // The row's user id is written with the state, so they agree; if ever not, the state's
+        // user is the one signed in.
+        Some(uid) if live.user_id == Some(uid) => {
+            Some(SignedIn::new(uid, live.user, live.merchant))
+        }
+        Some(uid) => Some(SignedIn::read(c, uid)?),
+        None => None,
+    };
+    Ok(Some(Ok((state, signed_in))))
+}
+
 /// The user a session state belongs to (actix-session stores values as JSON text).
 fn user_of(state: &State) -> Option<UserId> {
     state
@@ -159,35 +199,17 @@ fn idle(ttl: &CookieDuration) -> time::Duration {
 impl SessionStore for DbSessionStore {
     async fn load(&self, session_key: &SessionKey) -> Result<Option<State>, LoadError> {
         let id_hash = sha256(session_key.as_ref()).to_vec();
-        // Any request is activity: push the idle expiry here, at most once per TOUCH_STEP, so that
-        // requests that do not change the session cost a read and, rarely, one small write.
+        let pool = self.pool.clone();
+        // Requests of the same session that queue while its read waits for a thread share it (see
+        // `Joined`): never a read that started before they arrived.
         let stored = self
-            .run(move |c| {
-                let now = db::now();
-                let Some(live) = SessionRow::load_live(c, &id_hash, now)? else {
-                    return Ok(None);
-                };
-                let stale = now + IDLE_TIMEOUT - TOUCH_STEP;
-                if live.expires_at < stale {
-                    SessionRow::touch(c, &id_hash, now + IDLE_TIMEOUT, stale)?;
-                }
-                let Ok(mut state) = serde_json::from_str::<State>(&live.state) else {
-                    return Ok(Some(Err(live.state)));
-                };
-                state.remove(SIGNED_IN_KEY);
-                let signed_in = match user_of(&state) {
-                    // The row's user id is written with the state, so they agree; if ever not, the
-                    // state's user is the one signed in.
-                    Some(uid) if live.user_id == Some(uid) => {
-                        Some(SignedIn::new(uid, live.user, live.merchant))
-                    }
-                    Some(uid) => Some(SignedIn::read(c, uid)?),
-                    None => None,
-                };
-                Ok(Some(Ok((state, signed_in))))
+            .reads
+            .run(&self.threads, id_hash.clone(), move || {
+                read_live(&pool, &id_hash).map_err(Arc::new)
             })
             .await
-            .map_err(LoadError::Other)?;
+            .map_err(|e| LoadError::Other(e.into()))?
+            .map_err(|e| LoadError::Other(anyhow::anyhow!("{e:#}")))?;
         match stored {
             None => Ok(None),
             Some(Ok((mut state, signed_in))) => {
