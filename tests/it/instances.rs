@@ -48,6 +48,30 @@ async fn two_instances_share_sessions_tokens_and_logouts() {
 }
 
 #[actix_web::test]
+async fn requests_of_one_session_in_flight_together_each_see_it_as_of_their_arrival() {
+    let a = spawn_app().await;
+    let b = spawn_app_on(a.db.clone(), |_| {}).await;
+    a.logged_in_admin("Acme", "ops@acme.test").await;
+
+    // Many at once on one session: each is answered (they may share a read) as its own user.
+    let pages = futures_util::future::join_all((0..16).map(|_| a.get(LIST))).await;
+    for page in pages {
+        page.assert_status(200).assert_contains("ops@acme.test");
+    }
+
+    // Signed out on another instance: every request that comes after sees it, however many at once.
+    b.set_session_cookie(a.session_cookie());
+    b.get(LIST).await.assert_status(200);
+    b.post("/logout", &[])
+        .await
+        .assert_redirect_to("/login?signed_out=1");
+    let after = futures_util::future::join_all((0..16).map(|_| a.get(LIST))).await;
+    for page in after {
+        page.assert_redirect_to("/login");
+    }
+}
+
+#[actix_web::test]
 async fn readiness_reports_a_reachable_database() {
     let app = spawn_app().await;
     app.get("/readyz")
