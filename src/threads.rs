@@ -155,7 +155,7 @@ impl Threads {
     }
 
     /// Queues `work` for one of the threads; nothing waits for it.
-    fn spawn(&self, work: impl FnOnce() + Send + 'static) {
+    pub fn spawn(&self, work: impl FnOnce() + Send + 'static) {
         let mut queue = self.shared.lock();
         queue.jobs.push_back(Box::new(work));
         if queue.idle > queue.woken {

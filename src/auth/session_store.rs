@@ -154,21 +154,17 @@ impl DbSessionStore {
     }
 }
 
-/// The live session with this id hash, with its user: the one read of a page's session.
-fn read_live(pool: &DbPool, id_hash: &[u8]) -> anyhow::Result<Loaded> {
+/// The live session with this id hash, with its user: the one read of a page's session. Also whether
+/// its idle expiry is due to be pushed (see [`touch`]).
+fn read_live(pool: &DbPool, id_hash: &[u8]) -> anyhow::Result<(Loaded, bool)> {
     let c = &mut pool.get()?;
     let now = db::now();
     let Some(live) = SessionRow::load_live(c, id_hash, now)? else {
-        return Ok(None);
+        return Ok((None, false));
     };
-    // Any request is activity: push the idle expiry here, at most once per TOUCH_STEP, so that
-    // requests that do not change the session cost a read and, rarely, one small write.
-    let stale = now + IDLE_TIMEOUT - TOUCH_STEP;
-    if live.expires_at < stale {
-        SessionRow::touch(c, id_hash, now + IDLE_TIMEOUT, stale)?;
-    }
+    let due = live.expires_at < now + IDLE_TIMEOUT - TOUCH_STEP;
     let Ok(mut state) = serde_json::from_str::<State>(&live.state) else {
-        return Ok(Some(Err(live.state)));
+        return Ok((Some(Err(live.state)), due));
     };
     state.remove(SIGNED_IN_KEY);
     let signed_in = match user_of(&state) {
@@ -180,7 +176,26 @@ fn read_live(pool: &DbPool, id_hash: &[u8]) -> anyhow::Result<Loaded> {
         Some(uid) => Some(SignedIn::read(c, uid)?),
         None => None,
     };
-    Ok(Some(Ok((state, signed_in))))
+    Ok((Some(Ok((state, signed_in))), due))
+}
+
+/// Any request is activity: pushes the session's idle expiry, at most once per [`TOUCH_STEP`], so that
+/// requests that do not change the session cost a read and, once a minute, one small write. A failure
+/// only leaves the old expiry (the next request tries again).
+fn touch(pool: &DbPool, id_hash: &[u8]) {
+    let now = db::now();
+    let touched = pool.get().map_err(anyhow::Error::from).and_then(|mut c| {
+        let stale = now + IDLE_TIMEOUT - TOUCH_STEP;
+        Ok(SessionRow::touch(
+            &mut c,
+            id_hash,
+            now + IDLE_TIMEOUT,
+            stale,
+        )?)
+    });
+    if let Err(e) = touched {
+        tracing::warn!(error = %e, "could not extend a session's idle expiry");
+    }
 }
 
 /// The user a session state belongs to (actix-session stores values as JSON text).
@@ -199,13 +214,19 @@ fn idle(ttl: &CookieDuration) -> time::Duration {
 impl SessionStore for DbSessionStore {
     async fn load(&self, session_key: &SessionKey) -> Result<Option<State>, LoadError> {
         let id_hash = sha256(session_key.as_ref()).to_vec();
-        let pool = self.pool.clone();
+        let (pool, threads) = (self.pool.clone(), self.threads.clone());
         // Requests of the same session that queue while its read waits for a thread share it (see
         // `Joined`): never a read that started before they arrived.
         let stored = self
             .reads
             .run(&self.threads, id_hash.clone(), move || {
-                read_live(&pool, &id_hash).map_err(Arc::new)
+                let read = read_live(&pool, &id_hash);
+                if let Ok((_, true)) = read {
+                    // A job of its own, after the read: the requests sharing this read never wait
+                    // for the write (a commit on Postgres, the write lock on SQLite).
+                    threads.spawn(move || touch(&pool, &id_hash));
+                }
+                read.map(|(loaded, _)| loaded).map_err(Arc::new)
             })
             .await
             .map_err(|e| LoadError::Other(e.into()))?
