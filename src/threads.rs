@@ -4,8 +4,10 @@
 //! - **Password hashing.** argon2id takes 19 MiB a hash. On the general blocking pool every thread
 //!   that ever hashed kept that memory in its allocator arena, so a login storm grew the process by
 //!   hundreds of MiB. Here at most `threads` hashes run at once and the rest queue: logins wait, none
-//!   is refused. The threads are `SCHED_IDLE`: any request thread that wakes preempts a hash at once,
-//!   so hashing only takes the CPU that requests leave.
+//!   is refused. The threads are `SCHED_IDLE`, so hashing mostly takes the CPU that requests leave.
+//!   Not always at once: on Linux 6.18 (EEVDF) `perf sched` showed a woken worker that was not yet
+//!   eligible wait a whole tick (4 ms) behind a hash on a shared CPU, which is most of what a login
+//!   storm adds to a page's p99.
 //! - **Database calls** (`db::call_threads` says how many). Calls for the same key that queue together
 //!   can share one run ([`Joined`]): the session store reads a session once for all of its requests
 //!   that are waiting.
@@ -29,7 +31,8 @@ type Job = Box<dyn FnOnce() + Send>;
 /// How the threads are scheduled against the request workers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Priority {
-    /// Only when nothing else wants the CPU (`SCHED_IDLE`): any other thread that wakes preempts it.
+    /// Only when nothing else wants the CPU (`SCHED_IDLE`): other threads mostly preempt it when they
+    /// wake (see the module's notes for when they wait up to a tick).
     Lowest,
     /// A fair share, without preempting the thread that woke them (`SCHED_BATCH`).
     Batch,
