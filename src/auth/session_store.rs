@@ -110,7 +110,7 @@ pub struct DbSessionStore {
     pool: DbPool,
     threads: crate::threads::Threads,
     /// Reads of one session that have not started yet answer every request that asks meanwhile.
-    reads: crate::threads::Joined<Vec<u8>, Result<Loaded, Arc<anyhow::Error>>>,
+    reads: crate::threads::Joined<[u8; 32], Result<Loaded, Arc<anyhow::Error>>>,
 }
 
 impl DbSessionStore {
@@ -213,13 +213,13 @@ fn idle(ttl: &CookieDuration) -> time::Duration {
 
 impl SessionStore for DbSessionStore {
     async fn load(&self, session_key: &SessionKey) -> Result<Option<State>, LoadError> {
-        let id_hash = sha256(session_key.as_ref()).to_vec();
+        let id_hash = sha256(session_key.as_ref());
         let (pool, threads) = (self.pool.clone(), self.threads.clone());
         // Requests of the same session that queue while its read waits for a thread share it (see
         // `Joined`): never a read that started before they arrived.
         let stored = self
             .reads
-            .run(&self.threads, id_hash.clone(), move || {
+            .run(&self.threads, id_hash, move || {
                 let read = read_live(&pool, &id_hash);
                 if let Ok((_, true)) = read {
                     // A job of its own, after the read: the requests sharing this read never wait
