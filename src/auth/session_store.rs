@@ -162,7 +162,7 @@ fn read_live(pool: &DbPool, id_hash: &[u8]) -> anyhow::Result<(Loaded, bool)> {
     let Some(live) = SessionRow::load_live(c, id_hash, now)? else {
         return Ok((None, false));
     };
-    let due = live.expires_at < now + IDLE_TIMEOUT - TOUCH_STEP;
+    let due = live.expires_at < touch_before(now);
     let Ok(mut state) = serde_json::from_str::<State>(&live.state) else {
         return Ok((Some(Err(live.state)), due));
     };
@@ -179,18 +179,23 @@ fn read_live(pool: &DbPool, id_hash: &[u8]) -> anyhow::Result<(Loaded, bool)> {
     Ok((Some(Ok((state, signed_in))), due))
 }
 
+/// An idle expiry earlier than this is due to be pushed at `now` (it has not moved for a [`TOUCH_STEP`]).
+fn touch_before(now: time::PrimitiveDateTime) -> time::PrimitiveDateTime {
+    now + IDLE_TIMEOUT - TOUCH_STEP
+}
+
 /// Any request is activity: pushes the session's idle expiry, at most once per [`TOUCH_STEP`], so that
 /// requests that do not change the session cost a read and, once a minute, one small write. A failure
 /// only leaves the old expiry (the next request tries again).
 fn touch(pool: &DbPool, id_hash: &[u8]) {
     let now = db::now();
     let touched = pool.get().map_err(anyhow::Error::from).and_then(|mut c| {
-        let stale = now + IDLE_TIMEOUT - TOUCH_STEP;
+        let expires = now + IDLE_TIMEOUT;
         Ok(SessionRow::touch(
             &mut c,
             id_hash,
-            now + IDLE_TIMEOUT,
-            stale,
+            expires,
+            touch_before(now),
         )?)
     });
     if let Err(e) = touched {
