@@ -99,6 +99,7 @@ test("flow 1: create a token and see its credentials once", TIMEOUT, async () =>
 
     // The empty state explains what tokens are for.
     assert.equal(await page.getByRole("heading", { name: "No access tokens yet" }).isVisible(), true);
+    assert.equal(await page.getByRole("search").count(), 0, "no search before there is a token");
     await gate(page, "empty table");
     await shot(page, "empty");
 
@@ -172,6 +173,8 @@ test("flow 1: create a token and see its credentials once", TIMEOUT, async () =>
       chips: ["Customers", "Payments", "Orders"],
     });
     assert.equal(await page.getByRole("heading", { name: "No access tokens yet" }).count(), 0);
+    // The search and filters come with the first token, without a reload.
+    assert.equal(await page.getByRole("search", { name: "Search and filter tokens" }).isVisible(), true);
     await gate(page, "table with a token");
 
     // After a reload the secret is nowhere.

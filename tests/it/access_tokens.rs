@@ -259,7 +259,11 @@ async fn the_form_defaults_to_read_only_and_live_and_carries_the_help_texts() {
 async fn htmx_create_returns_the_reveal_and_the_refreshed_table() {
     let app = spawn_app().await;
     app.logged_in_admin("Acme", "ops@acme.test").await;
-    app.get(LIST).await;
+    // The empty list has no search, only the place where it will go.
+    app.get(LIST)
+        .await
+        .assert_contains(r#"<div id="token-filters">"#)
+        .assert_lacks(r#"role="search""#);
     let answer = app
         .post_htmx(LIST, &[("name", "Dialog"), ("sections", "orders")])
         .await;
@@ -268,8 +272,10 @@ async fn htmx_create_returns_the_reveal_and_the_refreshed_table() {
         .assert_no_store()
         .assert_lacks("<html")
         .assert_contains(r#"data-credential="api_secret""#)
-        .assert_contains(r#"id="tokens-panel""#)
-        .assert_contains(r#"data-hx-swap-oob="true""#);
+        .assert_contains(r#"<section id="tokens-panel" class="panel" aria-label="Your access tokens" data-hx-swap-oob="true">"#)
+        // With the first token, the search and filters arrive too, without a reload.
+        .assert_contains(r#"<div id="token-filters" data-hx-swap-oob="true">"#)
+        .assert_contains(r#"role="search""#);
     let invalid = app
         .post_htmx(LIST, &[("name", ""), ("sections", "orders")])
         .await;
