@@ -73,7 +73,7 @@ pub fn configure(cfg: &mut aw::ServiceConfig, state: &AppState) {
                 // gzip/brotli by Accept-Encoding: htmx drops from 51 KB to about 16 KB on the wire.
                 .wrap(actix_web::middleware::Compress::default())
                 .wrap(web::security::headers())
-                .route("/{path:.+}", aw::get().to(web::assets::serve)),
+                .route("/{path:.+}", get_or_head().to(web::assets::serve)),
         )
         // The token-authenticated API: no session, no CSRF (it uses no cookies).
         .service(
@@ -88,8 +88,8 @@ pub fn configure(cfg: &mut aw::ServiceConfig, state: &AppState) {
                 .route("/verify", aw::post().to(web::api::gateway_verify))
                 .default_service(aw::to(web::api::not_found)),
         )
-        .route("/healthz", aw::get().to(web::health::healthz))
-        .route("/readyz", aw::get().to(web::health::readyz))
+        .route("/healthz", get_or_head().to(web::health::healthz))
+        .route("/readyz", get_or_head().to(web::health::readyz))
         // Merchants' websites post here cross-site: no session, so no cookie and no CSRF check.
         .service(
             aw::resource("/checkout/form")
@@ -105,8 +105,16 @@ pub fn configure(cfg: &mut aw::ServiceConfig, state: &AppState) {
                 .wrap(from_fn(web::health::session_store_outage))
                 .wrap(from_fn(web::security::secure_cookie))
                 .wrap(web::security::headers())
+                .wrap(from_fn(web::security::login_redirect_is_not_an_error))
                 .wrap(tracing_actix_web::TracingLogger::<web::security::RequestSpan>::new())
                 .configure(web::routes)
                 .default_service(aw::to(web::not_found)),
         );
+}
+
+/// GET, and HEAD for monitors and caches that ask for the headers alone (the server sends no body
+/// in answer to HEAD).
+fn get_or_head() -> actix_web::Route {
+    use actix_web::guard::{Any, Get, Head};
+    aw::route().guard(Any(Get()).or(Head()))
 }

@@ -1,14 +1,15 @@
 //! Response hardening: security headers on every response, `no-store` on every dynamic page, and the
 //! `Secure` cookie attribute decided per request when `KWIK_COOKIE_SECURE=auto`.
 
-use actix_web::HttpMessage;
 use actix_web::body::MessageBody;
-use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::dev::{Response, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::{DefaultHeaders, Next};
 use actix_web::web;
+use actix_web::{HttpMessage, HttpResponse};
 
 use crate::config::CookieSecure;
+use crate::error::AppError;
 use crate::state::AppState;
 
 /// The Content-Security-Policy: only this origin's scripts and styles, no framing.
@@ -89,6 +90,29 @@ pub async fn secure_cookie(
         }
     }
     Ok(res)
+}
+
+/// Middleware, just inside the request log. A visit without a live session (a bookmark, an expired
+/// session) is answered with the way to the login form: ordinary, not a failure. But it is made from
+/// an error, and the log's generic error event counts every error answer that is not a 4xx as a
+/// server error, so each such visit logged at ERROR. The error is dropped from that answer here; the
+/// request span still records its status.
+pub async fn login_redirect_is_not_an_error(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let res = next.call(req).await?;
+    let login_required = res
+        .response()
+        .error()
+        .and_then(|e| e.as_error::<AppError>())
+        .is_some_and(|e| matches!(e, AppError::LoginRequired));
+    if !login_required {
+        return Ok(res);
+    }
+    let (req, res) = res.into_parts();
+    let without_error = HttpResponse::from(Response::from(res));
+    Ok(ServiceResponse::new(req, without_error))
 }
 
 /// The request span of the log: method, route, path (never the query string, where a pasted

@@ -1,7 +1,7 @@
 //! The binary itself: `migrate`, `user add` and the first run of `serve`.
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::process::{Command, Output, Stdio};
+use std::process::{Child, Command, Output, Stdio};
 
 use kwik_dashboard::db::models::User;
 use kwik_dashboard::{AppState, Config};
@@ -160,18 +160,35 @@ fn user_add_explains_each_mistake_in_one_line() {
     assert!(add("e@kwik.test", None, "support").status.success());
 }
 
-#[test]
-fn serve_on_an_empty_database_creates_a_first_admin_and_prints_the_login() {
-    let db = TestDb::new();
+/// A running `serve`, with its log (stderr) piped.
+struct Server {
+    child: Child,
+    port: u16,
+    /// What it printed up to the end of the first login (a fresh database prints one).
+    printed: String,
+    /// The rest of its output, kept open so that printing never fails.
+    _stdout: std::io::Lines<BufReader<std::process::ChildStdout>>,
+}
+
+impl Server {
+    /// Stops the server; its log.
+    fn stop(mut self) -> String {
+        self.child.kill().unwrap();
+        text(&self.child.wait_with_output().unwrap().stderr)
+    }
+}
+
+/// `serve` on `db`, on a free port.
+fn serve(db: &TestDb) -> Server {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
         .port();
-    let mut child = kwik(&db)
+    let mut child = kwik(db)
         .env("KWIK_BIND", format!("127.0.0.1:{port}"))
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
@@ -184,7 +201,33 @@ fn serve_on_an_empty_database_creates_a_first_admin_and_prints_the_login() {
             break;
         }
     }
-    let printed = printed.join("\n");
+    Server {
+        child,
+        port,
+        printed: printed.join("\n"),
+        _stdout: lines,
+    }
+}
+
+/// Sends one raw HTTP/1.1 request (closing the connection) once the server listens; the whole answer.
+fn http(port: u16, request: &str) -> String {
+    let mut answer = String::new();
+    for _ in 0..50 {
+        if let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+            stream.write_all(request.as_bytes()).unwrap();
+            stream.read_to_string(&mut answer).unwrap();
+            return answer;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    panic!("nothing listens on port {port}");
+}
+
+#[test]
+fn serve_on_an_empty_database_creates_a_first_admin_and_prints_the_login() {
+    let db = TestDb::new();
+    let server = serve(&db);
+    let (port, printed) = (server.port, server.printed.clone());
     assert!(
         printed.contains(&format!("http://127.0.0.1:{port}/login")),
         "{printed}"
@@ -198,19 +241,11 @@ fn serve_on_an_empty_database_creates_a_first_admin_and_prints_the_login() {
         .to_owned();
 
     // It serves.
-    let mut answer = String::new();
-    for _ in 0..50 {
-        if let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", port)) {
-            stream
-                .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-                .unwrap();
-            stream.read_to_string(&mut answer).unwrap();
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
-    child.kill().unwrap();
-    child.wait().unwrap();
+    let answer = http(
+        port,
+        "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    );
+    server.stop();
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
 
     let user = find_user(&db, "admin@example.com").unwrap();
@@ -231,6 +266,63 @@ fn serve_on_an_empty_database_creates_a_first_admin_and_prints_the_login() {
     )
     .unwrap();
     assert!(again.is_none());
+}
+
+#[test]
+fn a_visit_without_a_session_goes_to_the_login_form_and_is_not_logged_as_an_error() {
+    let db = TestDb::new();
+    let server = serve(&db);
+    let port = server.port;
+    let page = http(
+        port,
+        "GET /developers/access-tokens HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    );
+    let log = server.stop();
+    assert!(page.starts_with("HTTP/1.1 303"), "{page}");
+    assert!(
+        page.to_ascii_lowercase()
+            .contains("\r\nlocation: /login\r\n"),
+        "{page}"
+    );
+    // The log keeps warnings (`KWIK_LOG=warn`); this visit is not one, let alone an error.
+    assert!(!log.contains("ERROR") && !log.contains("WARN"), "{log}");
+}
+
+#[test]
+fn head_on_assets_and_health_checks_answers_the_headers_without_a_body() {
+    let db = TestDb::new();
+    let server = serve(&db);
+    let port = server.port;
+    let get = http(
+        port,
+        "GET /static/htmx.min.js HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    );
+    let head = http(
+        port,
+        "HEAD /static/htmx.min.js HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    );
+    let health = http(
+        port,
+        "HEAD /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    );
+    server.stop();
+    let (get_head, get_body) = get.split_once("\r\n\r\n").unwrap();
+    let (head_head, head_body) = head.split_once("\r\n\r\n").unwrap();
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    assert_eq!(head_body, "", "HEAD sends no body");
+    assert!(get_body.contains("2.0.11"));
+    // The same headers as the GET, its length and validator included.
+    for name in ["content-type", "content-length", "etag", "cache-control"] {
+        let line = |h: &str| {
+            h.lines()
+                .find(|l| l.to_ascii_lowercase().starts_with(&format!("{name}:")))
+                .map(str::to_owned)
+        };
+        assert!(line(get_head).is_some(), "{name} in {get_head}");
+        assert_eq!(line(head_head), line(get_head), "{name}");
+    }
+    assert!(health.starts_with("HTTP/1.1 200"), "{health}");
+    assert!(health.ends_with("\r\n\r\n"), "{health}");
 }
 
 #[test]
