@@ -209,8 +209,10 @@ fn serve(db: &TestDb) -> Server {
     }
 }
 
-/// Sends one raw HTTP/1.1 request (closing the connection) once the server listens; the whole answer.
-fn http(port: u16, request: &str) -> String {
+/// Sends `method path` as a raw HTTP/1.1 request (closing the connection) once the server listens;
+/// the whole answer, headers and body.
+fn http(port: u16, method: &str, path: &str) -> String {
+    let request = format!("{method} {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
     let mut answer = String::new();
     for _ in 0..50 {
         if let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", port)) {
@@ -241,10 +243,7 @@ fn serve_on_an_empty_database_creates_a_first_admin_and_prints_the_login() {
         .to_owned();
 
     // It serves.
-    let answer = http(
-        port,
-        "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
-    );
+    let answer = http(port, "GET", "/healthz");
     server.stop();
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
 
@@ -273,10 +272,7 @@ fn a_visit_without_a_session_goes_to_the_login_form_and_is_not_logged_as_an_erro
     let db = TestDb::new();
     let server = serve(&db);
     let port = server.port;
-    let page = http(
-        port,
-        "GET /developers/access-tokens HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
-    );
+    let page = http(port, "GET", "/developers/access-tokens");
     let log = server.stop();
     assert!(page.starts_with("HTTP/1.1 303"), "{page}");
     assert!(
@@ -293,18 +289,9 @@ fn head_on_assets_and_health_checks_answers_the_headers_without_a_body() {
     let db = TestDb::new();
     let server = serve(&db);
     let port = server.port;
-    let get = http(
-        port,
-        "GET /static/htmx.min.js HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
-    );
-    let head = http(
-        port,
-        "HEAD /static/htmx.min.js HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
-    );
-    let health = http(
-        port,
-        "HEAD /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
-    );
+    let get = http(port, "GET", "/static/htmx.min.js");
+    let head = http(port, "HEAD", "/static/htmx.min.js");
+    let health = http(port, "HEAD", "/healthz");
     server.stop();
     let (get_head, get_body) = get.split_once("\r\n\r\n").unwrap();
     let (head_head, head_body) = head.split_once("\r\n\r\n").unwrap();
