@@ -105,7 +105,6 @@ pub fn configure(cfg: &mut aw::ServiceConfig, state: &AppState) {
                 .wrap(from_fn(web::health::session_store_outage))
                 .wrap(from_fn(web::security::secure_cookie))
                 .wrap(web::security::headers())
-                .wrap(from_fn(web::security::login_redirect_is_not_an_error))
                 .wrap(tracing_actix_web::TracingLogger::<web::security::RequestSpan>::new())
                 .configure(web::routes)
                 .default_service(aw::to(web::not_found)),

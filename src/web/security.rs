@@ -1,12 +1,13 @@
 //! Response hardening: security headers on every response, `no-store` on every dynamic page, and the
 //! `Secure` cookie attribute decided per request when `KWIK_COOKIE_SECURE=auto`.
 
+use actix_web::HttpMessage;
 use actix_web::body::MessageBody;
-use actix_web::dev::{Response, ServiceRequest, ServiceResponse};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::{DefaultHeaders, Next};
 use actix_web::web;
-use actix_web::{HttpMessage, HttpResponse};
 
 use crate::config::CookieSecure;
 use crate::error::AppError;
@@ -92,29 +93,6 @@ pub async fn secure_cookie(
     Ok(res)
 }
 
-/// Middleware, just inside the request log. A visit without a live session (a bookmark, an expired
-/// session) is answered with the way to the login form: ordinary, not a failure. But it is made from
-/// an error, and the log's generic error event counts every error answer that is not a 4xx as a
-/// server error, so each such visit logged at ERROR. The error is dropped from that answer here; the
-/// request span still records its status.
-pub async fn login_redirect_is_not_an_error(
-    req: ServiceRequest,
-    next: Next<impl MessageBody>,
-) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
-    let res = next.call(req).await?;
-    let login_required = res
-        .response()
-        .error()
-        .and_then(|e| e.as_error::<AppError>())
-        .is_some_and(|e| matches!(e, AppError::LoginRequired));
-    if !login_required {
-        return Ok(res);
-    }
-    let (req, res) = res.into_parts();
-    let without_error = HttpResponse::from(Response::from(res));
-    Ok(ServiceResponse::new(req, without_error))
-}
-
 /// The request span of the log: method, route, path (never the query string, where a pasted
 /// credential could ride along), status and a request id.
 pub struct RequestSpan;
@@ -139,10 +117,32 @@ impl tracing_actix_web::RootSpanBuilder for RequestSpan {
         span: tracing::Span,
         outcome: &Result<ServiceResponse<B>, actix_web::Error>,
     ) {
-        let status = match outcome {
-            Ok(res) => res.status().as_u16(),
-            Err(e) => e.as_response_error().status_code().as_u16(),
+        let (status, error) = match outcome {
+            Ok(res) => (res.status(), res.response().error()),
+            Err(e) => (e.as_response_error().status_code(), Some(e)),
         };
-        span.record("http.status_code", status);
+        span.record("http.status_code", status.as_u16());
+        if let Some(error) = error {
+            log_error(error, status);
+        }
+    }
+}
+
+/// The event for a request answered from an error, as tracing-actix-web's own (turned off in
+/// `Cargo.toml`) logged it: a warning for a 4xx, an error otherwise. Except the way to the login form
+/// for a visit without a live session (a bookmark, an expired session): ordinary, not a failure. It is
+/// made from an error and is a 303, so the library logged each one at ERROR.
+fn log_error(error: &actix_web::Error, status: StatusCode) {
+    if error
+        .as_error::<AppError>()
+        .is_some_and(|e| matches!(e, AppError::LoginRequired))
+    {
+        return;
+    }
+    const WHAT: &str = "Error encountered while processing the incoming HTTP request";
+    if status.is_client_error() {
+        tracing::warn!("{WHAT}: {error:?}");
+    } else {
+        tracing::error!("{WHAT}: {error:?}");
     }
 }

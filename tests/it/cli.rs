@@ -285,6 +285,18 @@ fn a_visit_without_a_session_goes_to_the_login_form_and_is_not_logged_as_an_erro
 }
 
 #[test]
+fn an_answer_made_from_an_error_is_still_logged() {
+    let db = TestDb::new();
+    let server = serve(&db);
+    let page = http(server.port, "GET", "/no-such-page");
+    let log = server.stop();
+    assert!(page.starts_with("HTTP/1.1 404"), "{page}");
+    let warned = log.lines().filter(|l| l.contains("WARN")).count();
+    assert_eq!(warned, 1, "{log}");
+    assert!(log.contains("NotFound"), "{log}");
+}
+
+#[test]
 fn head_on_assets_and_health_checks_answers_the_headers_without_a_body() {
     let db = TestDb::new();
     let server = serve(&db);
