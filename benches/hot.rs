@@ -9,12 +9,14 @@ use askama::Template;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use criterion::{Criterion, criterion_group, criterion_main};
-use kwik_dashboard::credentials::seal::{Keyring, MasterKey};
-use kwik_dashboard::credentials::verify::{
+use kwik_dashboard::db::models::{AccessToken, MerchantId, TokenId};
+use kwik_dashboard::domain::credentials::seal::{Keyring, MasterKey};
+use kwik_dashboard::domain::credentials::verify::{
     Facts, ReplayGuard, TokenRecord, Verifier, parse_basic, parse_signed, precheck, sign,
 };
-use kwik_dashboard::credentials::{NewCredentials, Permission, Section, Sections, TokenStatus};
-use kwik_dashboard::db::models::{AccessToken, MerchantId, TokenId};
+use kwik_dashboard::domain::credentials::{
+    NewCredentials, Permission, Section, Sections, TokenStatus,
+};
 use kwik_dashboard::web::token_views::{RowFragment, TokenRow};
 
 fn token(creds: &NewCredentials, keyring: &Keyring, id: i64) -> AccessToken {

@@ -3,7 +3,7 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use crate::net::IpNet;
+use crate::infra::net::IpNet;
 
 /// Whether the session cookie carries the `Secure` attribute.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -129,7 +129,7 @@ impl Config {
         let session_key = match get("KWIK_SESSION_KEY") {
             None => None,
             Some(v) => Some(
-                crate::state::decode_session_key(&v)
+                crate::keys::decode_session_key(&v)
                     .map_err(|e| ConfigError(format!("KWIK_SESSION_KEY: {e}")))?,
             ),
         };
@@ -153,7 +153,7 @@ impl Config {
                 .map(|ms| (ms > 0).then(|| std::time::Duration::from_millis(ms)))
         })?;
         let decode_key = |name: &str, v: &str| {
-            crate::state::decode_master_key(v).map_err(|e| ConfigError(format!("{name}: {e}")))
+            crate::keys::decode_master_key(v).map_err(|e| ConfigError(format!("{name}: {e}")))
         };
         let master_key = get("KWIK_MASTER_KEY")
             .map(|v| decode_key("KWIK_MASTER_KEY", &v))

@@ -1,24 +1,14 @@
 //! kwik-dashboard: the Kwik merchant dashboard's Access Tokens screen, server-rendered.
 //!
-//! Layers point one way: `web` → `auth`, `tokens`, `users`, `credentials` → `db`.
+//! Layers point one way: `web` → `domain` → `db`. The base (`config`, `keys`) and the plumbing
+//! (`infra`) import from none of them; `cli` and this file sit on top and may use them all.
 
-pub mod audit;
-pub mod auth;
-pub mod checkout;
 pub mod cli;
 pub mod config;
-pub mod credentials;
 pub mod db;
-pub mod error;
-pub mod lifecycle;
-pub mod net;
-pub mod rotation;
-pub mod seed;
-pub mod state;
-pub mod support;
-pub mod threads;
-pub mod tokens;
-pub mod users;
+pub mod domain;
+pub mod infra;
+pub mod keys;
 pub mod web;
 
 use actix_session::SessionMiddleware;
@@ -28,7 +18,7 @@ use actix_web::middleware::from_fn;
 use actix_web::web as aw;
 
 pub use config::Config;
-pub use state::AppState;
+pub use web::state::AppState;
 
 /// Name of the session cookie. It carries only an opaque id.
 pub const SESSION_COOKIE: &str = "kwik_session";
@@ -37,10 +27,10 @@ pub const SESSION_COOKIE: &str = "kwik_session";
 /// middleware needs the pool and the cookie key when it is built.
 pub fn configure(cfg: &mut aw::ServiceConfig, state: &AppState) {
     let idle = actix_web::cookie::time::Duration::seconds(
-        auth::session_store::IDLE_TIMEOUT.whole_seconds(),
+        web::session_store::IDLE_TIMEOUT.whole_seconds(),
     );
     let sessions = SessionMiddleware::builder(
-        auth::session_store::DbSessionStore::new(state.pool.clone(), state.db_threads.clone()),
+        web::session_store::DbSessionStore::new(state.pool.clone(), state.db_threads.clone()),
         state.session_key.clone(),
     )
     .cookie_name(SESSION_COOKIE.to_owned())
@@ -56,15 +46,17 @@ pub fn configure(cfg: &mut aw::ServiceConfig, state: &AppState) {
     .build();
 
     cfg.app_data(aw::Data::new(state.clone()))
-        .app_data(aw::PathConfig::default().error_handler(|_, _| error::AppError::NotFound.into()))
+        .app_data(
+            aw::PathConfig::default().error_handler(|_, _| web::error::AppError::NotFound.into()),
+        )
         .app_data(
             aw::QueryConfig::default()
-                .error_handler(|e, _| error::AppError::BadRequest(e.to_string()).into()),
+                .error_handler(|e, _| web::error::AppError::BadRequest(e.to_string()).into()),
         )
         .app_data(
             aw::FormConfig::default()
                 .limit(64 * 1024)
-                .error_handler(|e, _| error::AppError::BadRequest(e.to_string()).into()),
+                .error_handler(|e, _| web::error::AppError::BadRequest(e.to_string()).into()),
         )
         .app_data(aw::PayloadConfig::new(64 * 1024))
         // Assets and health checks need no session: served before the session scope.
@@ -100,7 +92,7 @@ pub fn configure(cfg: &mut aw::ServiceConfig, state: &AppState) {
         )
         .service(
             aw::scope("")
-                .wrap(from_fn(auth::csrf::guard))
+                .wrap(from_fn(web::csrf::guard))
                 .wrap(sessions)
                 .wrap(from_fn(web::health::session_store_outage))
                 .wrap(from_fn(web::security::secure_cookie))

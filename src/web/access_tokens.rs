@@ -9,13 +9,13 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use super::token_views::*;
 use super::{Chrome, Flash, ascii_json, html, html_around_rows, is_htmx, redirect, token_list};
-use crate::auth::csrf;
-use crate::auth::current_user::{MerchantAdmin, MerchantUser};
-use crate::credentials::TokenStatus;
 use crate::db::models::{AccessToken, TokenId};
-use crate::error::AppError;
-use crate::state::AppState;
-use crate::tokens::{self, TokenInput};
+use crate::domain::credentials::TokenStatus;
+use crate::domain::tokens::{self, TokenInput};
+use crate::web::csrf;
+use crate::web::current_user::{MerchantAdmin, MerchantUser};
+use crate::web::error::AppError;
+use crate::web::state::AppState;
 
 /// Where the screen lives.
 pub const PATH: &str = "/developers/access-tokens";
@@ -57,7 +57,7 @@ pub fn mark_used(session: &Session, submission_id: String) -> Result<(), AppErro
 /// A random id for a one-time form.
 pub fn new_submission_id() -> Result<String, AppError> {
     Ok(URL_SAFE_NO_PAD
-        .encode(crate::credentials::random_bytes::<16>().map_err(AppError::internal)?))
+        .encode(crate::domain::credentials::random_bytes::<16>().map_err(AppError::internal)?))
 }
 
 /// `GET /developers/access-tokens`: one page of the merchant's tokens, searched, filtered and sorted
@@ -87,7 +87,7 @@ pub async fn index(
     let version = Some(member.merchant.tokens_version);
     let (tokens, list, reused) = list_page(&state, &member, request, version).await?;
     // Rows compress once, when their page is first reused; a page read afresh goes out as it is.
-    let gzip = reused && super::gzip::accepted(req.headers());
+    let gzip = reused && crate::infra::gzip::accepted(req.headers());
     let mut res = if is_htmx(&req) {
         let url = list.url.clone();
         let mut res = html_around_rows(StatusCode::OK, &tokens, gzip, |tokens| {

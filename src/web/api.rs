@@ -9,12 +9,12 @@ use subtle::ConstantTimeEq;
 
 use std::sync::Arc;
 
-use crate::credentials::cache::Cached;
-use crate::credentials::verify::{self, Code, Decision, Facts, Grant, Presented, Verifier};
-use crate::credentials::{Section, TokenStatus, sha256};
 use crate::db::models::{AccessToken, Sections};
-use crate::error::AppError;
-use crate::state::AppState;
+use crate::domain::credentials::cache::Cached;
+use crate::domain::credentials::verify::{self, Code, Decision, Facts, Grant, Presented, Verifier};
+use crate::domain::credentials::{Section, TokenStatus, sha256};
+use crate::web::error::AppError;
+use crate::web::state::AppState;
 
 fn unix_now() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()

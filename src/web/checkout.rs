@@ -9,9 +9,9 @@ use askama::Template;
 
 use super::assets::AssetUrls;
 use super::html;
-use crate::checkout::{self, Amount, Checkout, Frequency, Problem, Submission};
-use crate::error::AppError;
-use crate::state::AppState;
+use crate::domain::checkout::{self, Amount, Checkout, Frequency, Problem, Submission};
+use crate::web::error::AppError;
+use crate::web::state::AppState;
 
 /// Kwik's documentation of the checkout form's fields.
 pub const DOCS: &str = "https://docs.kwik.co.za/v2/money-in/checkout-form";

@@ -1,35 +1,14 @@
-//! How values are shown: dates in South African time.
+//! How values are shown on pages: ages, counts, days and machine-readable times. Dates in South
+//! African time come from `infra::sa_time`.
 
+use time::PrimitiveDateTime;
 use time::format_description::FormatItem;
-use time::macros::{format_description, offset};
-use time::{PrimitiveDateTime, UtcOffset};
+use time::macros::format_description;
 
-/// South African Standard Time (Africa/Johannesburg): UTC+2 all year, no daylight saving since 1944.
-pub const SAST: UtcOffset = offset!(+2);
+pub use crate::infra::sa_time::{SAST, date, date_time};
 
-const DATE: &[FormatItem<'static>] =
-    format_description!("[day padding:none] [month repr:short] [year]");
-const DATE_TIME: &[FormatItem<'static>] = format_description!(
-    "[day padding:none] [month repr:short] [year], [hour]:[minute]:[second] SAST"
-);
 const ISO: &[FormatItem<'static>] =
     format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
-
-/// `22 Nov 2026`, in South African time.
-pub fn date(utc: PrimitiveDateTime) -> String {
-    utc.assume_utc()
-        .to_offset(SAST)
-        .format(DATE)
-        .unwrap_or_default()
-}
-
-/// `22 Nov 2026, 14:03:12 SAST`.
-pub fn date_time(utc: PrimitiveDateTime) -> String {
-    utc.assume_utc()
-        .to_offset(SAST)
-        .format(DATE_TIME)
-        .unwrap_or_default()
-}
 
 /// Machine-readable UTC for `<time datetime>`.
 pub fn iso(utc: PrimitiveDateTime) -> String {
@@ -98,7 +77,7 @@ pub fn day_month(day: time::Date) -> String {
 
 /// A (South African) day in full: `21 Nov 2026`.
 pub fn day(day: time::Date) -> String {
-    day.format(DATE).unwrap_or_default()
+    day.format(crate::infra::sa_time::DATE).unwrap_or_default()
 }
 
 /// A day for `<time datetime>`: `2026-11-21`.
@@ -123,13 +102,8 @@ mod tests {
     }
 
     #[test]
-    fn dates_are_shown_in_south_african_time() {
-        // 23:30 UTC on 21 Nov is already 22 Nov in Johannesburg.
-        let t = datetime!(2026-11-21 23:30:05);
-        assert_eq!(date(t), "22 Nov 2026");
-        assert_eq!(date_time(t), "22 Nov 2026, 01:30:05 SAST");
-        assert_eq!(iso(t), "2026-11-21T23:30:05Z");
-        assert_eq!(date(datetime!(2026-03-03 10:00)), "3 Mar 2026");
+    fn machine_readable_times_are_utc() {
+        assert_eq!(iso(datetime!(2026-11-21 23:30:05)), "2026-11-21T23:30:05Z");
     }
 
     #[test]

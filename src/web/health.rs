@@ -8,8 +8,8 @@ use actix_web::middleware::Next;
 use actix_web::{HttpResponse, web};
 use diesel::connection::SimpleConnection;
 
-use crate::error::AppError;
-use crate::state::AppState;
+use crate::web::error::AppError;
+use crate::web::state::AppState;
 
 /// `GET /healthz`: the process is alive. Touches no database, so an outage does not get it restarted.
 pub async fn healthz() -> HttpResponse {

@@ -8,14 +8,14 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use time::macros::format_description;
 
-use super::format::{self, SAST};
+use super::format;
 use super::{Chrome, html, is_htmx};
-use crate::audit::Event;
-use crate::auth::current_user::HistoryReader;
 use crate::db::models::UserId;
 use crate::db::models::audit::{AuditEvent, AuditFilter, Facets};
-use crate::error::AppError;
-use crate::state::AppState;
+use crate::domain::audit::Event;
+use crate::web::current_user::HistoryReader;
+use crate::web::error::AppError;
+use crate::web::state::AppState;
 
 /// Events per page.
 pub const PAGE_SIZE: i64 = 50;
@@ -92,14 +92,6 @@ fn date(text: &str) -> Result<Option<time::Date>, ()> {
         .map_err(drop)
 }
 
-/// Midnight of `day` in South Africa, in UTC.
-fn sast_midnight_utc(day: time::Date) -> time::PrimitiveDateTime {
-    let utc = time::PrimitiveDateTime::new(day, time::Time::MIDNIGHT)
-        .assume_offset(SAST)
-        .to_offset(time::UtcOffset::UTC);
-    time::PrimitiveDateTime::new(utc.date(), utc.time())
-}
-
 /// The reader's filter, and what in the query could not be understood.
 fn filter_of(reader: &HistoryReader, q: &HistoryQuery) -> (AuditFilter, Vec<&'static str>) {
     let mut problems = Vec::new();
@@ -133,8 +125,10 @@ fn filter_of(reader: &HistoryReader, q: &HistoryQuery) -> (AuditFilter, Vec<&'st
     }
     match (date(&q.from), date(&q.to)) {
         (Ok(from), Ok(to)) => {
-            filter.from = from.map(sast_midnight_utc);
-            filter.until = to.and_then(|d| d.next_day()).map(sast_midnight_utc);
+            filter.from = from.map(crate::infra::sa_time::start_of_day);
+            filter.until = to
+                .and_then(|d| d.next_day())
+                .map(crate::infra::sa_time::start_of_day);
         }
         _ => problems.push("Use dates like 2026-11-22: the date range was ignored."),
     }
@@ -322,7 +316,7 @@ mod tests {
     fn date_ranges_are_south_african_days() {
         let day = time::macros::date!(2026 - 11 - 22);
         assert_eq!(
-            sast_midnight_utc(day),
+            crate::infra::sa_time::start_of_day(day),
             time::macros::datetime!(2026-11-21 22:00)
         );
     }

@@ -8,14 +8,14 @@ use diesel::{Connection, QueryResult};
 use zeroize::Zeroizing;
 
 use super::{Chrome, html, see_other};
-use crate::audit::{self, Actor, Event, Target};
-use crate::auth::CurrentUser;
-use crate::auth::csrf;
-use crate::auth::session_store::USER_ID_KEY;
-use crate::auth::throttle::Scope;
 use crate::db::{self, models::User, models::user::normalize_email};
-use crate::error::AppError;
-use crate::state::AppState;
+use crate::domain::audit::{self, Actor, Event, Target};
+use crate::domain::auth::throttle::Scope;
+use crate::web::csrf;
+use crate::web::current_user::CurrentUser;
+use crate::web::error::AppError;
+use crate::web::session_store::USER_ID_KEY;
+use crate::web::state::AppState;
 
 /// The one message for every wrong email, password or disabled account: it tells an attacker nothing.
 const INVALID: &str = "Incorrect email or password.";

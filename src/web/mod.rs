@@ -4,12 +4,17 @@ pub mod access_tokens;
 pub mod api;
 pub mod assets;
 pub mod checkout;
+pub mod csrf;
+pub mod current_user;
+pub mod error;
 pub mod format;
-pub mod gzip;
+pub mod headers;
 pub mod health;
 pub mod history;
 pub mod login;
 pub mod security;
+pub mod session_store;
+pub mod state;
 pub mod support;
 pub mod team;
 pub mod token_detail;
@@ -20,8 +25,8 @@ pub mod token_views;
 use actix_session::Session;
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use crate::auth::{CurrentUser, csrf};
-use crate::error::AppError;
+use crate::web::current_user::CurrentUser;
+use crate::web::error::AppError;
 
 /// A page route: method and path pattern.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -223,7 +228,7 @@ impl Chrome {
     /// Chrome for a merchant page; takes the pending flash message.
     pub fn for_member(
         session: &Session,
-        member: &crate::auth::current_user::MerchantUser,
+        member: &crate::web::current_user::MerchantUser,
     ) -> Result<Self, AppError> {
         Ok(Self {
             assets: assets::AssetUrls::get(),
@@ -307,16 +312,23 @@ pub fn html_around_rows<T: askama::Template>(
     let (before, after) = (&shell[..at], &shell[at + mark.len()..]);
     Ok(res
         .insert_header((actix_web::http::header::CONTENT_ENCODING, "gzip"))
-        .body(gzip::member(before.as_bytes(), deflated, after.as_bytes())))
+        .body(crate::infra::gzip::member(
+            before.as_bytes(),
+            deflated,
+            after.as_bytes(),
+        )))
 }
 
 /// The client's address as seen through trusted proxies.
-pub fn client_ip(req: &HttpRequest, state: &crate::state::AppState) -> Option<std::net::IpAddr> {
+pub fn client_ip(
+    req: &HttpRequest,
+    state: &crate::web::state::AppState,
+) -> Option<std::net::IpAddr> {
     let forwarded = req
         .headers()
         .get("X-Forwarded-For")
         .and_then(|v| v.to_str().ok());
-    crate::net::client_ip(
+    crate::infra::net::client_ip(
         req.peer_addr().map(|a| a.ip()),
         forwarded,
         &state.config.trusted_proxies,
@@ -341,10 +353,10 @@ pub fn ascii_json(value: &serde_json::Value) -> String {
 /// Who is acting, for the audit history: the user, their address and their browser.
 pub fn actor(
     req: &HttpRequest,
-    state: &crate::state::AppState,
+    state: &crate::web::state::AppState,
     user: &crate::db::models::User,
-) -> crate::audit::Actor {
-    crate::audit::Actor::user(
+) -> crate::domain::audit::Actor {
+    crate::domain::audit::Actor::user(
         user,
         client_ip(req, state).map(|ip| ip.to_string()),
         user_agent(req),

@@ -10,41 +10,26 @@ use actix_web::middleware::{DefaultHeaders, Next};
 use actix_web::web;
 
 use crate::config::CookieSecure;
-use crate::error::AppError;
-use crate::state::AppState;
+use crate::web::error::AppError;
+use crate::web::state::AppState;
 
-/// The Content-Security-Policy: only this origin's scripts and styles, no framing.
-pub const CSP: &str = "default-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'";
+use super::headers::API_CSP;
 
 /// Headers added to every page and asset (a handler's own value wins).
 pub fn headers() -> DefaultHeaders {
-    common(CSP)
-        .add((header::REFERRER_POLICY, "same-origin"))
-        .add(("Cross-Origin-Opener-Policy", "same-origin"))
-        .add((
-            "Permissions-Policy",
-            "camera=(), microphone=(), geolocation=(), payment=()",
-        ))
+    added(super::headers::page())
 }
-
-/// The Content-Security-Policy of JSON answers: nothing in them may load or run, or be framed.
-pub const API_CSP: &str = "default-src 'none'; frame-ancestors 'none'";
 
 /// Headers for the JSON API, which no browser renders: OWASP's REST set (no-store, nosniff, no
 /// framing, a CSP that allows nothing). The page-only ones (referrer, opener and permissions
 /// policies) are left off.
 pub fn api_headers() -> DefaultHeaders {
-    common(API_CSP)
+    added(super::headers::common(API_CSP))
 }
 
-/// What every answer carries: its CSP, nosniff, no framing, and no caching anywhere (dynamic pages
-/// may hold credentials: the one-time reveal).
-fn common(csp: &'static str) -> DefaultHeaders {
-    DefaultHeaders::new()
-        .add((header::CONTENT_SECURITY_POLICY, csp))
-        .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
-        .add((header::X_FRAME_OPTIONS, "DENY"))
-        .add((header::CACHE_CONTROL, "no-store"))
+fn added(list: impl IntoIterator<Item = (header::HeaderName, &'static str)>) -> DefaultHeaders {
+    list.into_iter()
+        .fold(DefaultHeaders::new(), |headers, pair| headers.add(pair))
 }
 
 /// Whether the client reached us over https: directly, or as told by a trusted proxy.
@@ -52,9 +37,9 @@ pub fn is_https(req: &ServiceRequest, state: &AppState) -> bool {
     if req.app_config().secure() {
         return true;
     }
-    let from_trusted_proxy = req
-        .peer_addr()
-        .is_some_and(|peer| crate::net::is_trusted(peer.ip(), &state.config.trusted_proxies));
+    let from_trusted_proxy = req.peer_addr().is_some_and(|peer| {
+        crate::infra::net::is_trusted(peer.ip(), &state.config.trusted_proxies)
+    });
     from_trusted_proxy
         && req
             .headers()

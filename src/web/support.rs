@@ -8,13 +8,13 @@ use askama::Template;
 
 use super::token_views::TokenRow;
 use super::{Chrome, Flash, html, see_other};
-use crate::auth::current_user::SupportStaff;
-use crate::credentials::TokenStatus;
 use crate::db::models::TokenId;
-use crate::error::AppError;
-use crate::state::AppState;
-use crate::support::{self, Refusal};
-use crate::tokens::{self, REASON_CHARS, Scope, StatusError};
+use crate::domain::credentials::TokenStatus;
+use crate::domain::support::{self, Refusal};
+use crate::domain::tokens::{self, REASON_CHARS, Scope, StatusError};
+use crate::web::current_user::SupportStaff;
+use crate::web::error::AppError;
+use crate::web::state::AppState;
 
 /// One search result.
 pub struct Found {

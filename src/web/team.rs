@@ -13,13 +13,15 @@ use actix_web::{HttpRequest, HttpResponse, web};
 
 use self::views::*;
 use super::{Chrome, Flash, html, is_htmx};
-use crate::auth::csrf;
-use crate::auth::current_user::{MerchantAdmin, MerchantUser};
 use crate::db::models::{MerchantId, User, UserId};
-use crate::error::AppError;
-use crate::state::AppState;
-use crate::users::new_member::{DUPLICATE_EMAIL, MemberErrors, MemberInput, validate_member};
-use crate::users::{self, AddUserError};
+use crate::domain::users::new_member::{
+    DUPLICATE_EMAIL, MemberErrors, MemberInput, validate_member,
+};
+use crate::domain::users::{self, AddUserError};
+use crate::web::csrf;
+use crate::web::current_user::{MerchantAdmin, MerchantUser};
+use crate::web::error::AppError;
+use crate::web::state::AppState;
 
 /// Where the page lives (Kwik's Settings › Teams).
 pub const PATH: &str = "/settings/teams";

@@ -14,12 +14,12 @@ pub use chart::UsageChart;
 
 use super::token_views::TokenRow;
 use super::{Chrome, format, html};
-use crate::auth::current_user::MerchantUser;
-use crate::credentials::Section;
-use crate::credentials::usage::sa_day;
 use crate::db::models::{AccessToken, TokenId, User};
-use crate::error::AppError;
-use crate::state::AppState;
+use crate::domain::credentials::Section;
+use crate::infra::sa_time::day_of as sa_day;
+use crate::web::current_user::MerchantUser;
+use crate::web::error::AppError;
+use crate::web::state::AppState;
 
 /// What the page says about the token.
 #[derive(Debug, Clone)]

@@ -11,13 +11,13 @@ use super::access_tokens::{
 };
 use super::token_views::{FormView, RevealView, TokenRow};
 use super::{Chrome, Flash, html, is_htmx, redirect};
-use crate::auth::csrf;
-use crate::auth::current_user::{MerchantAdmin, MerchantUser};
 use crate::db::models::{AccessToken, TokenId};
-use crate::error::AppError;
-use crate::lifecycle::{self, Grace, LifecycleError};
-use crate::state::AppState;
-use crate::tokens::{self, TokenInput};
+use crate::domain::tokens::lifecycle::{self, Grace, LifecycleError};
+use crate::domain::tokens::{self, TokenInput};
+use crate::web::csrf;
+use crate::web::current_user::{MerchantAdmin, MerchantUser};
+use crate::web::error::AppError;
+use crate::web::state::AppState;
 
 /// The roll or delete form's state.
 pub struct Confirm {

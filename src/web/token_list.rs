@@ -2,9 +2,9 @@
 //! notice for anything not understood, and the links that keep a view. A view is all in its URL, so
 //! it can be bookmarked, shared, and paged without JavaScript.
 
-use crate::credentials::format::{API_KEY_PREFIX, API_SECRET_PREFIX};
-use crate::credentials::{API_KEY_RANDOM_LEN, Permission, Section, TokenStatus};
 use crate::db::models::token_list::{Direction, SortKey, TokenFilter, TokenSearch, TokenSort};
+use crate::domain::credentials::format::{API_KEY_PREFIX, API_SECRET_PREFIX};
+use crate::domain::credentials::{API_KEY_RANDOM_LEN, Permission, Section, TokenStatus};
 
 pub mod cache;
 mod view;

@@ -6,9 +6,9 @@ use zeroize::Zeroizing;
 
 use super::Chrome;
 use super::format;
-use crate::credentials::{NewCredentials, Permission, Section, TokenStatus};
 use crate::db::models::AccessToken;
-use crate::tokens::{FieldErrors, TokenInput};
+use crate::domain::credentials::{NewCredentials, Permission, Section, TokenStatus};
+use crate::domain::tokens::{FieldErrors, TokenInput};
 
 /// Chips shown before "+N more".
 const CHIPS_SHOWN: usize = 3;
@@ -20,7 +20,7 @@ pub struct Rows {
     html: std::sync::Arc<str>,
     len: usize,
     /// The HTML compressed, once, when first asked for: shared by every copy of these rows.
-    deflated: std::sync::Arc<std::sync::OnceLock<Option<super::gzip::Deflated>>>,
+    deflated: std::sync::Arc<std::sync::OnceLock<Option<crate::infra::gzip::Deflated>>>,
 }
 
 #[derive(Template)]
@@ -67,9 +67,9 @@ impl Rows {
 
     /// The HTML as a deflate run for a gzip response (see `web::gzip`), compressed on the first call.
     /// `None` if compressing failed.
-    pub fn deflated(&self) -> Option<&super::gzip::Deflated> {
+    pub fn deflated(&self) -> Option<&crate::infra::gzip::Deflated> {
         self.deflated
-            .get_or_init(|| super::gzip::Deflated::new(self.html.as_bytes()))
+            .get_or_init(|| crate::infra::gzip::Deflated::new(self.html.as_bytes()))
             .as_ref()
     }
 
@@ -93,7 +93,7 @@ impl Rows {
 /// See [`Rows::stand_in`].
 pub static ROWS_MARK: std::sync::LazyLock<Option<std::sync::Arc<str>>> =
     std::sync::LazyLock::new(|| {
-        let nonce = crate::credentials::random_bytes::<16>().ok()?;
+        let nonce = crate::domain::credentials::random_bytes::<16>().ok()?;
         Some(format!("<!--rows {}-->", hex::encode(nonce)).into())
     });
 

@@ -1,7 +1,7 @@
 use diesel::prelude::*;
-use kwik_dashboard::credentials::{self, TokenStatus};
 use kwik_dashboard::db::models::Role;
 use kwik_dashboard::db::schema::access_tokens;
+use kwik_dashboard::domain::credentials::{self, TokenStatus};
 
 use crate::helpers::*;
 

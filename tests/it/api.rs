@@ -3,10 +3,10 @@
 use actix_web::test::TestRequest;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use kwik_dashboard::credentials::verify::{
+use kwik_dashboard::domain::credentials::verify::{
     Code, Decision, Facts, Presented, Verifier, parse_basic, sign,
 };
-use kwik_dashboard::credentials::{Section, TokenStatus};
+use kwik_dashboard::domain::credentials::{Section, TokenStatus};
 use serde_json::Value;
 
 use crate::helpers::*;
@@ -595,8 +595,8 @@ async fn the_database_holds_no_usable_secret_and_sealed_values_need_the_master_k
         .open(&key_id, &sealed, &token.key_hash)
         .unwrap();
     assert_eq!(&*opened, c.secret.as_bytes());
-    let stranger = kwik_dashboard::credentials::seal::Keyring::new(
-        kwik_dashboard::credentials::seal::MasterKey::new(&[9u8; 32]).unwrap(),
+    let stranger = kwik_dashboard::domain::credentials::seal::Keyring::new(
+        kwik_dashboard::domain::credentials::seal::MasterKey::new(&[9u8; 32]).unwrap(),
         vec![],
     );
     assert!(stranger.open(&key_id, &sealed, &token.key_hash).is_err());

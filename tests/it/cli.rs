@@ -60,8 +60,8 @@ fn find_user(db: &TestDb, email: &str) -> Option<User> {
     User::find_by_email(&mut conn, email).unwrap()
 }
 
-fn cheap_passwords() -> kwik_dashboard::auth::Passwords {
-    kwik_dashboard::auth::Passwords::new(kwik_dashboard::config::Argon2Params {
+fn cheap_passwords() -> kwik_dashboard::domain::auth::Passwords {
+    kwik_dashboard::domain::auth::Passwords::new(kwik_dashboard::config::Argon2Params {
         memory_kib: 256,
         iterations: 1,
         parallelism: 1,
@@ -252,7 +252,7 @@ fn serve_on_an_empty_database_creates_a_first_admin_and_prints_the_login() {
     assert!(passwords.verify(&password, Some(&user.password_hash)));
 
     // A second start prints no password: the database is no longer empty.
-    let again = kwik_dashboard::users::seed_first_run(
+    let again = kwik_dashboard::domain::users::seed_first_run(
         &mut AppState::build(Config {
             session_key: Some(vec![1; 64]),
             ..crate::helpers::test_config(db.dir.path(), &db.url)
@@ -337,9 +337,11 @@ fn an_unknown_database_scheme_is_refused_at_start_up_in_one_line() {
 
 #[test]
 fn rotate_master_key_reseals_every_secret_and_signed_requests_still_verify() {
-    use kwik_dashboard::credentials::verify::{Decision, Facts, Verifier, parse_signed, sign};
-    use kwik_dashboard::credentials::{Permission, Section, Sections, TokenStatus};
     use kwik_dashboard::db::models::AccessToken;
+    use kwik_dashboard::domain::credentials::verify::{
+        Decision, Facts, Verifier, parse_signed, sign,
+    };
+    use kwik_dashboard::domain::credentials::{Permission, Section, Sections, TokenStatus};
 
     let db = TestDb::new();
     // The key lives in $KWIK_DATA_DIR/master.key, as in the embedded default.
@@ -351,17 +353,17 @@ fn rotate_master_key_reseals_every_secret_and_signed_requests_still_verify() {
     let state = state_with_file_key();
     let old_id = state.keyring.current_id().to_owned();
     let mut conn = state.pool.get().unwrap();
-    let (user, _) = kwik_dashboard::users::add_user(
+    let (user, _) = kwik_dashboard::domain::users::add_user(
         &mut conn,
         &cheap_passwords(),
-        &kwik_dashboard::audit::Actor::cli(),
+        &kwik_dashboard::domain::audit::Actor::cli(),
         "ops@shop.test",
         Some("Shop"),
         kwik_dashboard::db::models::Role::Admin,
-        kwik_dashboard::users::PasswordChoice::Generate,
+        kwik_dashboard::domain::users::PasswordChoice::Generate,
     )
     .unwrap();
-    let spec = kwik_dashboard::tokens::TokenSpec {
+    let spec = kwik_dashboard::domain::tokens::TokenSpec {
         name: "Rotated".into(),
         sections: Sections::new([Section::Payments]),
         permission: Permission::ReadOnly,
@@ -369,11 +371,11 @@ fn rotate_master_key_reseals_every_secret_and_signed_requests_still_verify() {
         expires_at: None,
         ip_allowlist: vec![],
     };
-    let (token, creds) = kwik_dashboard::tokens::create(
+    let (token, creds) = kwik_dashboard::domain::tokens::create(
         &mut conn,
         &state.keyring,
         user.merchant_id.unwrap(),
-        &kwik_dashboard::audit::Actor::user(&user, None, None),
+        &kwik_dashboard::domain::audit::Actor::user(&user, None, None),
         &spec,
     )
     .unwrap();
@@ -450,28 +452,28 @@ fn token_disable_from_the_command_line_finds_the_key_and_records_why() {
     config.master_key = None;
     let state = AppState::build(config).unwrap();
     let mut conn = state.pool.get().unwrap();
-    let (user, _) = kwik_dashboard::users::add_user(
+    let (user, _) = kwik_dashboard::domain::users::add_user(
         &mut conn,
         &cheap_passwords(),
-        &kwik_dashboard::audit::Actor::cli(),
+        &kwik_dashboard::domain::audit::Actor::cli(),
         "ops@shop.test",
         Some("Shop"),
         kwik_dashboard::db::models::Role::Admin,
-        kwik_dashboard::users::PasswordChoice::Generate,
+        kwik_dashboard::domain::users::PasswordChoice::Generate,
     )
     .unwrap();
-    let spec = kwik_dashboard::tokens::TokenSpec {
+    let spec = kwik_dashboard::domain::tokens::TokenSpec {
         name: "POS".into(),
-        sections: kwik_dashboard::credentials::Sections::new([
-            kwik_dashboard::credentials::Section::Orders,
+        sections: kwik_dashboard::domain::credentials::Sections::new([
+            kwik_dashboard::domain::credentials::Section::Orders,
         ]),
-        permission: kwik_dashboard::credentials::Permission::ReadOnly,
-        status: kwik_dashboard::credentials::TokenStatus::Live,
+        permission: kwik_dashboard::domain::credentials::Permission::ReadOnly,
+        status: kwik_dashboard::domain::credentials::TokenStatus::Live,
         expires_at: None,
         ip_allowlist: vec![],
     };
-    let actor = kwik_dashboard::audit::Actor::user(&user, None, None);
-    let (token, creds) = kwik_dashboard::tokens::create(
+    let actor = kwik_dashboard::domain::audit::Actor::user(&user, None, None);
+    let (token, creds) = kwik_dashboard::domain::tokens::create(
         &mut conn,
         &state.keyring,
         user.merchant_id.unwrap(),
@@ -534,7 +536,7 @@ fn token_disable_from_the_command_line_finds_the_key_and_records_why() {
     let stored = kwik_dashboard::db::models::AccessToken::find(&mut conn, token.id).unwrap();
     assert_eq!(
         stored.status,
-        kwik_dashboard::credentials::TokenStatus::Disabled
+        kwik_dashboard::domain::credentials::TokenStatus::Disabled
     );
     assert_eq!(
         stored.status_reason.as_deref(),

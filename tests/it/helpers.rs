@@ -14,7 +14,7 @@ use actix_web::{App, test};
 use kwik_dashboard::config::{Argon2Params, CookieSecure};
 use kwik_dashboard::db::DbConn;
 use kwik_dashboard::db::models::Role;
-use kwik_dashboard::users::{self, PasswordChoice};
+use kwik_dashboard::domain::users::{self, PasswordChoice};
 use kwik_dashboard::{AppState, Config};
 use tempfile::TempDir;
 use zeroize::Zeroizing;
@@ -120,7 +120,7 @@ impl TestDb {
                 use diesel::connection::SimpleConnection;
                 let name = format!(
                     "kwik_test_{}",
-                    hex::encode(kwik_dashboard::credentials::random_bytes::<8>().unwrap())
+                    hex::encode(kwik_dashboard::domain::credentials::random_bytes::<8>().unwrap())
                 );
                 let mut conn = diesel::PgConnection::establish(&admin)
                     .unwrap_or_else(|e| panic!("TEST_DATABASE_URL={admin} is not reachable: {e}"));
@@ -265,7 +265,7 @@ where
             users::add_user(
                 c,
                 &self.state.passwords,
-                &kwik_dashboard::audit::Actor::cli(),
+                &kwik_dashboard::domain::audit::Actor::cli(),
                 email,
                 merchant,
                 role,

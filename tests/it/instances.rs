@@ -5,7 +5,7 @@ use std::net::{Shutdown, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-use kwik_dashboard::credentials::TokenStatus;
+use kwik_dashboard::domain::credentials::TokenStatus;
 
 use crate::helpers::*;
 
@@ -204,8 +204,9 @@ async fn list_and_key_lookup_are_index_scans_on_postgres() {
         eprintln!("skipped: EXPLAIN plans are checked on Postgres (set TEST_DATABASE_URL)");
         return;
     }
-    let report = app
-        .db(|c| kwik_dashboard::seed::seed(c, &app.state.keyring, None, 200, 50, |_| {}).unwrap());
+    let report = app.db(|c| {
+        kwik_dashboard::cli::seed::seed(c, &app.state.keyring, None, 200, 50, |_| {}).unwrap()
+    });
     assert_eq!(report.tokens, 10_000);
     app.db(|c| {
         let DbConn::Pg(pg) = c else { unreachable!() };

@@ -4,10 +4,10 @@ use actix_web::test::TestRequest;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use diesel::prelude::*;
-use kwik_dashboard::credentials::verify::{
+use kwik_dashboard::db::schema::{access_tokens, audit_events, merchants};
+use kwik_dashboard::domain::credentials::verify::{
     Code, Decision, Facts, Verifier, parse_basic, parse_signed, sign,
 };
-use kwik_dashboard::db::schema::{access_tokens, audit_events, merchants};
 
 use crate::helpers::*;
 

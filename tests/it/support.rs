@@ -1,7 +1,7 @@
 use diesel::prelude::*;
-use kwik_dashboard::credentials::TokenStatus;
 use kwik_dashboard::db::models::Role;
 use kwik_dashboard::db::schema::audit_events;
+use kwik_dashboard::domain::credentials::TokenStatus;
 
 use crate::helpers::*;
 

@@ -4,9 +4,9 @@
 use actix_web::test::TestRequest;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use kwik_dashboard::credentials::TokenStatus;
-use kwik_dashboard::credentials::usage::sa_day;
 use kwik_dashboard::db::models::{AccessToken, Role};
+use kwik_dashboard::domain::credentials::TokenStatus;
+use kwik_dashboard::infra::sa_time::day_of as sa_day;
 
 use crate::helpers::*;
 

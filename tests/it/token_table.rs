@@ -2,8 +2,10 @@
 //! independent reading of the same fixture; bookmarkable links; htmx fragments; and on Postgres, the
 //! plans of the very queries the page runs.
 
-use kwik_dashboard::credentials::{NewCredentials, Permission, Section, Sections, TokenStatus};
 use kwik_dashboard::db::models::{AccessToken, Merchant, MerchantId, NewAccessToken};
+use kwik_dashboard::domain::credentials::{
+    NewCredentials, Permission, Section, Sections, TokenStatus,
+};
 use time::macros::datetime;
 
 use crate::helpers::*;
@@ -568,8 +570,9 @@ async fn every_list_view_reads_one_merchants_index_range_on_postgres() {
         eprintln!("skipped: EXPLAIN plans are checked on Postgres (set TEST_DATABASE_URL)");
         return;
     }
-    let report = app
-        .db(|c| kwik_dashboard::seed::seed(c, &app.state.keyring, None, 200, 50, |_| {}).unwrap());
+    let report = app.db(|c| {
+        kwik_dashboard::cli::seed::seed(c, &app.state.keyring, None, 200, 50, |_| {}).unwrap()
+    });
     assert_eq!(report.tokens, 10_000);
     let seen = Arc::new(Mutex::new(Vec::<String>::new()));
     app.db(|c| {

@@ -241,6 +241,23 @@ pub struct AccessToken {
     pub deleted_at: Option<time::PrimitiveDateTime>,
 }
 
+/// A token's editable settings, as stored.
+#[derive(Debug, Clone, Copy)]
+pub struct TokenSettings<'a> {
+    /// Friendly name.
+    pub name: &'a str,
+    /// Sections it may use.
+    pub sections: &'a Sections,
+    /// Access level.
+    pub permission: Permission,
+    /// Live or disabled.
+    pub status: TokenStatus,
+    /// When it stops working (UTC), if ever.
+    pub expires_at: Option<time::PrimitiveDateTime>,
+    /// Stored allowlist text (one network a line); empty: anywhere.
+    pub ip_allowlist: &'a str,
+}
+
 /// What a roll writes.
 pub struct Roll<'a> {
     /// The new key (hash, prefix, suffix), when the key is rolled too.
@@ -514,18 +531,17 @@ impl AccessToken {
     pub fn update_settings(
         conn: &mut DbConn,
         id: TokenId,
-        spec: &crate::tokens::TokenSpec,
-        allowlist: &str,
+        settings: &TokenSettings<'_>,
         at: time::PrimitiveDateTime,
     ) -> QueryResult<AccessToken> {
         diesel::update(access_tokens::table.find(id))
             .set((
-                access_tokens::name.eq(&spec.name),
-                access_tokens::sections.eq(spec.sections.to_stored()),
-                access_tokens::permission.eq(spec.permission),
-                access_tokens::status.eq(spec.status),
-                access_tokens::expires_at.eq(spec.expires_at),
-                access_tokens::ip_allowlist.eq(allowlist),
+                access_tokens::name.eq(settings.name),
+                access_tokens::sections.eq(settings.sections.to_stored()),
+                access_tokens::permission.eq(settings.permission),
+                access_tokens::status.eq(settings.status),
+                access_tokens::expires_at.eq(settings.expires_at),
+                access_tokens::ip_allowlist.eq(settings.ip_allowlist),
                 access_tokens::updated_at.eq(at),
             ))
             .returning(access_tokens::all_columns)

@@ -10,12 +10,12 @@ use diesel::result::Error as DieselError;
 
 use super::PATH;
 use super::views::*;
-use crate::auth::csrf;
-use crate::auth::current_user::MerchantAdmin;
 use crate::db::models::{Role, User, UserId};
-use crate::error::AppError;
-use crate::state::AppState;
-use crate::users::team::{self, TeamChange, TeamError};
+use crate::domain::users::team::{self, TeamChange, TeamError};
+use crate::web::csrf;
+use crate::web::current_user::MerchantAdmin;
+use crate::web::error::AppError;
+use crate::web::state::AppState;
 use crate::web::{Chrome, Flash, ascii_json, html, is_htmx, redirect, see_other};
 
 /// Query of the role confirmation.

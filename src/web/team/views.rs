@@ -5,8 +5,8 @@ use askama::Template;
 use zeroize::Zeroizing;
 
 use crate::db::models::{Role, User, UserId};
-use crate::users::new_member::{MemberErrors, MemberInput};
-use crate::users::team::{Refusal, TeamChange};
+use crate::domain::users::new_member::{MemberErrors, MemberInput};
+use crate::domain::users::team::{Refusal, TeamChange};
 use crate::web::{Chrome, format};
 
 /// One member's row.

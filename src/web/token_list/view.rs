@@ -5,10 +5,10 @@ use askama::Template;
 use diesel::QueryResult;
 
 use super::{ListQuery, ListRequest, Notice, PAGE_SIZE};
-use crate::credentials::{Permission, Section, TokenStatus};
 use crate::db::DbConn;
 use crate::db::models::token_list::{Direction, SortKey};
 use crate::db::models::{AccessToken, MerchantId};
+use crate::domain::credentials::{Permission, Section, TokenStatus};
 use crate::web::format;
 use crate::web::token_views::Rows;
 

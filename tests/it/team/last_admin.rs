@@ -1,10 +1,10 @@
 //! The last-admin rule: a merchant always keeps an enabled admin, even under concurrent changes.
 
 use diesel::prelude::*;
-use kwik_dashboard::audit::Actor;
 use kwik_dashboard::db::models::{MerchantId, Role, UserId};
 use kwik_dashboard::db::schema::users;
-use kwik_dashboard::users::team::{self, Refusal, TeamChange, TeamError};
+use kwik_dashboard::domain::audit::Actor;
+use kwik_dashboard::domain::users::team::{self, Refusal, TeamChange, TeamError};
 
 use super::*;
 use crate::helpers::*;

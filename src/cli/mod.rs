@@ -1,0 +1,420 @@
+//! The command line: `serve` (the default), `migrate`, and `user add`.
+
+pub mod rotate;
+pub mod seed;
+
+use std::io::Read;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use actix_web::{App, HttpServer};
+use clap::{Parser, Subcommand};
+use zeroize::Zeroizing;
+
+use crate::config::Config;
+use crate::db::models::{Role, SessionRow};
+use crate::domain::users::{self, PasswordChoice};
+use crate::infra::threads::Priority;
+use crate::web::state::AppState;
+
+/// Kwik merchant dashboard: API access tokens.
+#[derive(Debug, Parser)]
+#[command(name = "kwik-dashboard", version, about)]
+pub struct Cli {
+    /// What to do; `serve` when omitted.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Apply migrations, create a first admin on an empty database, and serve the dashboard.
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Re-seal every API secret under a new master key (KWIK_NEW_MASTER_KEY, or a generated one when
+    /// the key lives in $KWIK_DATA_DIR/master.key).
+    RotateMasterKey,
+    /// Fill the database with merchants and tokens for load work (batched inserts).
+    Seed {
+        /// Merchants to create.
+        #[arg(long, default_value_t = 10)]
+        merchants: usize,
+        /// Tokens per merchant.
+        #[arg(long, default_value_t = 100)]
+        tokens_per_merchant: usize,
+        /// Put the tokens into this merchant (created if missing) instead of new ones.
+        #[arg(long)]
+        merchant: Option<String>,
+    },
+    /// Disable or enable a token from the command line (emergencies): found by its full API_KEY or the
+    /// key as the table shows it; recorded in the merchant's history.
+    Token {
+        /// The token action.
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+    /// Merchant settings.
+    Merchant {
+        /// The merchant action.
+        #[command(subcommand)]
+        command: MerchantCommand,
+    },
+    /// Manage users.
+    User {
+        /// The user action.
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+}
+
+/// `merchant` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum MerchantCommand {
+    /// Require new tokens to expire within N days (`none` removes the limit).
+    SetMaxTokenLifetime {
+        /// The merchant's name.
+        #[arg(long)]
+        merchant: String,
+        /// Days (1 to 3650), or `none`.
+        #[arg(long)]
+        days: String,
+    },
+}
+
+/// `token` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Disable a token now.
+    Disable {
+        /// The full API_KEY, or the key as displayed (`kwik_ak_3F9q…x7Lm`) or its start.
+        #[arg(long)]
+        key: String,
+        /// Why (5 to 500 characters); the merchant sees it.
+        #[arg(long)]
+        reason: String,
+    },
+    /// Enable a token again.
+    Enable {
+        /// The full API_KEY, or the key as displayed.
+        #[arg(long)]
+        key: String,
+        /// Why (5 to 500 characters); the merchant sees it.
+        #[arg(long)]
+        reason: String,
+    },
+}
+
+/// `user` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add a user. Prints a generated password unless one is piped in with --password-stdin.
+    Add {
+        /// Email address (unique, case-insensitive).
+        #[arg(long)]
+        email: String,
+        /// Merchant name: required for admin and viewer, refused for support. Created if missing.
+        #[arg(long)]
+        merchant: Option<String>,
+        /// admin, viewer or support.
+        #[arg(long)]
+        role: String,
+        /// Read the password from standard input instead of generating one.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+/// Runs the parsed command line; errors are one clear line on stderr and a non-zero exit.
+pub async fn run(cli: Cli) -> ExitCode {
+    let result = match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve().await,
+        Command::Migrate => open().map(|_| println!("Database is up to date.")),
+        Command::Seed {
+            merchants,
+            tokens_per_merchant,
+            merchant,
+        } => seed(merchants, tokens_per_merchant, merchant.as_deref()),
+        Command::Token {
+            command: TokenCommand::Disable { key, reason },
+        } => set_token_status(
+            &key,
+            &reason,
+            crate::domain::credentials::TokenStatus::Disabled,
+        ),
+        Command::Token {
+            command: TokenCommand::Enable { key, reason },
+        } => set_token_status(&key, &reason, crate::domain::credentials::TokenStatus::Live),
+        Command::Merchant {
+            command: MerchantCommand::SetMaxTokenLifetime { merchant, days },
+        } => set_max_lifetime(&merchant, &days),
+        Command::RotateMasterKey => {
+            crate::cli::rotate::rotate_master_key().map(|report| println!("{report}"))
+        }
+        Command::User {
+            command:
+                UserCommand::Add {
+                    email,
+                    merchant,
+                    role,
+                    password_stdin,
+                },
+        } => add_user(&email, merchant.as_deref(), &role, password_stdin),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Reads the configuration and opens the database, applying pending migrations.
+fn open() -> anyhow::Result<AppState> {
+    let config = Config::from_env()?;
+    AppState::build(config)
+}
+
+fn add_user(
+    email: &str,
+    merchant: Option<&str>,
+    role: &str,
+    password_stdin: bool,
+) -> anyhow::Result<()> {
+    let role: Role = role
+        .parse()
+        .map_err(|_| anyhow::anyhow!("unknown role {role:?}: use admin, viewer or support"))?;
+    let password = if password_stdin {
+        let mut text = Zeroizing::new(String::new());
+        std::io::stdin().read_to_string(&mut text)?;
+        let trimmed = Zeroizing::new(text.trim_end_matches(['\r', '\n']).to_owned());
+        PasswordChoice::Given(trimmed)
+    } else {
+        PasswordChoice::Generate
+    };
+    let state = open()?;
+    let mut conn = state.pool.get()?;
+    let (user, generated) = users::add_user(
+        &mut conn,
+        &state.passwords,
+        &crate::domain::audit::Actor::cli(),
+        email,
+        merchant,
+        role,
+        password,
+    )?;
+    println!("Added {} ({}).", user.email, user.role);
+    if let Some(password) = generated {
+        println!("Password: {}", password.as_str());
+        println!("It is shown only this once.");
+    }
+    Ok(())
+}
+
+fn set_max_lifetime(merchant: &str, days: &str) -> anyhow::Result<()> {
+    let days = match days.trim() {
+        "none" => None,
+        d => Some(
+            d.parse::<i32>()
+                .ok()
+                .filter(|n| (1..=3650).contains(n))
+                .ok_or_else(|| anyhow::anyhow!("--days must be 1 to 3650, or none"))?,
+        ),
+    };
+    let state = open()?;
+    let mut conn = state.pool.get()?;
+    let found = crate::db::models::Merchant::find_by_name(&mut conn, merchant)?
+        .ok_or_else(|| anyhow::anyhow!("no merchant named {merchant:?}"))?;
+    crate::db::models::Merchant::set_max_token_lifetime(&mut conn, found.id, days)?;
+    match days {
+        Some(d) => println!("New tokens of {merchant} must now expire within {d} days."),
+        None => println!("New tokens of {merchant} may now live without an expiry."),
+    }
+    Ok(())
+}
+
+fn set_token_status(
+    key: &str,
+    reason: &str,
+    status: crate::domain::credentials::TokenStatus,
+) -> anyhow::Result<()> {
+    use crate::domain::support::{self, Query};
+    let query = support::parse(key).map_err(|r| anyhow::anyhow!("{}", r.message()))?;
+    if !matches!(query, Query::FullKey(_) | Query::KeyDisplay { .. }) {
+        anyhow::bail!("--key must be an API_KEY (kwik_ak_…), whole or as the table shows it");
+    }
+    let state = open()?;
+    let mut conn = state.pool.get()?;
+    let found = support::search(&mut conn, &query)?;
+    let token = match found.as_slice() {
+        [] => anyhow::bail!("no token matches {key:?}"),
+        [(token, _)] => token,
+        many => anyhow::bail!(
+            "{} tokens match {key:?}: give the whole key, or the key as shown with its end",
+            many.len()
+        ),
+    };
+    let changed = crate::domain::tokens::set_status(
+        &mut conn,
+        crate::domain::tokens::Scope::Platform,
+        token.id,
+        status,
+        &crate::domain::audit::Actor::cli(),
+        Some(reason),
+    )?;
+    let merchant = &found[0].1;
+    println!(
+        "“{}” ({}, merchant {merchant}) is now {}.",
+        changed.name,
+        changed.partial_key(),
+        changed.status.label()
+    );
+    Ok(())
+}
+
+fn seed(merchants: usize, tokens_per_merchant: usize, into: Option<&str>) -> anyhow::Result<()> {
+    let state = open()?;
+    let mut conn = state.pool.get()?;
+    let merchants = if into.is_some() { 1 } else { merchants };
+    let total = merchants * tokens_per_merchant;
+    let mut last_report = std::time::Instant::now();
+    let report = crate::cli::seed::seed(
+        &mut conn,
+        &state.keyring,
+        into,
+        merchants,
+        tokens_per_merchant,
+        |done| {
+            if last_report.elapsed() >= Duration::from_secs(5) {
+                eprintln!("  {done} / {total} tokens");
+                last_report = std::time::Instant::now();
+            }
+        },
+    )?;
+    let secs = report.elapsed.as_secs_f64();
+    println!(
+        "Seeded {} tokens over {} merchants in {secs:.1} s ({:.0} tokens/s).",
+        report.tokens,
+        report.merchants,
+        report.tokens as f64 / secs.max(f64::EPSILON)
+    );
+    if let Some(first) = report.first_merchant {
+        println!("First merchant: \"{first}\" (add a user with `user add --merchant`).");
+    }
+    Ok(())
+}
+
+/// Sends each write at once (`TCP_NODELAY`), as Go's and Node's servers do by default. A response
+/// that leaves in more than one write (larger than the socket buffer takes at once, or sent in parts)
+/// would otherwise have its last small piece held back by Nagle's algorithm until the client's
+/// delayed ACK, up to 40 ms later. Measured when the list page was briefly sent in three parts: 20k
+/// requests a second became 2k, and this setting alone brought them back.
+fn no_delay(conn: &dyn std::any::Any, _: &mut actix_web::dev::Extensions) {
+    if let Some(tcp) = conn.downcast_ref::<actix_web::rt::net::TcpStream>()
+        && let Err(e) = tcp.set_nodelay(true)
+    {
+        tracing::warn!(error = %e, "TCP_NODELAY not set on a connection");
+    }
+}
+
+async fn serve() -> anyhow::Result<()> {
+    let state = open()?;
+    let bind = state.config.bind;
+    {
+        let mut conn = state.pool.get()?;
+        if let Some(password) = users::seed_first_run(&mut conn, &state.passwords)? {
+            // Printed, not logged: it must not end up in log storage.
+            println!();
+            println!(
+                "First run: created merchant \"{}\" and its admin.",
+                users::DEMO_MERCHANT
+            );
+            println!("  Log in at  http://{bind}/login");
+            println!("  Email      {}", users::DEMO_ADMIN_EMAIL);
+            println!("  Password   {}", password.as_str());
+            println!("This password is shown only once.");
+            println!();
+        }
+    }
+    spawn_cleanup(state.clone());
+    spawn_usage_flush(state.clone());
+    if state.config.gateway_token.is_none() {
+        tracing::info!("POST /internal/v1/verify is disabled (404): KWIK_GATEWAY_TOKEN is not set");
+    }
+    tracing::info!(%bind, master_key = state.keyring.current_id(), "serving the Kwik dashboard");
+    let app_state = state.clone();
+    HttpServer::new(move || {
+        // Runs on each request worker's own thread as it starts. See `threads`: with the workers and
+        // the database threads both batch-scheduled, neither preempts the other on every call.
+        if let Err(e) = crate::infra::threads::schedule(Priority::Batch) {
+            tracing::warn!(error = %e, "request workers keep the default scheduling");
+        }
+        App::new().configure(|cfg| crate::configure(cfg, &app_state))
+    })
+    .on_connect(no_delay)
+    .bind(bind)?
+    .run()
+    .await?;
+    // Graceful stop: write the last few seconds of token use.
+    let usage = state.usage.clone();
+    match state.db(move |c| usage.flush(c)).await {
+        Ok(n) => tracing::info!(tokens = n, "last-used times written at shutdown"),
+        Err(e) => tracing::warn!(error = %e, "could not write last-used times at shutdown"),
+    }
+    Ok(())
+}
+
+/// How often last-used times are written (at most this much is lost on a crash).
+const USAGE_FLUSH_EVERY: Duration = Duration::from_secs(5);
+
+fn spawn_usage_flush(state: AppState) {
+    actix_web::rt::spawn(async move {
+        let mut every = actix_web::rt::time::interval(USAGE_FLUSH_EVERY);
+        loop {
+            every.tick().await;
+            if state.usage.pending_count() == 0 {
+                continue;
+            }
+            let usage = state.usage.clone();
+            if let Err(e) = state.db(move |c| usage.flush(c)).await {
+                tracing::warn!(error = %e, "could not write last-used times; will retry");
+            }
+        }
+    });
+}
+
+/// Deletes expired sessions every ten minutes (they are already refused; this only frees space).
+fn spawn_cleanup(state: AppState) {
+    actix_web::rt::spawn(async move {
+        let mut every = actix_web::rt::time::interval(Duration::from_secs(600));
+        loop {
+            every.tick().await;
+            match state
+                .db(|c| SessionRow::delete_expired(c, crate::db::now()))
+                .await
+            {
+                Ok(n) if n > 0 => tracing::debug!(deleted = n, "expired sessions removed"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "session cleanup failed"),
+            }
+        }
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    #[actix_web::test]
+    async fn connections_send_each_write_at_once() {
+        let listener = actix_web::rt::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .unwrap();
+        let addr = listener.local_addr().unwrap();
+        let _client = actix_web::rt::net::TcpStream::connect(addr).await.unwrap();
+        let (server_side, _) = listener.accept().await.unwrap();
+        assert!(!server_side.nodelay().unwrap());
+        super::no_delay(&server_side, &mut actix_web::dev::Extensions::new());
+        assert!(server_side.nodelay().unwrap());
+    }
+}

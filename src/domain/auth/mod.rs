@@ -1,0 +1,7 @@
+//! Who is asking: password hashing and strength rules, and the login throttle. The HTTP side of
+//! signing in (sessions, CSRF, the current-user extractor) is in `web`.
+
+pub mod password;
+pub mod throttle;
+
+pub use password::Passwords;

@@ -1,0 +1,8 @@
+//! Plumbing that knows nothing of the product: the threads blocking work runs on, IP networks,
+//! gzip members, and South African time. Imports neither `web` nor the domain.
+
+pub mod gzip;
+pub mod net;
+pub mod random;
+pub mod sa_time;
+pub mod threads;

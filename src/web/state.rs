@@ -1,0 +1,122 @@
+//! Application state shared by every worker: the pool, the configuration and the keys. Lives in
+//! `web::Data`; there are no globals.
+
+use std::sync::Arc;
+
+use actix_web::cookie::Key;
+
+use crate::config::Config;
+use crate::db::{self, DbConn, DbPool};
+use crate::domain::auth::Passwords;
+use crate::domain::credentials::cache::TokenCache;
+use crate::domain::credentials::seal::{Keyring, load_keyring};
+use crate::domain::credentials::usage::UsageRecorder;
+use crate::domain::credentials::verify::ReplayGuard;
+use crate::infra::threads::{Priority, Threads};
+use crate::web::error::AppError;
+
+/// Shared state; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    /// Database connections.
+    pub pool: DbPool,
+    /// The configuration the app started with.
+    pub config: Arc<Config>,
+    /// Signs and encrypts the session cookie. Every instance must share it.
+    pub session_key: Key,
+    /// Password hashing with the configured cost.
+    pub passwords: Arc<Passwords>,
+    /// Master keys sealing API secrets.
+    pub keyring: Arc<Keyring>,
+    /// Signatures seen recently, to refuse replays.
+    pub replays: Arc<ReplayGuard>,
+    /// Last-used times and IPs waiting to be written.
+    pub usage: Arc<UsageRecorder>,
+    /// Recently verified tokens, by key hash.
+    pub token_cache: Arc<TokenCache>,
+    /// Recently rendered pages of the token table.
+    pub list_cache: Arc<crate::web::token_list::cache::ListCache>,
+    /// Bounds concurrent password hashing (memory and CPU) where a hash runs inside a database call.
+    pub login_slots: Arc<tokio::sync::Semaphore>,
+    /// The threads sign-ins hash on: bounded memory, and sign-ins queue instead of failing.
+    pub hash_threads: Threads,
+    /// The threads database calls run on, one per pooled connection.
+    pub db_threads: Threads,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AppState {
+    /// Opens the database, applies pending migrations, and loads (or creates) the session key.
+    pub fn build(config: Config) -> anyhow::Result<Self> {
+        let options = db::PoolOptions {
+            max_size: config.db_pool_size,
+            connect_timeout: config.db_connect_timeout,
+            statement_timeout: config.db_statement_timeout,
+        };
+        let pool = db::connect(&config.database_url, &options).map_err(anyhow::Error::msg)?;
+        {
+            let mut conn = pool.get()?;
+            db::migrate(&mut conn)?;
+        }
+        let key_material = match &config.session_key {
+            Some(k) => k.clone(),
+            None => crate::keys::load_or_create_session_key(&config.data_dir)?,
+        };
+        let session_key = Key::try_from(key_material.as_slice())
+            .map_err(|e| anyhow::anyhow!("session key unusable: {e}"))?;
+        let passwords = Arc::new(Passwords::new(config.argon2)?);
+        let keyring = Arc::new(load_keyring(&config)?);
+        let replays = Arc::new(ReplayGuard::new(config.replay_cache_size));
+        let (config_ttl, argon2_concurrency) = (config.token_cache_ttl, config.argon2_concurrency);
+        let db_threads = Threads::new(
+            "db",
+            db::call_threads(&config.database_url, config.db_pool_size),
+            Priority::Batch,
+        )?;
+        Ok(Self {
+            pool,
+            config: Arc::new(config),
+            session_key,
+            passwords,
+            keyring,
+            replays,
+            usage: Arc::new(UsageRecorder::default()),
+            token_cache: Arc::new(TokenCache::new(config_ttl, 100_000)),
+            // 8 MiB: about 70 pages of 50 rows.
+            list_cache: Arc::new(crate::web::token_list::cache::ListCache::new(
+                config_ttl,
+                8 << 20,
+            )),
+            login_slots: Arc::new(tokio::sync::Semaphore::new(argon2_concurrency)),
+            hash_threads: Threads::new("hash", argon2_concurrency, Priority::Lowest)?,
+            db_threads,
+        })
+    }
+
+    /// Runs `f` with a pooled connection on the database threads, so diesel never blocks an async
+    /// worker.
+    pub async fn db<T, E, F>(&self, f: F) -> Result<T, AppError>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: Into<AppError> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        self.db_threads
+            .run(move || {
+                let mut conn = pool
+                    .get()
+                    .map_err(|e| AppError::from(db::DbError::from(e)))?;
+                f(&mut conn).map_err(Into::into)
+            })
+            .await
+            .map_err(AppError::internal)?
+    }
+}
