@@ -2,36 +2,24 @@
 // pages), each state through the accessibility gate, and every HTML response through the Nu checker.
 // Run with ./run.sh (builds the release binary first), or `node --test` here once it is built.
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
-import { axeViolations, gate, horizontalOverflow, launch, login, newSession, shot } from "./lib/browser.mjs";
+import { test } from "node:test";
+import { axeViolations, gate, login, shot } from "./lib/browser.mjs";
 import {
-  PHONE, TABLE, TIMEOUT, assertCredentialFormats, createInDialog, dialogOpen, focused, inView, partialKey, readCredentials,
-  row, rowView, tabUntil, until,
+  ON_PHONE, PHONE, TABLE, TIMEOUT, assertCredentialFormats, assertFocusTrapped, createInDialog, dialogFits, dialogOpen, fits, focused, inView,
+  partialKey, readCredentials, row, rowView, tabUntil, until, untilDialogCloses, untilFocus,
 } from "./lib/flows.mjs";
-import { assertSeenDocumentsValid, printReport } from "./lib/report.mjs";
-import { startServer } from "./lib/server.mjs";
+import { assertRefused } from "./lib/pages.mjs";
+import { assertSeenDocumentsValid } from "./lib/report.mjs";
+import { useSuite } from "./lib/suite.mjs";
 import { validate } from "./lib/vnu.mjs";
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startServer();
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-  printReport("access-tokens");
-});
+const suite = useSuite("access-tokens");
 
 // ---------------------------------------------------------------- the gates themselves
 
 test("the gates catch what they are there to catch", TIMEOUT, async () => {
   // A dashboard page that breaks its CSP, and a page with two plain WCAG failures.
-  const s = await newSession(browser, server.base);
-  try {
+  await suite.inSession(async (s) => {
     await s.page.goto("/login");
     await s.page.evaluate(() => document.body.setAttribute("style", "color: red"));
     await until("the CSP violation to be reported", async () => {
@@ -42,9 +30,7 @@ test("the gates catch what they are there to catch", TIMEOUT, async () => {
     await s.page.evaluate(() => { document.getElementById("faint").style.color = "#bbb"; });
     const ids = (await axeViolations(s.page)).map((v) => v.split(" ")[0]);
     assert.ok(ids.includes("label") && ids.includes("color-contrast") && ids.includes("html-has-lang"), ids.join(", "));
-  } finally {
-    await s.close();
-  }
+  });
   const errors = validate([["bad", '<!doctype html><html lang=en><head><title>x</title></head><body><p hx-get="/x">x<div></body></html>']]);
   assert.ok(errors.get("bad").length >= 2, "the Nu checker reports hx-* attributes and unclosed elements");
 });
@@ -52,15 +38,14 @@ test("the gates catch what they are there to catch", TIMEOUT, async () => {
 // ---------------------------------------------------------------- gates on the pages around the screen
 
 test("the login page, a failed sign-in and a stale form pass the gates", TIMEOUT, async () => {
-  const s = await newSession(browser, server.base);
-  const { page } = s;
-  try {
+  await suite.inSession(async (s) => {
+    const { page } = s;
     await page.goto("/login");
     assert.equal(await page.getByRole("heading", { level: 1 }).innerText(), "Sign in to your dashboard");
     await gate(page, "login");
     await shot(page, "login");
 
-    await page.getByLabel("Email").fill(server.admin.email);
+    await page.getByLabel("Email").fill(suite.server.admin.email);
     await page.getByLabel("Password").fill("not the password");
     await page.getByRole("button", { name: "Sign in" }).click();
     await page.locator("#login-error").waitFor();
@@ -71,8 +56,8 @@ test("the login page, a failed sign-in and a stale form pass the gates", TIMEOUT
     // A form whose CSRF token went stale is refused with the 403 page, and nothing happens.
     await page.goto("/login");
     await page.locator('input[name="csrf_token"]').evaluate((input) => { input.value = "stale"; });
-    await page.getByLabel("Email").fill(server.admin.email);
-    await page.getByLabel("Password").fill(server.admin.password);
+    await page.getByLabel("Email").fill(suite.server.admin.email);
+    await page.getByLabel("Password").fill(suite.server.admin.password);
     await page.getByRole("button", { name: "Sign in" }).click();
     await page.getByRole("heading", { level: 1 }).waitFor();
     assert.match(await page.locator("p.eyebrow").textContent(), /Error 403/);
@@ -83,19 +68,16 @@ test("the login page, a failed sign-in and a stale form pass the gates", TIMEOUT
     await gate(page, "404");
     await shot(page, "not-found");
     s.assertNoProblems();
-  } finally {
-    await s.close();
-  }
+  });
 });
 
 // ---------------------------------------------------------------- flow 1
 
 test("flow 1: create a token and see its credentials once", TIMEOUT, async () => {
-  const s = await newSession(browser, server.base);
-  const { page, context } = s;
-  await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: server.base });
-  try {
-    await login(page, server.admin);
+  await suite.inSession(async (s) => {
+    const { page, context } = s;
+    await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: suite.server.base });
+    await login(page, suite.server.admin);
 
     // The empty state explains what tokens are for.
     assert.equal(await page.getByRole("heading", { name: "No access tokens yet" }).isVisible(), true);
@@ -107,7 +89,7 @@ test("flow 1: create a token and see its credentials once", TIMEOUT, async () =>
     await page.getByRole("link", { name: "Create", exact: true }).click();
     const dialog = page.getByRole("dialog", { name: "Create access token" });
     await dialog.waitFor();
-    await until("focus on Name", async () => (await focused(page)).id === "token-name");
+    await untilFocus(page, "focus on Name", (f) => f.id === "token-name");
     await gate(page, "create form");
     assert.ok(await inView(page, "dialog .actions"), "the dialog's actions are in view");
     await shot(page, "create");
@@ -119,7 +101,7 @@ test("flow 1: create a token and see its credentials once", TIMEOUT, async () =>
     assert.ok((await dialog.locator("#name-error").innerText()).length > 0);
     assert.ok((await dialog.locator("#sections-error").innerText()).length > 0);
     assert.equal(await dialog.getByLabel("Name", { exact: true }).getAttribute("aria-invalid"), "true");
-    await until("focus on Name, the first field to fix", async () => (await focused(page)).id === "token-name");
+    await untilFocus(page, "focus on Name, the first field to fix", (f) => f.id === "token-name");
     assert.ok(await inView(page, "#form-errors"), "the error summary is in view");
     await gate(page, "create form with errors");
     await shot(page, "create-errors");
@@ -159,11 +141,11 @@ test("flow 1: create a token and see its credentials once", TIMEOUT, async () =>
     await reveal.getByLabel("I have stored these credentials").check();
     assert.equal(await done.isEnabled(), true, "Done is enabled once confirmed");
     await done.click();
-    await until("the dialog to close", async () => !(await dialogOpen(page)));
+    await untilDialogCloses(page);
     // The dialog's close event (it comes just after the dialog closes) takes the credentials out of the page.
     await until("the credentials to leave the page", async () => (await page.locator("#modal-content").innerHTML()) === "");
     assert.equal((await page.content()).includes(credentials.apiSecret), false, "closing removes the secret from the page");
-    await until("focus back on Create", async () => (await focused(page)).id === "create-token");
+    await untilFocus(page, "focus back on Create", (f) => f.id === "create-token");
 
     // The row: partial key, Live, Read-Write and the three chips.
     assert.deepEqual(await rowView(page, "Shopify store sync"), {
@@ -184,18 +166,15 @@ test("flow 1: create a token and see its credentials once", TIMEOUT, async () =>
     assert.equal(html.includes(credentials.apiSecret), false, "the secret must not come back");
     assert.equal(html.includes(credentials.apiKey), false, "the full key must not come back");
     s.assertNoProblems();
-  } finally {
-    await s.close();
-  }
+  });
 });
 
 // ---------------------------------------------------------------- flow 2 (and the viewer)
 
 test("flow 2: disable, then enable, each after a confirmation", TIMEOUT, async () => {
-  const admin = server.addUser({ email: "ops@disable.test", merchant: "Acme Subscriptions" });
-  const s = await newSession(browser, server.base);
-  const { page } = s;
-  try {
+  const admin = suite.server.addUser({ email: "ops@disable.test", merchant: "Acme Subscriptions" });
+  await suite.inSession(async (s) => {
+    const { page } = s;
     await login(page, admin);
     await createInDialog(page, { name: "Legacy POS", sections: ["Orders"] });
     await createInDialog(page, {
@@ -215,7 +194,7 @@ test("flow 2: disable, then enable, each after a confirmation", TIMEOUT, async (
 
     // Cancel changes nothing.
     await confirm.getByRole("link", { name: "Cancel" }).click();
-    await until("the dialog to close", async () => !(await dialogOpen(page)));
+    await untilDialogCloses(page);
     assert.equal((await rowView(page, "Legacy POS")).status, "Live");
 
     await row(page, "Legacy POS").getByRole("link", { name: "Disable Legacy POS" }).click();
@@ -223,8 +202,7 @@ test("flow 2: disable, then enable, each after a confirmation", TIMEOUT, async (
     await until("the badge to say Disabled", async () => (await rowView(page, "Legacy POS")).status === "Disabled");
     assert.equal(await dialogOpen(page), false);
     assert.match(await page.locator("#flash").innerText(), /“Legacy POS” is disabled/);
-    await until("the focus on the row's next action", async () => (await focused(page)).text === "Enable Legacy POS",
-      { explain: async () => JSON.stringify(await focused(page)).slice(0, 300) });
+    await untilFocus(page, "the focus on the row's next action", (f) => f.text === "Enable Legacy POS");
     assert.equal((await rowView(page, "Shopify store sync")).status, "Live", "the other token is untouched");
     await page.getByText("+2 more").click();
     await gate(page, "table with a disabled token");
@@ -244,67 +222,50 @@ test("flow 2: disable, then enable, each after a confirmation", TIMEOUT, async (
     await page.reload();
     assert.equal((await rowView(page, "Legacy POS")).status, "Live");
     s.assertNoProblems();
-  } finally {
-    await s.close();
-  }
+  });
 
   // A viewer of the same merchant sees the table, and no control to change it.
-  const viewer = server.addUser({ email: "viewer@disable.test", merchant: "Acme Subscriptions", role: "viewer" });
-  const v = await newSession(browser, server.base);
-  try {
+  const viewer = suite.server.addUser({ email: "viewer@disable.test", merchant: "Acme Subscriptions", role: "viewer" });
+  await suite.inSession(async (v) => {
     await login(v.page, viewer);
     assert.equal((await rowView(v.page, "Legacy POS")).status, "Live");
     assert.equal(await v.page.getByRole("link", { name: "Create", exact: true }).count(), 0, "no Create for a viewer");
     assert.equal(await v.page.locator(".row-action").count(), 0, "no Disable or Enable for a viewer");
     await gate(v.page, "table for a viewer");
     await shot(v.page, "viewer");
-    const refused = await v.page.goto("/developers/access-tokens/new");
-    assert.equal(refused.status(), 403);
+    await assertRefused(v.page, "/developers/access-tokens/new");
     await gate(v.page, "403 (not allowed)");
     v.assertNoProblems();
-  } finally {
-    await v.close();
-  }
+  });
 });
 
 // ---------------------------------------------------------------- flow 3
 
 test("flow 3: everything with the keyboard alone", TIMEOUT, async () => {
-  const admin = server.addUser({ email: "keys@keyboard.test", merchant: "Keyboard Co" });
-  const s = await newSession(browser, server.base);
-  const { page } = s;
-  try {
+  const admin = suite.server.addUser({ email: "keys@keyboard.test", merchant: "Keyboard Co" });
+  await suite.inSession(async (s) => {
+    const { page } = s;
     await login(page, admin);
 
     // Tab reaches Create, Enter opens it and the focus lands in the dialog.
     await tabUntil(page, "Create", (f) => f.id === "create-token");
     await page.keyboard.press("Enter");
     await page.getByRole("dialog", { name: "Create access token" }).waitFor();
-    await until("focus on Name", async () => (await focused(page)).id === "token-name");
+    await untilFocus(page, "focus on Name", (f) => f.id === "token-name");
     await shot(page, "keyboard-dialog");
 
     // The focus stays in the dialog, forwards and backwards.
-    const stops = new Set();
-    for (let i = 0; i < 30; i++) {
-      await page.keyboard.press("Tab");
-      const f = await focused(page);
-      assert.ok(f.inDialog, `Tab moved the focus out of the dialog: ${JSON.stringify(f)}`);
-      stops.add(`${f.tag}${f.id}${f.value}${f.text}`);
-    }
+    const stops = await assertFocusTrapped(page, "create", 30);
     assert.ok(stops.size > 10, "Tab visits the dialog's controls");
-    for (let i = 0; i < 30; i++) {
-      await page.keyboard.press("Shift+Tab");
-      assert.ok((await focused(page)).inDialog, "Shift+Tab moved the focus out of the dialog");
-    }
 
     // Escape closes it and the focus is back on Create.
     await page.keyboard.press("Escape");
-    await until("the dialog to close", async () => !(await dialogOpen(page)));
-    await until("focus back on Create", async () => (await focused(page)).id === "create-token");
+    await untilDialogCloses(page);
+    await untilFocus(page, "focus back on Create", (f) => f.id === "create-token");
 
     // A whole create without the mouse.
     await page.keyboard.press("Enter");
-    await until("focus on Name", async () => (await focused(page)).id === "token-name");
+    await untilFocus(page, "focus on Name", (f) => f.id === "token-name");
     await page.keyboard.type("Keyboard only");
     await tabUntil(page, "Customers", (f) => f.value === "customers", { inDialog: true });
     await page.keyboard.press("Space");
@@ -324,8 +285,8 @@ test("flow 3: everything with the keyboard alone", TIMEOUT, async () => {
     await page.keyboard.press("Space");
     await tabUntil(page, "Done", (f) => f.text === "Done", { inDialog: true });
     await page.keyboard.press("Enter");
-    await until("the dialog to close", async () => !(await dialogOpen(page)));
-    await until("focus back on Create", async () => (await focused(page)).id === "create-token");
+    await untilDialogCloses(page);
+    await untilFocus(page, "focus back on Create", (f) => f.id === "create-token");
     assert.deepEqual(await rowView(page, "Keyboard only"), {
       key: partialKey(credentials.apiKey),
       status: "Live",
@@ -340,21 +301,17 @@ test("flow 3: everything with the keyboard alone", TIMEOUT, async () => {
     await tabUntil(page, "Disable token", (f) => f.text === "Disable token", { inDialog: true });
     await page.keyboard.press("Enter");
     await until("the badge to say Disabled", async () => (await rowView(page, "Keyboard only")).status === "Disabled");
-    await until("the focus on Enable", async () => (await focused(page)).text === "Enable Keyboard only",
-      { explain: async () => JSON.stringify(await focused(page)).slice(0, 300) });
+    await untilFocus(page, "the focus on Enable", (f) => f.text === "Enable Keyboard only");
     s.assertNoProblems();
-  } finally {
-    await s.close();
-  }
+  });
 });
 
 // ---------------------------------------------------------------- flow 4
 
 test("flow 4: with JavaScript off, everything works through full pages", TIMEOUT, async () => {
-  const admin = server.addUser({ email: "plain@noscript.test", merchant: "No Script Co" });
-  const s = await newSession(browser, server.base, { javaScriptEnabled: false });
-  const { page } = s;
-  try {
+  const admin = suite.server.addUser({ email: "plain@noscript.test", merchant: "No Script Co" });
+  await suite.inSession({ javaScriptEnabled: false }, async (s) => {
+    const { page } = s;
     await login(page, admin);
     assert.equal(await page.getByRole("button", { name: /^Copy/ }).count(), 0);
 
@@ -414,57 +371,46 @@ test("flow 4: with JavaScript off, everything works through full pages", TIMEOUT
     await page.waitForURL(TABLE);
     assert.equal((await rowView(page, "Nightly reconciliation")).status, "Live");
     s.assertNoProblems();
-  } finally {
-    await s.close();
-  }
+  });
 });
 
 // ---------------------------------------------------------------- flow 5
 
 test("flow 5: at phone width nothing scrolls sideways, the table is cards and the dialog fits", TIMEOUT, async () => {
-  const admin = server.addUser({ email: "small@phone.test", merchant: "Phone Co" });
-  const s = await newSession(browser, server.base, { viewport: PHONE, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
-  const { page } = s;
-  const fits = async (where) => assert.equal(await horizontalOverflow(page), 0, `${where} scrolls sideways at ${PHONE.width}px`);
-  const dialogFits = async (where) => {
-    const box = await page.locator("dialog#modal").boundingBox();
-    assert.ok(box.x >= 0 && box.y >= 0 && box.x + box.width <= PHONE.width && box.y + box.height <= PHONE.height,
-      `the dialog (${where}) fits the viewport: ${JSON.stringify(box)}`);
-    const inner = await page.locator("dialog#modal").evaluate((d) => d.scrollWidth - d.clientWidth);
-    assert.equal(inner, 0, `the dialog (${where}) does not scroll sideways`);
-  };
-  try {
+  const admin = suite.server.addUser({ email: "small@phone.test", merchant: "Phone Co" });
+  await suite.inSession(ON_PHONE, async (s) => {
+    const { page } = s;
     await page.goto("/login");
-    await fits("the login page");
+    await fits(page, "the login page");
     await shot(page, "phone-login");
     await login(page, admin);
-    await fits("the empty table");
+    await fits(page, "the empty table");
 
     await page.locator("#create-token").click();
     await page.getByRole("dialog", { name: "Create access token" }).waitFor();
-    await dialogFits("create form");
+    await dialogFits(page, "create form");
     await shot(page, "phone-create");
     const dialog = page.locator("dialog#modal");
     await dialog.getByRole("button", { name: "Create token" }).click();
     await dialog.locator("#name-error").waitFor();
-    await dialogFits("create form with errors");
+    await dialogFits(page, "create form with errors");
     await dialog.getByLabel("Name", { exact: true }).fill("Mobile app backend with a rather long descriptive name");
     for (const section of ["Customers", "Customer Cards", "Customer Mandates", "Payments"]) {
       await dialog.getByRole("checkbox", { name: section, exact: true }).check();
     }
     await dialog.getByRole("button", { name: "Create token" }).click();
     await readCredentials(page);
-    await dialogFits("reveal");
+    await dialogFits(page, "reveal");
     await gate(page, "reveal at phone width");
     await shot(page, "phone-reveal");
     await dialog.getByLabel("I have stored these credentials").check();
     await dialog.getByRole("button", { name: "Done" }).click();
-    await until("the dialog to close", async () => !(await dialogOpen(page)));
+    await untilDialogCloses(page);
     await createInDialog(page, { name: "Checkout", sections: ["Checkout Page"] });
 
     // The table turns into one card per token: no header row on screen, each cell labelled.
     await page.reload();
-    await fits("the table");
+    await fits(page, "the table");
     const layout = await page.evaluate(() => ({
       header: document.querySelector(".tokens thead").getBoundingClientRect().height,
       rows: [...document.querySelectorAll("#token-rows tr")].map((tr) => {
@@ -485,27 +431,25 @@ test("flow 5: at phone width nothing scrolls sideways, the table is cards and th
 
     await row(page, "Checkout").getByRole("link", { name: "Disable Checkout" }).click();
     await page.getByRole("dialog", { name: "Disable “Checkout”?" }).waitFor();
-    await dialogFits("disable confirmation");
+    await dialogFits(page, "disable confirmation");
     await shot(page, "phone-confirm");
     await page.keyboard.press("Escape");
 
     for (const path of ["/developers/access-tokens/new", "/no-such-page"]) {
       await page.goto(path);
-      await fits(path);
+      await fits(page, path);
     }
 
     // A Disable link opened on its own (a new tab, say) is a full confirmation page that works.
     await page.goto("/developers/access-tokens");
     await page.goto(await row(page, "Checkout").getByRole("link", { name: "Disable Checkout" }).getAttribute("href"));
-    await fits("the confirmation page");
+    await fits(page, "the confirmation page");
     await page.getByRole("button", { name: "Disable token" }).click();
     await page.waitForURL(TABLE);
     assert.equal((await rowView(page, "Checkout")).status, "Disabled");
     assert.match(await page.locator("#flash").innerText(), /“Checkout” is disabled/);
     s.assertNoProblems();
-  } finally {
-    await s.close();
-  }
+  });
 });
 
 // ---------------------------------------------------------------- the Nu HTML checker over everything seen

@@ -1,35 +1,22 @@
 // Screenshots of the hosted checkout preview and its error page, posted the way a merchant's website
 // posts them: a plain HTML form on another origin, no session, no CSRF token.
 // Usage: KWIK_URL=http://127.0.0.1:8080 KWIK_EMAIL=admin@example.com KWIK_PASSWORD=... node checkout.mjs [outdir]
-import { chromium } from "playwright-core";
 import { mkdirSync } from "node:fs";
+import { launch, login } from "./lib/browser.mjs";
+import { createInDialog } from "./lib/flows.mjs";
 
 const base = process.env.KWIK_URL ?? "http://127.0.0.1:8080";
 const out = process.argv[2] ?? "../../docs/screenshots";
 mkdirSync(out, { recursive: true });
 
-const browser = await chromium.launch({
-  executablePath: "/usr/bin/chromium",
-  args: ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync"],
-});
+const browser = await launch();
 const viewport = { width: 1280, height: 900 };
 
 // A merchant admin creates a token with the Checkout Page section and copies its PUBLIC_KEY.
-const dashboard = await browser.newContext({ viewport });
+const dashboard = await browser.newContext({ viewport, baseURL: base });
 const admin = await dashboard.newPage();
-await admin.goto(`${base}/login`);
-await admin.fill("#email", process.env.KWIK_EMAIL ?? "admin@example.com");
-await admin.fill("#password", process.env.KWIK_PASSWORD);
-await admin.click("button[type=submit]");
-await admin.waitForURL("**/developers/access-tokens");
-await admin.click("#create-token");
-await admin.waitForSelector("dialog[open] #token-name");
-await admin.fill("#token-name", "Website donations");
-await admin.check("dialog input[value=checkout_page]");
-await admin.check("dialog input[value=read_only]");
-await admin.click("dialog button[type=submit]");
-const publicKey = (await admin.textContent("dialog[open] [data-credential=public_key]")).trim();
+await login(admin, { email: process.env.KWIK_EMAIL ?? "admin@example.com", password: process.env.KWIK_PASSWORD });
+const { publicKey } = await createInDialog(admin, { name: "Website donations", sections: ["Checkout Page"] });
 await dashboard.close();
 
 // The shopper's browser: a fresh context, so no dashboard cookie, and a form on a page of its own.

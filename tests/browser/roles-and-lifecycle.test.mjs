@@ -4,128 +4,30 @@
 // page's own CSP), and the report is printed at the end.
 // Run with ./run.sh (builds the release binary first), or `node --test` here once it is built.
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
-import { after, before, test } from "node:test";
-import { gate, horizontalOverflow, launch, login, newSession, shot } from "./lib/browser.mjs";
+import { test } from "node:test";
+import { gate, login, shot } from "./lib/browser.mjs";
+import { download, parseCsv } from "./lib/files.mjs";
 import {
-  PHONE, TABLE, TIMEOUT, assertCredentialFormats, createInDialog, dialogOpen, focused, readCredentials, row, rowView, tabUntil,
-  until,
+  ON_PHONE, TABLE, TIMEOUT, assertCredentialFormats, assertFocusTrapped, createInDialog, dialogOpen, escapeReturnsFocusTo, fits,
+  focused, openWithKeyboard, readCredentials, row, rowView, selectAllAndType, tabUntil, toggleStatus, tokenId, until,
+  untilDialogCloses, untilFocus,
 } from "./lib/flows.mjs";
-import { assertSeenDocumentsValid, printReport } from "./lib/report.mjs";
-import { startServer } from "./lib/server.mjs";
+import { assertRefused, followNav, historyRows, memberRow, navLinks, pagerText, supportResults, supportSearch } from "./lib/pages.mjs";
+import { assertSeenDocumentsValid } from "./lib/report.mjs";
+import { useSuite } from "./lib/suite.mjs";
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startServer();
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-  printReport("roles-and-lifecycle");
-});
-
-// ---------------------------------------------------------------- helpers
-
-/** The token's id, from its row. */
-const tokenId = async (page, name) => (await row(page, name).getAttribute("id")).replace("token-", "");
-
-/** The main navigation's links, by their visible names. */
-const navLinks = (page) => page.getByRole("navigation", { name: "Main" }).getByRole("link").allInnerTexts();
-
-/** The 403 page, as a person reads it. */
-async function assertRefused(page, path) {
-  const response = await page.goto(path);
-  assert.equal(response.status(), 403, `${path} is refused`);
-  assert.equal(await page.getByRole("heading", { level: 1 }).innerText(), "Not allowed");
-  assert.equal(await page.locator("p.eyebrow").textContent(), "Error 403");
-}
-
-/** The history table's rows, as the cells read. */
-const historyRows = (page) => page.locator("#history-results tbody tr").evaluateAll((trs) => trs.map((tr) => {
-  const cell = (label) => tr.querySelector(`td[data-label="${label}"]`)?.textContent.trim() ?? "";
-  return { event: cell("Event"), who: cell("Who"), target: cell("Target"), detail: cell("Detail") };
-}));
-
-/** "Showing 1–50 of 61", or "0 events". */
-const pagerText = (page) => page.locator("#history-results .pager p").innerText();
-
-/** The support console's results: token names, in order. */
-const supportResults = (page) => page.locator(".support-result h2").allInnerTexts();
-
-async function supportSearch(page, text) {
-  await page.getByLabel("Find a token").fill(text);
-  await page.getByRole("button", { name: "Search", exact: true }).click();
-  await page.waitForURL((url) => url.pathname === "/support" && url.searchParams.get("q") === text);
-}
+const suite = useSuite("roles-and-lifecycle");
 
 /** Today and tomorrow in South Africa (UTC+2 all year), as a date input writes them. */
 const sastDay = (offsetDays = 0) => new Date(Date.now() + 2 * 3_600_000 + offsetDays * 86_400_000).toISOString().slice(0, 10);
 
-/** A CSV text as rows of cells (RFC 4180: quoted cells, doubled quotes, CRLF). */
-function parseCsv(text) {
-  const rows = [];
-  let rowCells = [];
-  let cell = "";
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') { cell += '"'; i++; }
-      else if (c === '"') quoted = false;
-      else cell += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ",") { rowCells.push(cell); cell = ""; }
-    else if (c === "\r" && text[i + 1] === "\n") { rowCells.push(cell); rows.push(rowCells); rowCells = []; cell = ""; i++; }
-    else cell += c;
-  }
-  if (cell !== "" || rowCells.length) { rowCells.push(cell); rows.push(rowCells); }
-  return rows;
-}
-
-/** Downloads what the link points at; returns the file name and the text. */
-async function download(page, link) {
-  const [file] = await Promise.all([page.waitForEvent("download"), link.click()]);
-  return { name: file.suggestedFilename(), text: readFileSync(await file.path(), "utf8") };
-}
-
-/** Disables and enables a token `times` times over, through the same POST the confirmation sends. */
-async function toggleStatus(page, id, times) {
-  const sent = await page.evaluate(async ({ id, times }) => {
-    const csrf = document.querySelector('meta[name="csrf-token"]').content;
-    const statuses = [];
-    for (let i = 0; i < times; i++) {
-      for (const status of ["disabled", "live"]) {
-        const res = await fetch(`/developers/access-tokens/${id}/status`, {
-          method: "POST",
-          headers: { "Content-Type": "application/x-www-form-urlencoded", "X-CSRF-Token": csrf },
-          body: `status=${status}`,
-          redirect: "manual",
-        });
-        statuses.push(res.type === "opaqueredirect" ? 303 : res.status);
-      }
-    }
-    return statuses;
-  }, { id, times });
-  assert.ok(sent.every((s) => s === 303), `every status change was accepted: ${sent.join(",")}`);
-}
-
-/** Fails if the page scrolls sideways at phone width. */
-async function fits(page, where) {
-  assert.equal(await horizontalOverflow(page), 0, `${where} scrolls sideways at ${PHONE.width}px`);
-}
-
 // ---------------------------------------------------------------- the viewer
 
 test("viewer: sees the tokens and the history, no control to change them, and the 403 page for Teams and Edit", TIMEOUT, async () => {
-  const admin = server.addUser({ email: "owner@viewer.test", merchant: "Protea Books" });
-  const viewer = server.addUser({ email: "staff@viewer.test", merchant: "Protea Books", role: "viewer" });
-  const a = await newSession(browser, server.base);
+  const admin = suite.server.addUser({ email: "owner@viewer.test", merchant: "Protea Books" });
+  const viewer = suite.server.addUser({ email: "staff@viewer.test", merchant: "Protea Books", role: "viewer" });
   let id;
-  try {
+  await suite.inSession(async (a) => {
     await login(a.page, admin);
     await createInDialog(a.page, { name: "Payroll export", sections: ["Payouts"] });
     await createInDialog(a.page, { name: "Old till", sections: ["Orders"] });
@@ -134,13 +36,10 @@ test("viewer: sees the tokens and the history, no control to change them, and th
     await until("Old till to be disabled", async () => (await rowView(a.page, "Old till")).status === "Disabled");
     id = await tokenId(a.page, "Payroll export");
     a.assertNoProblems();
-  } finally {
-    await a.close();
-  }
+  });
 
-  const v = await newSession(browser, server.base);
-  const { page } = v;
-  try {
+  await suite.inSession(async (v) => {
+    const { page } = v;
     await login(page, viewer);
     assert.equal((await rowView(page, "Payroll export")).status, "Live");
     assert.equal((await rowView(page, "Old till")).status, "Disabled");
@@ -156,8 +55,7 @@ test("viewer: sees the tokens and the history, no control to change them, and th
     await gate(page, "viewer: table without controls");
 
     // History is readable: the admin's changes, with who did them.
-    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "History" }).click();
-    await page.waitForURL((url) => url.pathname === "/settings/history");
+    await followNav(page, "History", "/settings/history");
     assert.equal(await page.getByRole("heading", { level: 1 }).innerText(), "History");
     const events = await historyRows(page);
     assert.ok(events.some((e) => e.event === "Token created" && e.target === "Payroll export" && e.who === "owner@viewer.test (admin)"),
@@ -173,38 +71,24 @@ test("viewer: sees the tokens and the history, no control to change them, and th
     await assertRefused(page, `/developers/access-tokens/${id}/delete`);
     await gate(page, "viewer: 403 on Edit");
     v.assertNoProblems();
-  } finally {
-    await v.close();
-  }
+  });
 });
 
 // ---------------------------------------------------------------- Kwik Support
 
 test("support: finds a token by the key as displayed, its prefix and its name, refuses a secret, and disables it with a reason the merchant sees", TIMEOUT, async () => {
-  const admin = server.addUser({ email: "ops@fynbos.test", merchant: "Fynbos Coffee" });
-  const support = server.addUser({ email: "agent@kwik.test", role: "support" });
+  const admin = suite.server.addUser({ email: "ops@fynbos.test", merchant: "Fynbos Coffee" });
+  const support = suite.server.addUser({ email: "agent@kwik.test", role: "support" });
   const reason = "Integrator reported the key in a public GitHub repository (ticket 4411)";
-  const m = await newSession(browser, server.base);
-  let credentials;
-  let displayed;
-  try {
+  await suite.inSession(async (m) => {
     await login(m.page, admin);
-    await m.page.locator("#create-token").click();
-    const dialog = m.page.locator("dialog#modal[open]");
-    await dialog.getByLabel("Name", { exact: true }).fill("Roastery stock sync");
-    await dialog.getByRole("checkbox", { name: "Orders", exact: true }).check();
-    await dialog.getByRole("button", { name: "Create token" }).click();
-    credentials = await readCredentials(m.page);
-    await dialog.getByLabel("I have stored these credentials").check();
-    await dialog.getByRole("button", { name: "Done" }).click();
-    await until("the dialog to close", async () => !(await dialogOpen(m.page)));
+    const credentials = await createInDialog(m.page, { name: "Roastery stock sync", sections: ["Orders"] });
     await createInDialog(m.page, { name: "Café website", sections: ["Checkout Page"] });
-    displayed = (await rowView(m.page, "Roastery stock sync")).key;
+    const displayed = (await rowView(m.page, "Roastery stock sync")).key;
     assert.match(displayed, /^kwik_ak_[0-9A-Za-z]{4}…[0-9A-Za-z]{4}$/);
 
-    const s = await newSession(browser, server.base);
-    const { page } = s;
-    try {
+    await suite.inSession(async (s) => {
+      const { page } = s;
       // Support starts at the console, and sees no merchant page in the navigation.
       await login(page, support, { landing: "/support" });
       assert.equal(await page.getByRole("heading", { level: 1 }).innerText(), "Support console");
@@ -250,8 +134,7 @@ test("support: finds a token by the key as displayed, its prefix and its name, r
       await error.waitFor();
       assert.equal(await error.innerText(), "Give a reason of 5 to 500 characters: the merchant sees it in their history.");
       assert.equal(await reasonBox.getAttribute("aria-invalid"), "true");
-      await until("focus on the reason, the field to fix", async () => (await focused(page)).id.startsWith("reason-"),
-        { explain: async () => JSON.stringify(await focused(page)).slice(0, 200) });
+      await untilFocus(page, "focus on the reason, the field to fix", (f) => f.id.startsWith("reason-"));
       assert.match(await reasonBox.getAttribute("aria-describedby"), /reason-error-/);
       assert.equal(await page.locator(".support-result .badge").innerText(), "Live", "nothing changed");
       await gate(page, "support: reason missing");
@@ -273,20 +156,16 @@ test("support: finds a token by the key as displayed, its prefix and its name, r
       await shot(page, "support-disabled");
 
       // Support's own history: the events of the tokens it touched.
-      await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "History" }).click();
-      await page.waitForURL((url) => url.pathname === "/settings/history");
+      await followNav(page, "History", "/settings/history");
       const seen = await historyRows(page);
       assert.ok(seen.some((e) => e.event === "Token disabled" && e.who === "Kwik Support" && e.target === "Roastery stock sync"), JSON.stringify(seen));
       await gate(page, "support: history");
 
       // Support never reaches a merchant page.
-      const refused = await page.goto("/developers/access-tokens");
-      assert.equal(refused.status(), 403);
+      await assertRefused(page, "/developers/access-tokens");
       await gate(page, "support: 403 on a merchant page");
       s.assertNoProblems();
-    } finally {
-      await s.close();
-    }
+    });
 
     // The merchant's table and history say who disabled it, when and why.
     await m.page.reload();
@@ -295,8 +174,7 @@ test("support: finds a token by the key as displayed, its prefix and its name, r
     const note = await row(m.page, "Roastery stock sync").locator(".status-note").innerText();
     assert.match(note, /^Disabled by Kwik Support on \d{1,2} \w{3} \d{4}: “Integrator reported the key in a public GitHub repository \(ticket 4411\)”$/);
     await gate(m.page, "table with a token disabled by support");
-    await m.page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "History" }).click();
-    await m.page.waitForURL((url) => url.pathname === "/settings/history");
+    await followNav(m.page, "History", "/settings/history");
     const [latest] = await historyRows(m.page);
     assert.deepEqual(
       { event: latest.event, who: latest.who, target: latest.target },
@@ -305,29 +183,23 @@ test("support: finds a token by the key as displayed, its prefix and its name, r
     assert.equal(latest.detail, `status: Live → Disabled; reason: ${reason}`);
     await gate(m.page, "history with a support event");
     m.assertNoProblems();
-  } finally {
-    await m.close();
-  }
+  });
 });
 
 // ---------------------------------------------------------------- History
 
 test("history: filters and pages through stable URLs, with and without JavaScript, and exports CSV that no spreadsheet runs", TIMEOUT, async () => {
-  const lead = server.addUser({ email: "lead@karoo.test", merchant: "Karoo Outfitters" });
-  const dev = server.addUser({ email: "dev@karoo.test", merchant: "Karoo Outfitters" });
+  const lead = suite.server.addUser({ email: "lead@karoo.test", merchant: "Karoo Outfitters" });
+  const dev = suite.server.addUser({ email: "dev@karoo.test", merchant: "Karoo Outfitters" });
   const formula = "=cmd|' /C calc'!A1";
 
-  const d = await newSession(browser, server.base);
-  try {
+  await suite.inSession(async (d) => {
     await login(d.page, dev);
     await createInDialog(d.page, { name: "Mobile app", sections: ["Customers"] });
-  } finally {
-    await d.close();
-  }
+  });
 
-  const s = await newSession(browser, server.base);
-  const { page } = s;
-  try {
+  await suite.inSession(async (s) => {
+    const { page } = s;
     await login(page, lead);
     await createInDialog(page, { name: formula, sections: ["Transactions"] });
     await createInDialog(page, { name: "Busy integration", sections: ["Payments"] });
@@ -336,8 +208,7 @@ test("history: filters and pages through stable URLs, with and without JavaScrip
     const formulaId = await tokenId(page, formula);
     await toggleStatus(page, busy, 30);
 
-    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "History" }).click();
-    await page.waitForURL((url) => url.pathname === "/settings/history");
+    await followNav(page, "History", "/settings/history");
     const everything = Number(/of (\d+)$/.exec(await pagerText(page))[1]);
     assert.ok(everything > 60, `the history holds every event: ${everything}`);
     assert.equal((await historyRows(page)).length, 50, "50 events a page");
@@ -419,13 +290,10 @@ test("history: filters and pages through stable URLs, with and without JavaScrip
     const risky = all.flat().filter((cellText) => /^[=+\-@\t\r]/.test(cellText));
     assert.deepEqual(risky, [], "no cell starts with = + - @");
     s.assertNoProblems();
-  } finally {
-    await s.close();
-  }
+  });
 
   // Without JavaScript the same form is a plain GET, and the pages keep the filter.
-  const n = await newSession(browser, server.base, { javaScriptEnabled: false });
-  try {
+  await suite.inSession({ javaScriptEnabled: false }, async (n) => {
     await login(n.page, lead);
     await n.page.goto("/settings/history");
     await n.page.getByLabel("Event", { exact: true }).selectOption({ label: "Token disabled" });
@@ -444,23 +312,20 @@ test("history: filters and pages through stable URLs, with and without JavaScrip
     assert.ok((await historyRows(n.page)).every((e) => e.target === "Busy integration"));
     await gate(n.page, "history page 2 (no JS)");
     n.assertNoProblems();
-  } finally {
-    await n.close();
-  }
+  });
 });
 
 // ---------------------------------------------------------------- Settings › Teams
 
 test("team: add a viewer with a generated password, who signs in; change a role; disable a user, whose session ends; the last admin stays", TIMEOUT, async () => {
-  const admin = server.addUser({ email: "thandi@acme.test", merchant: "Acme Stores" });
-  const s = await newSession(browser, server.base);
+  const admin = suite.server.addUser({ email: "thandi@acme.test", merchant: "Acme Stores" });
+  const s = await suite.session();
   const { page, context } = s;
-  await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: server.base });
+  await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: suite.server.base });
   let newcomer;
   try {
     await login(page, admin);
-    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Teams" }).click();
-    await page.waitForURL((url) => url.pathname === "/settings/teams");
+    await followNav(page, "Teams", "/settings/teams");
     assert.equal(await page.getByRole("heading", { level: 1 }).innerText(), "Teams");
     assert.match(await page.locator("#member-rows").innerText(), /thandi@acme\.test\s+You/);
     await gate(page, "team page");
@@ -469,7 +334,7 @@ test("team: add a viewer with a generated password, who signs in; change a role;
     await page.getByRole("link", { name: "Add user" }).click();
     const dialog = page.getByRole("dialog", { name: "Add a user" });
     await dialog.waitFor();
-    await until("focus on Email", async () => (await focused(page)).id === "member-email");
+    await untilFocus(page, "focus on Email", (f) => f.id === "member-email");
     assert.equal(await dialog.getByLabel("Password to set").isVisible(), false, "no password box while generating");
     await gate(page, "add user form");
     await dialog.getByLabel("Email").fill("nandi@acme");
@@ -479,7 +344,7 @@ test("team: add a viewer with a generated password, who signs in; change a role;
     await dialog.locator("#email-error").waitFor();
     assert.match(await dialog.getByRole("alert").innerText(), /2 fields need attention\. Nobody was added\./);
     assert.ok((await dialog.locator("#password-error").innerText()).length > 0);
-    await until("focus on Email, the first field to fix", async () => (await focused(page)).id === "member-email");
+    await untilFocus(page, "focus on Email, the first field to fix", (f) => f.id === "member-email");
     await gate(page, "add user with errors");
     await shot(page, "team-add-errors");
 
@@ -502,15 +367,15 @@ test("team: add a viewer with a generated password, who signs in; change a role;
     assert.equal(await done.isDisabled(), true, "Done waits for the confirmation");
     await reveal.getByLabel("I have passed this password on safely").check();
     await done.click();
-    await until("the dialog to close", async () => !(await dialogOpen(page)));
-    await until("focus back on Add user", async () => (await focused(page)).id === "add-member");
+    await untilDialogCloses(page);
+    await untilFocus(page, "focus back on Add user", (f) => f.id === "add-member");
     // Not a wait: the password leaves in the same task that closes the dialog.
     assert.equal((await page.content()).includes(password), false, "the password leaves the page with the dialog");
-    const nandi = page.locator("#member-rows tr", { hasText: "nandi@acme.test" });
+    const nandi = memberRow(page, "nandi@acme.test");
     assert.match(await nandi.innerText(), /Viewer[\s\S]*Active[\s\S]*Never/);
 
     // The newcomer signs in with it, as a viewer.
-    newcomer = await newSession(browser, server.base);
+    newcomer = await suite.session();
     await login(newcomer.page, { email: "nandi@acme.test", password });
     assert.ok(!(await navLinks(newcomer.page)).includes("Teams"));
 
@@ -520,11 +385,10 @@ test("team: add a viewer with a generated password, who signs in; change a role;
     await promote.waitFor();
     await gate(page, "confirm role change");
     await promote.getByRole("button", { name: "Make admin" }).click();
-    await until("the dialog to close", async () => !(await dialogOpen(page)));
+    await untilDialogCloses(page);
     await until("the row to say Admin", async () => (await nandi.locator(".role-name").innerText()) === "Admin");
     assert.match(await page.locator("#flash").innerText(), /nandi@acme\.test is now an admin/);
-    await until("the focus on the row's next action", async () => (await focused(page)).text === "Make viewer: nandi@acme.test",
-      { explain: async () => JSON.stringify(await focused(page)).slice(0, 300) });
+    await untilFocus(page, "the focus on the row's next action", (f) => f.text === "Make viewer: nandi@acme.test");
 
     // Disabling signs them out everywhere: their open page goes to the login form on its next request.
     await page.getByRole("link", { name: "Disable: nandi@acme.test" }).click();
@@ -535,8 +399,7 @@ test("team: add a viewer with a generated password, who signs in; change a role;
     await shot(page, "team-confirm");
     await disable.getByRole("button", { name: "Disable user" }).click();
     await until("the badge to say Disabled", async () => (await nandi.locator(".badge").innerText()) === "Disabled");
-    await newcomer.page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "History" }).click();
-    await newcomer.page.waitForURL((url) => url.pathname === "/login");
+    await followNav(newcomer.page, "History", "/login");
     assert.equal(await newcomer.page.getByRole("heading", { level: 1 }).innerText(), "Sign in to your dashboard");
     newcomer.assertNoProblems();
 
@@ -551,8 +414,8 @@ test("team: add a viewer with a generated password, who signs in; change a role;
     await gate(page, "last admin refused");
     await shot(page, "team-last-admin");
     await refused.getByRole("link", { name: "Back to Teams" }).click();
-    await until("the dialog to close", async () => !(await dialogOpen(page)));
-    assert.equal(await page.locator("#member-rows tr", { hasText: "thandi@acme.test" }).locator(".role-name").innerText(), "Admin");
+    await untilDialogCloses(page);
+    assert.equal(await memberRow(page, "thandi@acme.test").locator(".role-name").innerText(), "Admin");
 
     await page.reload();
     await gate(page, "team page with a disabled user");
@@ -567,35 +430,9 @@ test("team: add a viewer with a generated password, who signs in; change a role;
 // ---------------------------------------------------------------- Edit, roll and delete, from the keyboard
 
 test("lifecycle: edit, roll and delete with the keyboard alone, each dialog trapping the focus and giving it back", TIMEOUT, async () => {
-  const admin = server.addUser({ email: "keys@lifecycle.test", merchant: "Lifecycle Co" });
-  const s = await newSession(browser, server.base);
-  const { page } = s;
-  const openWithKeyboard = async (linkName, dialogName) => {
-    await page.getByRole("link", { name: linkName, exact: true }).focus();
-    await page.keyboard.press("Enter");
-    await page.getByRole("dialog", { name: dialogName }).waitFor();
-    return page.getByRole("dialog", { name: dialogName });
-  };
-  const assertTrapped = async (what) => {
-    for (const key of ["Tab", "Shift+Tab"]) {
-      for (let i = 0; i < 25; i++) {
-        await page.keyboard.press(key);
-        const f = await focused(page);
-        assert.ok(f.inDialog, `${key} moved the focus out of the ${what} dialog: ${JSON.stringify(f)}`);
-      }
-    }
-  };
-  const escapeReturnsFocusTo = async (linkName) => {
-    await page.keyboard.press("Escape");
-    await until("the dialog to close", async () => !(await dialogOpen(page)));
-    await until(`focus back on ${linkName}`, async () => (await focused(page)).text === linkName,
-      { explain: async () => JSON.stringify(await focused(page)).slice(0, 300) });
-  };
-  const selectAllAndType = async (text) => {
-    await page.keyboard.press("ControlOrMeta+A");
-    await page.keyboard.type(text);
-  };
-  try {
+  const admin = suite.server.addUser({ email: "keys@lifecycle.test", merchant: "Lifecycle Co" });
+  await suite.inSession(async (s) => {
+    const { page } = s;
     await login(page, admin);
     const original = await createInDialog(page, { name: "Ledger sync", sections: ["Transactions", "Payouts"] });
     await createInDialog(page, { name: "Stock feed", sections: ["Orders"] });
@@ -603,16 +440,16 @@ test("lifecycle: edit, roll and delete with the keyboard alone, each dialog trap
     const key = (await rowView(page, "Ledger sync")).key;
 
     // Edit: the dialog keeps the focus, Escape closes it, and the focus is back on Edit.
-    await openWithKeyboard("Edit Ledger sync", "Edit access token");
-    await until("focus on Name", async () => (await focused(page)).id === "token-name");
+    await openWithKeyboard(page, "Edit Ledger sync", "Edit access token");
+    await untilFocus(page, "focus on Name", (f) => f.id === "token-name");
     await gate(page, "edit form");
-    await assertTrapped("edit");
-    await escapeReturnsFocusTo("Edit Ledger sync");
+    await assertFocusTrapped(page, "edit");
+    await escapeReturnsFocusTo(page, "Edit Ledger sync");
 
     // A new name and an allowlist with one bad line: the field error, with the focus on it.
     await page.keyboard.press("Enter");
-    await until("focus on Name", async () => (await focused(page)).id === "token-name");
-    await selectAllAndType("Ledger export");
+    await untilFocus(page, "focus on Name", (f) => f.id === "token-name");
+    await selectAllAndType(page, "Ledger export");
     await tabUntil(page, "the IP allowlist", (f) => f.id === "ip-allowlist", { inDialog: true });
     await page.keyboard.type("203.0.113.7\n10.0.0.300");
     await tabUntil(page, "Save changes", (f) => f.text === "Save changes", { inDialog: true });
@@ -621,30 +458,28 @@ test("lifecycle: edit, roll and delete with the keyboard alone, each dialog trap
     await edit.locator("#ip-allowlist-error").waitFor();
     assert.match(await edit.locator("#ip-allowlist-error").innerText(), /10\.0\.0\.300/);
     assert.match(await edit.getByRole("alert").innerText(), /1 field needs attention\./);
-    await until("focus on the allowlist, the field to fix", async () => (await focused(page)).id === "ip-allowlist",
-      { explain: async () => JSON.stringify(await focused(page)).slice(0, 300) });
+    await untilFocus(page, "focus on the allowlist, the field to fix", (f) => f.id === "ip-allowlist");
     assert.equal(await edit.getByLabel("Name", { exact: true }).inputValue(), "Ledger export", "what was typed is kept");
     await gate(page, "edit with an allowlist error");
     await shot(page, "edit-allowlist-error");
-    await selectAllAndType("203.0.113.7\n10.0.0.0/8");
+    await selectAllAndType(page, "203.0.113.7\n10.0.0.0/8");
     await tabUntil(page, "Save changes", (f) => f.text === "Save changes", { inDialog: true });
     await page.keyboard.press("Enter");
     await until("the saved message", async () => /“Ledger export” saved\. Its credentials are unchanged\./.test(await page.locator("#flash").innerText()));
     assert.equal((await rowView(page, "Ledger export")).key, key, "the credentials stay the same");
     assert.equal(await row(page, "Ledger sync").count(), 0, "the old name is gone");
-    await openWithKeyboard("Edit Ledger export", "Edit access token");
+    await openWithKeyboard(page, "Edit Ledger export", "Edit access token");
     assert.equal(await page.getByLabel(/^IP allowlist/).inputValue(), "203.0.113.7\n10.0.0.0/8", "the allowlist was saved");
-    await escapeReturnsFocusTo("Edit Ledger export");
+    await escapeReturnsFocusTo(page, "Edit Ledger export");
 
     // Roll: the focus lands on the chosen window, 24 hours; the new secret is shown once, the key kept.
-    await openWithKeyboard("Roll secret of Ledger export", "Roll the secret of “Ledger export”");
-    await until("focus on the checked window", async () => (await focused(page)).value === "24h",
-      { explain: async () => JSON.stringify(await focused(page)) });
+    await openWithKeyboard(page, "Roll secret of Ledger export", "Roll the secret of “Ledger export”");
+    await untilFocus(page, "focus on the checked window", (f) => f.value === "24h");
     await gate(page, "roll form");
-    await assertTrapped("roll");
-    await escapeReturnsFocusTo("Roll secret of Ledger export");
+    await assertFocusTrapped(page, "roll");
+    await escapeReturnsFocusTo(page, "Roll secret of Ledger export");
     await page.keyboard.press("Enter");
-    await until("focus on the checked window", async () => (await focused(page)).value === "24h");
+    await untilFocus(page, "focus on the checked window", (f) => f.value === "24h");
     // Escape, then Enter on Roll again before the next frame, as on a busy machine (frames wait, keys
     // do not). Chromium fires the dialog's close event only at that frame; handled there, it emptied
     // the dialog that had just reopened and forgot its opener, and Done below sent the focus to Create.
@@ -654,7 +489,7 @@ test("lifecycle: edit, roll and delete with the keyboard alone, each dialog trap
       document.querySelector('#token-rows [aria-label="Roll secret of Ledger export"]').click();
     });
     await page.getByRole("dialog", { name: "Roll the secret of “Ledger export”" }).waitFor();
-    await until("focus on the checked window", async () => (await focused(page)).value === "24h");
+    await untilFocus(page, "focus on the checked window", (f) => f.value === "24h");
     await page.keyboard.press("ArrowLeft");
     assert.equal((await focused(page)).value, "1h");
     await page.keyboard.press("ArrowRight");
@@ -678,39 +513,37 @@ test("lifecycle: edit, roll and delete with the keyboard alone, each dialog trap
     await page.keyboard.press("Space");
     await tabUntil(page, "Done", (f) => f.text === "Done", { inDialog: true });
     await page.keyboard.press("Enter");
-    await until("the dialog to close", async () => !(await dialogOpen(page)));
-    await until("focus back on Roll secret", async () => (await focused(page)).text === "Roll secret of Ledger export",
-      { explain: async () => JSON.stringify(await focused(page)).slice(0, 300) });
+    await untilDialogCloses(page);
+    await untilFocus(page, "focus back on Roll secret", (f) => f.text === "Roll secret of Ledger export");
     assert.equal((await page.content()).includes(rolled), false, "the new secret leaves the page with the dialog");
     assert.match(await row(page, "Ledger export").locator(".lifecycle-note").innerText(), /^Rolling: old secret stops in 2[34] h$/);
     await gate(page, "table with a rolling token");
 
     // Delete: a wrong name is refused at the field; the right one removes the row.
-    await openWithKeyboard("Delete Ledger export", "Delete “Ledger export”?");
-    await until("focus on the confirmation field", async () => (await focused(page)).id === "confirm-name");
+    await openWithKeyboard(page, "Delete Ledger export", "Delete “Ledger export”?");
+    await untilFocus(page, "focus on the confirmation field", (f) => f.id === "confirm-name");
     await gate(page, "delete confirmation");
     await shot(page, "delete-confirm");
-    await assertTrapped("delete");
-    await escapeReturnsFocusTo("Delete Ledger export");
+    await assertFocusTrapped(page, "delete");
+    await escapeReturnsFocusTo(page, "Delete Ledger export");
     await page.keyboard.press("Enter");
-    await until("focus on the confirmation field", async () => (await focused(page)).id === "confirm-name");
+    await untilFocus(page, "focus on the confirmation field", (f) => f.id === "confirm-name");
     await page.keyboard.type("Ledger");
     await page.keyboard.press("Enter");
     const confirmDelete = page.getByRole("dialog", { name: "Delete “Ledger export”?" });
     await confirmDelete.locator("#confirm-name-error").waitFor();
     assert.equal(await confirmDelete.locator("#confirm-name-error").innerText(), "Type the token's name, “Ledger export”, exactly to delete it.");
-    await until("focus on the field to fix", async () => (await focused(page)).id === "confirm-name");
+    await untilFocus(page, "focus on the field to fix", (f) => f.id === "confirm-name");
     assert.equal(await row(page, "Ledger export").count(), 1, "nothing was deleted");
     await gate(page, "delete with a wrong name");
     await shot(page, "delete-wrong-name");
-    await selectAllAndType("Ledger export");
+    await selectAllAndType(page, "Ledger export");
     await page.keyboard.press("Enter");
     await until("the deleted message", async () => /“Ledger export” deleted: it can never be used again\. Its history is kept\./.test(await page.locator("#flash").innerText()));
     assert.equal(await row(page, "Ledger export").count(), 0, "the row left the table");
     assert.equal((await rowView(page, "Stock feed")).status, "Live", "the other token stays");
 
-    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "History" }).click();
-    await page.waitForURL((url) => url.pathname === "/settings/history");
+    await followNav(page, "History", "/settings/history");
     const [deleted, rolledEvent, updated] = await historyRows(page);
     assert.deepEqual([deleted.event, deleted.target, deleted.who], ["Token deleted", "Ledger export", "keys@lifecycle.test (admin)"]);
     assert.equal(rolledEvent.event, "Secret rolled");
@@ -719,19 +552,16 @@ test("lifecycle: edit, roll and delete with the keyboard alone, each dialog trap
     assert.match(updated.detail, /name: Ledger sync → Ledger export/);
     await gate(page, "history after a delete");
     s.assertNoProblems();
-  } finally {
-    await s.close();
-  }
+  });
 });
 
 // ---------------------------------------------------------------- the token's detail page
 
 test("detail page: Disable and Enable ask in the dialog, then the page shows the new status", TIMEOUT, async () => {
-  const admin = server.addUser({ email: "detail@lifecycle.test", merchant: "Detail Co" });
-  const s = await newSession(browser, server.base);
-  const { page } = s;
-  const badge = () => page.locator(".token-subtitle .badge").innerText();
-  try {
+  const admin = suite.server.addUser({ email: "detail@lifecycle.test", merchant: "Detail Co" });
+  await suite.inSession(async (s) => {
+    const { page } = s;
+    const badge = () => page.locator(".token-subtitle .badge").innerText();
     await login(page, admin);
     await createInDialog(page, { name: "Till sync", sections: ["Orders"] });
     await row(page, "Till sync").getByRole("link", { name: "Till sync", exact: true }).click();
@@ -742,18 +572,11 @@ test("detail page: Disable and Enable ask in the dialog, then the page shows the
 
     // From the keyboard: Escape gives the focus back to Disable; the confirmed change shows this page
     // again. (The dialog's form once aimed at a table row that is not on this page: it sent nothing.)
-    const disable = page.getByRole("link", { name: "Disable", exact: true });
-    await disable.focus();
-    await page.keyboard.press("Enter");
-    const confirm = page.getByRole("dialog", { name: "Disable “Till sync”?" });
-    await confirm.waitFor();
-    await until("focus in the dialog", async () => (await focused(page)).inDialog);
+    const confirm = await openWithKeyboard(page, "Disable", "Disable “Till sync”?");
+    await untilFocus(page, "focus in the dialog", (f) => f.inDialog);
     await gate(page, "disable confirmation from the detail page");
     await shot(page, "detail-confirm");
-    await page.keyboard.press("Escape");
-    await until("the dialog to close", async () => !(await dialogOpen(page)));
-    await until("focus back on Disable", async () => (await focused(page)).text === "Disable",
-      { explain: async () => JSON.stringify(await focused(page)).slice(0, 300) });
+    await escapeReturnsFocusTo(page, "Disable");
     assert.equal(await badge(), "Live", "Escape changes nothing");
     await page.keyboard.press("Enter");
     await confirm.waitFor();
@@ -774,18 +597,15 @@ test("detail page: Disable and Enable ask in the dialog, then the page shows the
     await page.goto("/developers/access-tokens");
     assert.equal((await rowView(page, "Till sync")).status, "Live", "the table agrees");
     s.assertNoProblems();
-  } finally {
-    await s.close();
-  }
+  });
 });
 
 // ---------------------------------------------------------------- the new screens without JavaScript
 
 test("without JavaScript, Teams, edit, roll and delete work through full pages", TIMEOUT, async () => {
-  const admin = server.addUser({ email: "plain@lifecycle.test", merchant: "Plain Pages Co" });
-  const s = await newSession(browser, server.base, { javaScriptEnabled: false });
-  const { page } = s;
-  try {
+  const admin = suite.server.addUser({ email: "plain@lifecycle.test", merchant: "Plain Pages Co" });
+  await suite.inSession({ javaScriptEnabled: false }, async (s) => {
+    const { page } = s;
     await login(page, admin);
 
     // Teams: add a user as a page, errors and all, then the one-time password as a page.
@@ -809,7 +629,7 @@ test("without JavaScript, Teams, edit, roll and delete work through full pages",
     await gate(page, "role confirmation page (no JS)");
     await page.getByRole("button", { name: "Make admin" }).click();
     await page.waitForURL((url) => url.pathname === "/settings/teams");
-    assert.equal(await page.locator("#member-rows tr", { hasText: "colleague@lifecycle.test" }).locator(".role-name").innerText(), "Admin");
+    assert.equal(await memberRow(page, "colleague@lifecycle.test").locator(".role-name").innerText(), "Admin");
 
     // A token to edit, roll and delete.
     await page.goto("/developers/access-tokens/new");
@@ -871,20 +691,16 @@ test("without JavaScript, Teams, edit, roll and delete work through full pages",
     assert.equal(await row(page, "Plain integration").count(), 0);
     assert.match(await page.locator("#flash").innerText(), /“Plain integration” deleted/);
     s.assertNoProblems();
-  } finally {
-    await s.close();
-  }
+  });
 });
 
 // ---------------------------------------------------------------- phone width
 
 test("at phone width the history table, the support console and the team pages do not scroll sideways", TIMEOUT, async () => {
-  const admin = server.addUser({ email: "pocket@phone.test", merchant: "Pocket Traders" });
-  const agent = server.addUser({ email: "pocket-agent@kwik.test", role: "support" });
-  const phone = { viewport: PHONE, isMobile: true, hasTouch: true, deviceScaleFactor: 2 };
-  const s = await newSession(browser, server.base, phone);
-  const { page } = s;
-  try {
+  const admin = suite.server.addUser({ email: "pocket@phone.test", merchant: "Pocket Traders" });
+  const agent = suite.server.addUser({ email: "pocket-agent@kwik.test", role: "support" });
+  await suite.inSession(ON_PHONE, async (s) => {
+    const { page } = s;
     await login(page, admin);
     await createInDialog(page, { name: "Point of sale terminals in the Stellenbosch and Franschhoek stores", sections: ["Payments", "Orders"] });
     await page.goto("/settings/teams");
@@ -907,13 +723,10 @@ test("at phone width the history table, the support console and the team pages d
     await gate(page, "history at phone width");
     await shot(page, "phone-history", { fullPage: true });
     s.assertNoProblems();
-  } finally {
-    await s.close();
-  }
+  });
 
   // Without JavaScript, Add a user is a page of its own, and its errors fit too.
-  const n = await newSession(browser, server.base, { ...phone, javaScriptEnabled: false });
-  try {
+  await suite.inSession({ ...ON_PHONE, javaScriptEnabled: false }, async (n) => {
     await login(n.page, admin);
     await n.page.goto("/settings/teams/new");
     // The same address in capitals is the same person: refused at the field.
@@ -924,12 +737,9 @@ test("at phone width the history table, the support console and the team pages d
     await gate(n.page, "add user page with errors at phone width (no JS)");
     await shot(n.page, "team-add-errors-phone", { fullPage: true });
     n.assertNoProblems();
-  } finally {
-    await n.close();
-  }
+  });
 
-  const a = await newSession(browser, server.base, phone);
-  try {
+  await suite.inSession(ON_PHONE, async (a) => {
     await login(a.page, agent, { landing: "/support" });
     await fits(a.page, "the support console");
     await supportSearch(a.page, "Stellenbosch");
@@ -940,9 +750,7 @@ test("at phone width the history table, the support console and the team pages d
     await gate(a.page, "support console at phone width");
     await shot(a.page, "phone-support", { fullPage: true });
     a.assertNoProblems();
-  } finally {
-    await a.close();
-  }
+  });
 });
 
 // ---------------------------------------------------------------- the Nu HTML checker over everything seen

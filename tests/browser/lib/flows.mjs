@@ -1,8 +1,12 @@
-// What the flows share: waiting, focus, the Access Tokens table and its dialogs, as a person sees them.
+// What the flows share: waiting, focus and the keyboard, fitting a phone, and the Access Tokens table and
+// its dialogs, as a person sees them.
 import assert from "node:assert/strict";
+import { horizontalOverflow } from "./browser.mjs";
 
 export const TIMEOUT = { timeout: 180_000 };
 export const PHONE = { width: 390, height: 844 };
+/** A session on a phone: `newSession` options for the PHONE viewport, touch and a 2x screen. */
+export const ON_PHONE = { viewport: PHONE, isMobile: true, hasTouch: true, deviceScaleFactor: 2 };
 /** The table's URL (a GET form may leave an empty query on it). */
 export const TABLE = (url) => url.pathname === "/developers/access-tokens";
 
@@ -26,6 +30,23 @@ export const inView = (page, selector) => page.locator(selector).evaluate((el) =
 
 export const dialogOpen = (page) => page.evaluate(() => document.getElementById("modal")?.open === true);
 
+/** Waits for the dialog to close. */
+export const untilDialogCloses = (page) => until("the dialog to close", async () => !(await dialogOpen(page)));
+
+/** Fails if the page scrolls sideways at phone width; `where` names the page in the message. */
+export async function fits(page, where) {
+  assert.equal(await horizontalOverflow(page), 0, `${where} scrolls sideways at ${PHONE.width}px`);
+}
+
+/** Fails unless the dialog (`where`: which state of it) fits the PHONE viewport and does not scroll sideways. */
+export async function dialogFits(page, where) {
+  const box = await page.locator("dialog#modal").boundingBox();
+  assert.ok(box.x >= 0 && box.y >= 0 && box.x + box.width <= PHONE.width && box.y + box.height <= PHONE.height,
+    `the dialog (${where}) fits the viewport: ${JSON.stringify(box)}`);
+  const inner = await page.locator("dialog#modal").evaluate((d) => d.scrollWidth - d.clientWidth);
+  assert.equal(inner, 0, `the dialog (${where}) does not scroll sideways`);
+}
+
 /** What has focus, as a person would name it. */
 export const focused = (page) => page.evaluate(() => {
   const el = document.activeElement;
@@ -41,6 +62,49 @@ export const focused = (page) => page.evaluate(() => {
     ring: el ? (() => { const s = getComputedStyle(el); return s.outlineStyle !== "none" && parseFloat(s.outlineWidth) >= 2; })() : false,
   };
 });
+
+/** Waits until `wanted(focus)` holds (`what`: "focus on Name"); on a timeout says where the focus is. */
+export const untilFocus = (page, what, wanted) => until(what, async () => wanted(await focused(page)),
+  { explain: async () => JSON.stringify(await focused(page)).slice(0, 300) });
+
+/**
+ * Presses Tab `presses` times, then Shift+Tab as often: the focus must stay in the `what` dialog at every
+ * stop. Returns the distinct stops Tab reached.
+ */
+export async function assertFocusTrapped(page, what, presses = 25) {
+  const stops = new Set();
+  for (const key of ["Tab", "Shift+Tab"]) {
+    for (let i = 0; i < presses; i++) {
+      await page.keyboard.press(key);
+      const f = await focused(page);
+      assert.ok(f.inDialog, `${key} moved the focus out of the ${what} dialog: ${JSON.stringify(f)}`);
+      if (key === "Tab") stops.add(`${f.tag}${f.id}${f.value}${f.text}`);
+    }
+  }
+  return stops;
+}
+
+/** Focuses the link called `linkName`, presses Enter and waits for the dialog called `dialogName`, which it returns. */
+export async function openWithKeyboard(page, linkName, dialogName) {
+  await page.getByRole("link", { name: linkName, exact: true }).focus();
+  await page.keyboard.press("Enter");
+  const dialog = page.getByRole("dialog", { name: dialogName });
+  await dialog.waitFor();
+  return dialog;
+}
+
+/** Presses Escape: the dialog must close and give the focus back to the link called `linkName`. */
+export async function escapeReturnsFocusTo(page, linkName) {
+  await page.keyboard.press("Escape");
+  await untilDialogCloses(page);
+  await untilFocus(page, `focus back on ${linkName}`, (f) => f.text === linkName);
+}
+
+/** Replaces the focused field's text with `text`, from the keyboard. */
+export async function selectAllAndType(page, text) {
+  await page.keyboard.press("ControlOrMeta+A");
+  await page.keyboard.type(text);
+}
 
 /** Presses Tab until `wanted(focus)` holds; every stop must show a focus ring (and stay in the dialog when asked). */
 export async function tabUntil(page, what, wanted, { inDialog = false, max = 40 } = {}) {
@@ -65,7 +129,7 @@ export async function createInDialog(page, { name, sections, permission = "read_
   const credentials = await readCredentials(page);
   await dialog.getByLabel("I have stored these credentials").check();
   await dialog.getByRole("button", { name: "Done" }).click();
-  await until("the dialog to close", async () => !(await dialogOpen(page)));
+  await untilDialogCloses(page);
   return credentials;
 }
 
@@ -86,6 +150,10 @@ export const partialKey = (apiKey) => `${apiKey.slice(0, 12)}…${apiKey.slice(-
 /** The table row of the token called `name`. */
 export const row = (page, name) => page.locator("#token-rows tr").filter({ has: page.locator(".token-name", { hasText: name }) });
 
+/** The token's id, from its row. */
+export const tokenId = async (page, name) => (await row(page, name).getAttribute("id")).replace("token-", "");
+
+/** What the row of the token called `name` shows: partial key, status, permission and section chips. */
 export async function rowView(page, name) {
   const r = row(page, name);
   await r.waitFor();
@@ -95,4 +163,25 @@ export async function rowView(page, name) {
     permission: await r.locator(".permission").innerText(),
     chips: await r.locator(".chips > li").allInnerTexts(),
   };
+}
+
+/** Disables and enables a token `times` times over, through the same POST the confirmation sends. */
+export async function toggleStatus(page, id, times) {
+  const sent = await page.evaluate(async ({ id, times }) => {
+    const csrf = document.querySelector('meta[name="csrf-token"]').content;
+    const statuses = [];
+    for (let i = 0; i < times; i++) {
+      for (const status of ["disabled", "live"]) {
+        const res = await fetch(`/developers/access-tokens/${id}/status`, {
+          method: "POST",
+          headers: { "Content-Type": "application/x-www-form-urlencoded", "X-CSRF-Token": csrf },
+          body: `status=${status}`,
+          redirect: "manual",
+        });
+        statuses.push(res.type === "opaqueredirect" ? 303 : res.status);
+      }
+    }
+    return statuses;
+  }, { id, times });
+  assert.ok(sent.every((s) => s === 303), `every status change was accepted: ${sent.join(",")}`);
 }
