@@ -17,7 +17,7 @@ use kwik_dashboard::domain::credentials::verify::{
 use kwik_dashboard::domain::credentials::{
     NewCredentials, Permission, Section, Sections, TokenStatus,
 };
-use kwik_dashboard::web::token_views::{RowFragment, TokenRow};
+use kwik_dashboard::web::tokens::{pages::RowFragment, views::TokenRow};
 
 fn token(creds: &NewCredentials, keyring: &Keyring, id: i64) -> AccessToken {
     let now = kwik_dashboard::db::now();

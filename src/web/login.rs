@@ -41,7 +41,7 @@ pub struct LoginQuery {
 fn safe_next(next: Option<&str>) -> &str {
     match next {
         Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n,
-        _ => super::access_tokens::PATH,
+        _ => super::tokens::PATH,
     }
 }
 
@@ -207,7 +207,7 @@ pub async fn submit(
     csrf::rotate(&session)?;
     tracing::info!(user = user_id.0, "login succeeded");
     // Without a page to return to, each role starts at its own screen.
-    let next = if next == super::access_tokens::PATH {
+    let next = if next == super::tokens::PATH {
         super::landing(&user_for_landing).to_owned()
     } else {
         next

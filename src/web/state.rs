@@ -35,7 +35,7 @@ pub struct AppState {
     /// Recently verified tokens, by key hash.
     pub token_cache: Arc<TokenCache>,
     /// Recently rendered pages of the token table.
-    pub list_cache: Arc<crate::web::token_list::cache::ListCache>,
+    pub list_cache: Arc<crate::web::tokens::list::cache::ListCache>,
     /// Bounds concurrent password hashing (memory and CPU) where a hash runs inside a database call.
     pub login_slots: Arc<tokio::sync::Semaphore>,
     /// The threads sign-ins hash on: bounded memory, and sign-ins queue instead of failing.
@@ -90,7 +90,7 @@ impl AppState {
             usage: Arc::new(UsageRecorder::default()),
             token_cache: Arc::new(TokenCache::new(config_ttl, 100_000)),
             // 8 MiB: about 70 pages of 50 rows.
-            list_cache: Arc::new(crate::web::token_list::cache::ListCache::new(
+            list_cache: Arc::new(crate::web::tokens::list::cache::ListCache::new(
                 config_ttl,
                 8 << 20,
             )),

@@ -6,7 +6,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
-use super::token_views::TokenRow;
+use super::tokens::views::TokenRow;
 use super::{Chrome, Flash, html, see_other};
 use crate::db::models::TokenId;
 use crate::domain::credentials::TokenStatus;

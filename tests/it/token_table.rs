@@ -562,7 +562,8 @@ async fn every_list_view_reads_one_merchants_index_range_on_postgres() {
     use diesel::connection::{InstrumentationEvent, SimpleConnection};
     use diesel::prelude::*;
     use kwik_dashboard::db::DbConn;
-    use kwik_dashboard::web::token_list;
+    use kwik_dashboard::domain::tokens::list;
+    use kwik_dashboard::web::tokens::list as token_list;
     use std::sync::{Arc, Mutex};
 
     let app = spawn_app().await;
@@ -596,7 +597,8 @@ async fn every_list_view_reads_one_merchants_index_range_on_postgres() {
             "q=kwik_ak_A&status=disabled&sort=created&dir=asc",
         ] {
             let query: token_list::ListQuery = serde_html_form::from_str(view).unwrap();
-            token_list::load(c, merchant, &token_list::read(&query)).unwrap();
+            let request = token_list::read(&query);
+            list::load(c, merchant, &request.filter, request.sort, request.page).unwrap();
         }
         c.set_instrumentation(None::<fn(InstrumentationEvent<'_>)>);
     });

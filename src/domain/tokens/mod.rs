@@ -2,6 +2,7 @@
 //! enabling or disabling it. Plain values in, decisions out; no HTTP.
 
 pub mod lifecycle;
+pub mod list;
 
 use diesel::Connection;
 

@@ -8,14 +8,16 @@ use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
 use diesel::result::Error as DieselError;
 
-use super::PATH;
-use super::views::*;
 use crate::db::models::{Role, User, UserId};
 use crate::domain::users::team::{self, TeamChange, TeamError};
 use crate::web::csrf;
 use crate::web::current_user::MerchantAdmin;
 use crate::web::error::AppError;
 use crate::web::state::AppState;
+use crate::web::team::PATH;
+use crate::web::team::views::{
+    ConfirmFragment, ConfirmPage, ConfirmView, MemberRow, RowFragment, refusal_message,
+};
 use crate::web::{Chrome, Flash, ascii_json, html, is_htmx, redirect, see_other};
 
 /// Query of the role confirmation.
@@ -205,7 +207,7 @@ async fn apply(
     if id == you && change == TeamChange::Role(Role::Viewer) {
         // They are no longer an admin: this page is not theirs any more.
         Flash::success(message).set(&session)?;
-        return Ok(redirect(&req, crate::web::access_tokens::PATH));
+        return Ok(redirect(&req, crate::web::tokens::PATH));
     }
     if !is_htmx(&req) {
         Flash::success(message).set(&session)?;
@@ -240,7 +242,10 @@ fn done_message(email: &str, change: TeamChange, changed: bool, is_you: bool) ->
             format!("{subject} now a viewer: {they} can see access tokens but change nothing.")
         }
         (TeamChange::Role(role), false) => {
-            format!("{subject} already {}.", super::article(role.label()))
+            format!(
+                "{subject} already {}.",
+                crate::web::team::article(role.label())
+            )
         }
         (TeamChange::Disable, true) => format!(
             "{subject} disabled and signed out everywhere. The merchant's access tokens keep working."

@@ -9,10 +9,9 @@ use crate::domain::credentials::{API_KEY_RANDOM_LEN, Permission, Section, TokenS
 pub mod cache;
 mod view;
 
-pub use view::{Choice, Found, ListView, ResultsFragment, Summary, load};
+pub use crate::domain::tokens::list::PAGE_SIZE;
+pub use view::{Choice, ListView, ResultsFragment};
 
-/// Tokens per page.
-pub const PAGE_SIZE: i64 = 50;
 /// Longest search used (characters); a name has at most 100.
 const SEARCH_MAX: usize = 200;
 /// Longest stretch of a value not understood that a notice repeats.
@@ -104,9 +103,9 @@ impl ListRequest {
         .collect();
         let query = serde_html_form::to_string(pairs).unwrap_or_default();
         if query.is_empty() {
-            super::access_tokens::PATH.to_owned()
+            crate::web::tokens::PATH.to_owned()
         } else {
-            format!("{}?{query}", super::access_tokens::PATH)
+            format!("{}?{query}", crate::web::tokens::PATH)
         }
     }
 }

@@ -6,18 +6,18 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
-use super::access_tokens::{
-    PATH, already_used, form_response, mark_used, new_submission_id, reveal_response,
-};
-use super::token_views::{FormView, RevealView, TokenRow};
-use super::{Chrome, Flash, html, is_htmx, redirect};
 use crate::db::models::{AccessToken, TokenId};
 use crate::domain::tokens::lifecycle::{self, Grace, LifecycleError};
 use crate::domain::tokens::{self, TokenInput};
 use crate::web::csrf;
 use crate::web::current_user::{MerchantAdmin, MerchantUser};
 use crate::web::error::AppError;
+use crate::web::once::{already_used, mark_used, new_submission_id};
 use crate::web::state::AppState;
+use crate::web::tokens::PATH;
+use crate::web::tokens::create::{form_response, reveal_response};
+use crate::web::tokens::views::{FormView, RevealView, TokenRow};
+use crate::web::{Chrome, Flash, html, is_htmx, redirect};
 
 /// The roll or delete form's state.
 pub struct Confirm {
@@ -121,7 +121,10 @@ pub async fn edit(
             );
         }
     };
-    let (merchant, actor) = (member.merchant.id, super::actor(&req, &state, &member.user));
+    let (merchant, actor) = (
+        member.merchant.id,
+        crate::web::actor(&req, &state, &member.user),
+    );
     let token = state
         .db(move |c| {
             lifecycle::update(c, merchant, TokenId(id), &actor, &spec).map_err(lifecycle_error)
@@ -217,7 +220,7 @@ pub async fn roll(
     };
     let (merchant, actor, keyring) = (
         member.merchant.id,
-        super::actor(&req, &state, &member.user),
+        crate::web::actor(&req, &state, &member.user),
         state.keyring.clone(),
     );
     let new_key = new_key.is_some();
@@ -295,7 +298,7 @@ pub async fn delete(
     let typed = form.into_inner().confirm_name;
     let (merchant, actor, name) = (
         member.merchant.id,
-        super::actor(&req, &state, &member.user),
+        crate::web::actor(&req, &state, &member.user),
         typed.clone(),
     );
     let result = state

@@ -1,108 +1,15 @@
 //! What the Access Tokens templates show: rows, the form, the reveal and the confirmation, each built
 //! from domain values, and the template structs (one per page or fragment).
 
-use askama::Template;
 use zeroize::Zeroizing;
 
-use super::Chrome;
-use super::format;
 use crate::db::models::AccessToken;
 use crate::domain::credentials::{NewCredentials, Permission, Section, TokenStatus};
 use crate::domain::tokens::{FieldErrors, TokenInput};
+use crate::web::format;
 
 /// Chips shown before "+N more".
 const CHIPS_SHOWN: usize = 3;
-
-/// The table's rows, rendered once to HTML, so a page of them can be kept and shown again (see
-/// `web::token_list::cache`) without formatting and escaping every cell anew.
-#[derive(Debug, Clone)]
-pub struct Rows {
-    html: std::sync::Arc<str>,
-    len: usize,
-    /// The HTML compressed, once, when first asked for: shared by every copy of these rows.
-    deflated: std::sync::Arc<std::sync::OnceLock<Option<crate::infra::gzip::Deflated>>>,
-}
-
-#[derive(Template)]
-#[template(path = "access_tokens/_rows.html")]
-struct RowsTemplate<'a> {
-    tokens: &'a [TokenRow],
-    can_manage: bool,
-}
-
-impl Rows {
-    /// `tokens` as table rows, with the row actions when `can_manage`.
-    pub fn render(tokens: &[TokenRow], can_manage: bool) -> askama::Result<Self> {
-        let html = RowsTemplate { tokens, can_manage }.render()?;
-        Ok(Self::of(html.into(), tokens.len()))
-    }
-
-    fn of(html: std::sync::Arc<str>, len: usize) -> Self {
-        Self {
-            html,
-            len,
-            deflated: Default::default(),
-        }
-    }
-
-    /// How many rows.
-    pub fn len(&self) -> usize {
-        self.len
-    }
-
-    /// Whether there are none.
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
-
-    /// Bytes of HTML.
-    pub fn html_len(&self) -> usize {
-        self.html.len()
-    }
-
-    /// Whether `other` is the same HTML.
-    pub fn same_html(&self, other: &Self) -> bool {
-        self.html == other.html
-    }
-
-    /// The HTML as a deflate run for a gzip response (see `web::gzip`), compressed on the first call.
-    /// `None` if compressing failed.
-    pub fn deflated(&self) -> Option<&crate::infra::gzip::Deflated> {
-        self.deflated
-            .get_or_init(|| crate::infra::gzip::Deflated::new(self.html.as_bytes()))
-            .as_ref()
-    }
-
-    /// Rows of the same count that write a marker in place of their HTML, so that a page rendered
-    /// around them can be split where the rows go (`web::html_around_rows`). The marker holds 128
-    /// random bits drawn at start, and anything a user typed is escaped before it reaches a page, so
-    /// no one can forge it. `None` if no marker could be drawn (the system's random source failed).
-    pub fn stand_in(&self) -> Option<Self> {
-        ROWS_MARK
-            .as_ref()
-            .map(|mark| Self::of(mark.clone(), self.len))
-    }
-
-    /// Rows of this HTML, for tests.
-    #[cfg(test)]
-    pub fn from_html(html: &str, len: usize) -> Self {
-        Self::of(html.into(), len)
-    }
-}
-
-/// See [`Rows::stand_in`].
-pub static ROWS_MARK: std::sync::LazyLock<Option<std::sync::Arc<str>>> =
-    std::sync::LazyLock::new(|| {
-        let nonce = crate::domain::credentials::random_bytes::<16>().ok()?;
-        Some(format!("<!--rows {}-->", hex::encode(nonce)).into())
-    });
-
-/// Already-escaped HTML: templates write it with `|safe`.
-impl std::fmt::Display for Rows {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.html)
-    }
-}
 
 /// One table row.
 #[derive(Debug, Clone)]
@@ -381,76 +288,12 @@ impl ReturnTo {
     /// The address of that page for the token `id`.
     pub fn href(self, id: i64) -> String {
         match self {
-            ReturnTo::Table => super::access_tokens::PATH.to_owned(),
-            ReturnTo::Detail => format!("{}/{id}", super::access_tokens::PATH),
+            ReturnTo::Table => crate::web::tokens::PATH.to_owned(),
+            ReturnTo::Detail => format!("{}/{id}", crate::web::tokens::PATH),
         }
     }
 
     pub fn is_detail(self) -> bool {
         self == ReturnTo::Detail
     }
-}
-
-#[derive(Template)]
-#[template(path = "access_tokens/index.html")]
-pub struct IndexPage {
-    pub page: Chrome,
-    pub tokens: Rows,
-    pub can_manage: bool,
-    pub list: super::token_list::ListView,
-}
-
-#[derive(Template)]
-#[template(path = "access_tokens/new.html")]
-pub struct NewPage {
-    pub page: Chrome,
-    pub form: FormView,
-    pub csrf_token: String,
-}
-
-#[derive(Template)]
-#[template(path = "access_tokens/_form.html")]
-pub struct FormFragment {
-    pub form: FormView,
-    pub csrf_token: String,
-}
-
-#[derive(Template)]
-#[template(path = "access_tokens/reveal.html")]
-pub struct RevealPage {
-    pub page: Chrome,
-    pub reveal: RevealView,
-}
-
-/// The reveal in the dialog, plus the refreshed table swapped out of band behind it.
-#[derive(Template)]
-#[template(path = "access_tokens/_reveal_swap.html")]
-pub struct RevealFragment {
-    pub reveal: RevealView,
-    pub tokens: Rows,
-    pub can_manage: bool,
-    pub list: super::token_list::ListView,
-    pub csrf_token: String,
-}
-
-#[derive(Template)]
-#[template(path = "access_tokens/confirm.html")]
-pub struct ConfirmPage {
-    pub page: Chrome,
-    pub confirm: ConfirmView,
-    pub csrf_token: String,
-}
-
-#[derive(Template)]
-#[template(path = "access_tokens/_confirm.html")]
-pub struct ConfirmFragment {
-    pub confirm: ConfirmView,
-    pub csrf_token: String,
-}
-
-#[derive(Template)]
-#[template(path = "access_tokens/_row.html")]
-pub struct RowFragment {
-    pub token: TokenRow,
-    pub can_manage: bool,
 }

@@ -11,8 +11,9 @@ use actix_session::Session;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use self::views::*;
-use super::{Chrome, Flash, html, is_htmx};
+use self::views::{
+    FormFragment, IndexPage, MemberForm, MemberRow, NewPage, RevealFragment, RevealPage, RevealView,
+};
 use crate::db::models::{MerchantId, User, UserId};
 use crate::domain::users::new_member::{
     DUPLICATE_EMAIL, MemberErrors, MemberInput, validate_member,
@@ -22,6 +23,7 @@ use crate::web::csrf;
 use crate::web::current_user::{MerchantAdmin, MerchantUser};
 use crate::web::error::AppError;
 use crate::web::state::AppState;
+use crate::web::{Chrome, Flash, html, is_htmx};
 
 /// Where the page lives (Kwik's Settings › Teams).
 pub const PATH: &str = "/settings/teams";
@@ -119,7 +121,7 @@ pub async fn create(
     };
 
     let (merchant, role) = (member.merchant.id, spec.role);
-    let actor = super::actor(&req, &state, &member.user);
+    let actor = crate::web::actor(&req, &state, &member.user);
     let passwords = state.passwords.clone();
     // Hashing takes argon2's memory: it waits for a slot like a login does.
     let slot = state
@@ -161,7 +163,7 @@ pub async fn create(
             article(role.label())
         );
         Flash::success(message).set(&session)?;
-        return Ok(super::redirect(&req, PATH));
+        return Ok(crate::web::redirect(&req, PATH));
     };
     let reveal = RevealView {
         email: user.email,

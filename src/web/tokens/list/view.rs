@@ -1,83 +1,14 @@
 //! What the table shows for a request: the page of tokens, the count, the pager, and the choices of the
 //! filter form.
 
+use crate::domain::tokens::list::Summary;
 use askama::Template;
-use diesel::QueryResult;
 
-use super::{ListQuery, ListRequest, Notice, PAGE_SIZE};
-use crate::db::DbConn;
 use crate::db::models::token_list::{Direction, SortKey};
-use crate::db::models::{AccessToken, MerchantId};
 use crate::domain::credentials::{Permission, Section, TokenStatus};
 use crate::web::format;
-use crate::web::token_views::Rows;
-
-/// One page of a merchant's tokens, as a request asked.
-#[derive(Debug)]
-pub struct Found {
-    /// The page's tokens.
-    pub tokens: Vec<AccessToken>,
-    /// How many tokens match in all.
-    pub total: i64,
-    /// The page shown: the one asked for, or the last one when that was past the end.
-    pub page: i64,
-    /// Whether the merchant has any token at all.
-    pub any: bool,
-}
-
-impl Found {
-    /// The page's counts, without its tokens.
-    pub fn summary(&self) -> Summary {
-        Summary {
-            total: self.total,
-            page: self.page,
-            any: self.any,
-            shown: self.tokens.len() as i64,
-        }
-    }
-}
-
-/// What the pager and the notices need to know about a page of tokens.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Summary {
-    /// How many tokens match in all.
-    pub total: i64,
-    /// The page shown.
-    pub page: i64,
-    /// Whether the merchant has any token at all.
-    pub any: bool,
-    /// How many tokens the page shows.
-    pub shown: i64,
-}
-
-/// Loads the page `request` asks for: a count, then at most [`PAGE_SIZE`] rows.
-pub fn load(conn: &mut DbConn, merchant: MerchantId, request: &ListRequest) -> QueryResult<Found> {
-    let total = AccessToken::count_listed(conn, merchant, &request.filter)?;
-    let last = ((total + PAGE_SIZE - 1) / PAGE_SIZE).max(1);
-    let page = request.page.min(last);
-    let tokens = if total == 0 {
-        Vec::new()
-    } else {
-        let offset = (page - 1) * PAGE_SIZE;
-        AccessToken::page_listed(
-            conn,
-            merchant,
-            &request.filter,
-            request.sort,
-            offset,
-            PAGE_SIZE,
-        )?
-    };
-    // Only an empty search needs to ask whether there is anything at all.
-    let any = total > 0
-        || (request.filter.is_narrowed() && AccessToken::any_for_merchant(conn, merchant)?);
-    Ok(Found {
-        tokens,
-        total,
-        page,
-        any,
-    })
-}
+use crate::web::tokens::list::{ListQuery, ListRequest, Notice, PAGE_SIZE};
+use crate::web::tokens::rows::Rows;
 
 /// An option of a filter menu.
 #[derive(Debug, Clone)]

@@ -16,9 +16,9 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use super::Summary;
 use crate::db::models::MerchantId;
-use crate::web::token_views::Rows;
+use crate::domain::tokens::list::Summary;
+use crate::web::tokens::rows::Rows;
 
 /// Which page of which merchant's table, as whom.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

@@ -12,14 +12,14 @@ use diesel::OptionalExtension;
 
 pub use chart::UsageChart;
 
-use super::token_views::TokenRow;
-use super::{Chrome, format, html};
 use crate::db::models::{AccessToken, TokenId, User};
 use crate::domain::credentials::Section;
 use crate::infra::sa_time::day_of as sa_day;
 use crate::web::current_user::MerchantUser;
 use crate::web::error::AppError;
 use crate::web::state::AppState;
+use crate::web::tokens::views::TokenRow;
+use crate::web::{Chrome, format, html};
 
 /// What the page says about the token.
 #[derive(Debug, Clone)]

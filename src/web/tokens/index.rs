@@ -1,0 +1,128 @@
+//! The Access Tokens table: `GET /developers/access-tokens`, a page of the merchant's tokens (or,
+//! for htmx, the results region), reusing rendered rows while nothing they show has changed.
+
+use actix_session::Session;
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse, web};
+
+use crate::domain::tokens::list;
+use crate::web::current_user::MerchantUser;
+use crate::web::error::AppError;
+use crate::web::state::AppState;
+use crate::web::tokens::PATH;
+use crate::web::tokens::list as token_list;
+use crate::web::tokens::pages::IndexPage;
+use crate::web::tokens::rows::{Rows, html_around_rows};
+use crate::web::tokens::views::TokenRow;
+use crate::web::{Chrome, Flash, is_htmx, redirect};
+
+/// `GET /developers/access-tokens`: one page of the merchant's tokens, searched, filtered and sorted
+/// as the query string says (see [`token_list`]). htmx gets the results region only, with the view's
+/// clean address to push.
+pub async fn index(
+    req: HttpRequest,
+    member: MerchantUser,
+    session: Session,
+    state: web::Data<AppState>,
+    query: web::Query<token_list::ListQuery>,
+) -> Result<HttpResponse, AppError> {
+    let request = token_list::read(&query);
+    if request.scrubbed {
+        // A credential pasted into the search leaves the address bar (and the history) at once.
+        if let Some(notice) = request.notices.first() {
+            Flash {
+                kind: notice.kind.to_owned(),
+                message: notice.text.clone(),
+            }
+            .set(&session)?;
+        }
+        return Ok(redirect(&req, &request.url(1)));
+    }
+    let can_manage = member.can_manage_tokens();
+    // The version was read with the merchant, at the start of this request: see `token_list::cache`.
+    let version = Some(member.merchant.tokens_version);
+    let (tokens, list, reused) = list_page(&state, &member, request, version).await?;
+    // Rows compress once, when their page is first reused; a page read afresh goes out as it is.
+    let gzip = reused && crate::infra::gzip::accepted(req.headers());
+    let mut res = if is_htmx(&req) {
+        let url = list.url.clone();
+        let mut res = html_around_rows(StatusCode::OK, &tokens, gzip, |tokens| {
+            token_list::ResultsFragment {
+                tokens,
+                can_manage,
+                list,
+            }
+        })?;
+        if let Ok(value) = HeaderValue::from_str(&url) {
+            res.headers_mut()
+                .insert(HeaderName::from_static("hx-push-url"), value);
+        }
+        res
+    } else {
+        let page = Chrome::for_member(&session, &member)?;
+        html_around_rows(StatusCode::OK, &tokens, gzip, |tokens| IndexPage {
+            page,
+            tokens,
+            can_manage,
+            list,
+        })?
+    };
+    // The same address answers a page or a fragment, compressed or not: caches must tell them apart.
+    res.headers_mut().insert(
+        header::VARY,
+        HeaderValue::from_static("HX-Request, Accept-Encoding"),
+    );
+    Ok(res)
+}
+
+/// The rows and the view of one page of the table, and whether the rows were reused. With the
+/// merchant's `tokens_version` as read at the start of the request, a page rendered at that version is
+/// reused (see `token_list::cache`); with `None` (this request changed the tokens) it is read afresh.
+pub(super) async fn list_page(
+    state: &web::Data<AppState>,
+    member: &MerchantUser,
+    request: token_list::ListRequest,
+    version: Option<i64>,
+) -> Result<(Rows, token_list::ListView, bool), AppError> {
+    let merchant = member.merchant.id;
+    let can_manage = member.can_manage_tokens();
+    let view = request.url(request.page);
+    let cached = version.and_then(|v| state.list_cache.get(merchant, can_manage, &view, v));
+    let reused = cached.is_some();
+    let (summary, rows) = match cached {
+        Some(hit) => hit,
+        None => {
+            let found = state
+                .db({
+                    let request = request.clone();
+                    move |c| list::load(c, merchant, &request.filter, request.sort, request.page)
+                })
+                .await?;
+            let rows: Vec<TokenRow> = found.tokens.iter().map(TokenRow::new).collect();
+            let rows = Rows::render(&rows, can_manage).map_err(AppError::internal)?;
+            let summary = found.summary();
+            if let Some(version) = version {
+                state
+                    .list_cache
+                    .put(merchant, can_manage, view, version, summary, rows.clone());
+            }
+            (summary, rows)
+        }
+    };
+    Ok((rows, token_list::ListView::new(request, &summary), reused))
+}
+
+/// The view the page that sent this htmx request shows (its address is in `HX-Current-URL`), so a
+/// table redrawn behind a dialog keeps the reader's search, filters, sort and page.
+pub(super) fn current_view(req: &HttpRequest) -> token_list::ListRequest {
+    let query = req
+        .headers()
+        .get("HX-Current-URL")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|url| url.split_once(PATH).map(|(_, rest)| rest))
+        .and_then(|rest| rest.strip_prefix('?'))
+        .and_then(|q| serde_html_form::from_str::<token_list::ListQuery>(q).ok())
+        .unwrap_or_default();
+    token_list::read(&query)
+}
