@@ -1,181 +1,19 @@
 //! Access tokens: the API credentials a merchant's systems use. Only hashes of the key and secret
 //! are stored.
 
+mod kinds;
+mod sealing;
+mod usage;
+
 use diesel::prelude::*;
 
-use super::{MerchantId, TokenId, UserId, text_enum};
+pub use kinds::{Permission, Section, Sections, TokenStatus};
+pub use sealing::SealedSecret;
+
+use super::{MerchantId, TokenId, UserId};
 use crate::db::DbConn;
 use crate::db::schema::access_tokens;
-
-text_enum! {
-    /// What a token may do within its sections.
-    Permission {
-        /// Can retrieve data but cannot create, update or delete records.
-        ReadOnly = "read_only",
-        /// Full access to create, update and retrieve records within the selected sections.
-        ReadWrite = "read_write",
-    }
-}
-
-impl Permission {
-    /// The label the dashboard shows.
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::ReadOnly => "Read-Only",
-            Self::ReadWrite => "Read-Write",
-        }
-    }
-
-    /// The help page's description.
-    pub fn description(self) -> &'static str {
-        match self {
-            Self::ReadOnly => "Can retrieve data but cannot create, update or delete records.",
-            Self::ReadWrite => {
-                "Full access to create, update and retrieve records within the selected sections."
-            }
-        }
-    }
-}
-
-text_enum! {
-    /// Whether a token can be used.
-    TokenStatus {
-        /// Token is active and can be used.
-        Live = "live",
-        /// Token cannot be used until re-enabled.
-        Disabled = "disabled",
-    }
-}
-
-impl TokenStatus {
-    /// The other status.
-    pub fn other(self) -> Self {
-        match self {
-            Self::Live => Self::Disabled,
-            Self::Disabled => Self::Live,
-        }
-    }
-
-    /// The label the dashboard shows.
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Live => "Live",
-            Self::Disabled => "Disabled",
-        }
-    }
-
-    /// The help page's description.
-    pub fn description(self) -> &'static str {
-        match self {
-            Self::Live => "Token is active and can be used.",
-            Self::Disabled => "Token cannot be used until re-enabled.",
-        }
-    }
-}
-
-text_enum! {
-    /// A platform area a token can be given access to, in the help page's order.
-    Section {
-        /// Customers.
-        Customers = "customers",
-        /// Customer Bank Accounts.
-        CustomerBankAccounts = "customer_bank_accounts",
-        /// Customer Cards.
-        CustomerCards = "customer_cards",
-        /// Customer Mandates.
-        CustomerMandates = "customer_mandates",
-        /// Payments.
-        Payments = "payments",
-        /// Transactions.
-        Transactions = "transactions",
-        /// Recipients.
-        Recipients = "recipients",
-        /// Payouts.
-        Payouts = "payouts",
-        /// Checkout Page.
-        CheckoutPage = "checkout_page",
-        /// Orders.
-        Orders = "orders",
-    }
-}
-
-impl Section {
-    /// The label the dashboard shows.
-    pub fn label(self) -> &'static str {
-        match self {
-            Self::Customers => "Customers",
-            Self::CustomerBankAccounts => "Customer Bank Accounts",
-            Self::CustomerCards => "Customer Cards",
-            Self::CustomerMandates => "Customer Mandates",
-            Self::Payments => "Payments",
-            Self::Transactions => "Transactions",
-            Self::Recipients => "Recipients",
-            Self::Payouts => "Payouts",
-            Self::CheckoutPage => "Checkout Page",
-            Self::Orders => "Orders",
-        }
-    }
-}
-
-/// A non-empty set of sections, kept in the help page's order and stored as comma-separated slugs.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Sections(Vec<Section>);
-
-/// A list of slugs, in canonical order: `["payments","payouts"]`.
-impl serde::Serialize for Sections {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_seq(self.0.iter().map(|s| s.as_str()))
-    }
-}
-
-impl Sections {
-    /// The set of these sections (duplicates removed, canonical order).
-    pub fn new(sections: impl IntoIterator<Item = Section>) -> Self {
-        let mut v: Vec<Section> = sections.into_iter().collect();
-        v.sort();
-        v.dedup();
-        Self(v)
-    }
-
-    /// Parses the stored form; unknown slugs are an error rather than silently dropped.
-    pub fn parse_stored(stored: &str) -> Result<Self, String> {
-        stored
-            .split(',')
-            .filter(|s| !s.is_empty())
-            .map(str::parse)
-            .collect::<Result<Vec<_>, _>>()
-            .map(Self::new)
-    }
-
-    /// The stored form.
-    pub fn to_stored(&self) -> String {
-        self.0
-            .iter()
-            .map(|s| s.as_str())
-            .collect::<Vec<_>>()
-            .join(",")
-    }
-
-    /// Whether `section` is in the set.
-    pub fn contains(&self, section: Section) -> bool {
-        self.0.contains(&section)
-    }
-
-    /// The sections, in canonical order.
-    pub fn iter(&self) -> impl Iterator<Item = Section> + '_ {
-        self.0.iter().copied()
-    }
-
-    /// Number of sections.
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    /// Whether the set is empty.
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-}
+use crate::db::schema::merchants;
 
 /// A stored access token. There is no usable credential in it: key and secret are SHA-256 hashes.
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
@@ -274,9 +112,6 @@ pub struct Roll<'a> {
     pub at: time::PrimitiveDateTime,
 }
 
-/// A sealed secret as rotation sees it: token id, key hash (the associated data), key id, sealed bytes.
-pub type SealedSecret = (TokenId, Vec<u8>, String, Vec<u8>);
-
 /// A token to insert.
 #[derive(Debug, Insertable)]
 #[diesel(table_name = access_tokens)]
@@ -361,160 +196,6 @@ impl AccessToken {
             .select((AccessToken::as_select(), crate::db::schema::merchants::name))
             .first(conn)
             .optional()
-    }
-
-    /// Up to `limit` sealed secrets not sealed under `key_id`: (id, key hash, key id, sealed bytes).
-    pub fn sealed_not_under(
-        conn: &mut DbConn,
-        key_id: &str,
-        limit: i64,
-    ) -> QueryResult<Vec<SealedSecret>> {
-        access_tokens::table
-            .filter(access_tokens::secret_key_id.ne(key_id))
-            .filter(access_tokens::secret_sealed.is_not_null())
-            .order(access_tokens::id)
-            .limit(limit)
-            .select((
-                access_tokens::id,
-                access_tokens::key_hash,
-                access_tokens::secret_key_id.assume_not_null(),
-                access_tokens::secret_sealed.assume_not_null(),
-            ))
-            .load(conn)
-    }
-
-    /// Up to `limit` previous secrets (in a roll's grace window) not sealed under `key_id`, with the key
-    /// hash each was bound to.
-    pub fn previous_sealed_not_under(
-        conn: &mut DbConn,
-        key_id: &str,
-        limit: i64,
-    ) -> QueryResult<Vec<SealedSecret>> {
-        access_tokens::table
-            .filter(access_tokens::previous_secret_key_id.ne(key_id))
-            .filter(access_tokens::previous_secret_sealed.is_not_null())
-            .order(access_tokens::id)
-            .limit(limit)
-            .select((
-                access_tokens::id,
-                diesel::dsl::sql::<diesel::sql_types::Binary>(
-                    "COALESCE(previous_key_hash, key_hash)",
-                ),
-                access_tokens::previous_secret_key_id.assume_not_null(),
-                access_tokens::previous_secret_sealed.assume_not_null(),
-            ))
-            .load(conn)
-    }
-
-    /// Replaces a token's sealed previous secret (master key rotation).
-    pub fn set_previous_sealed(
-        conn: &mut DbConn,
-        id: TokenId,
-        key_id: &str,
-        sealed: &[u8],
-    ) -> QueryResult<()> {
-        diesel::update(access_tokens::table.find(id))
-            .set((
-                access_tokens::previous_secret_key_id.eq(key_id),
-                access_tokens::previous_secret_sealed.eq(sealed),
-            ))
-            .execute(conn)
-            .map(drop)
-    }
-
-    /// Replaces a token's sealed secret (master key rotation).
-    pub fn set_sealed(
-        conn: &mut DbConn,
-        id: TokenId,
-        key_id: &str,
-        sealed: &[u8],
-    ) -> QueryResult<()> {
-        diesel::update(access_tokens::table.find(id))
-            .set((
-                access_tokens::secret_key_id.eq(key_id),
-                access_tokens::secret_sealed.eq(sealed),
-            ))
-            .execute(conn)
-            .map(drop)
-    }
-
-    /// Last-used time and IPs of these tokens.
-    pub fn usage_of(
-        conn: &mut DbConn,
-        ids: &[TokenId],
-    ) -> QueryResult<Vec<(TokenId, Option<time::PrimitiveDateTime>, String)>> {
-        access_tokens::table
-            .filter(access_tokens::id.eq_any(ids))
-            // In id order, so that instances flushing at once lock rows (and, through the version
-            // trigger, merchants) in the same order and cannot deadlock.
-            .order(access_tokens::id)
-            .select((
-                access_tokens::id,
-                access_tokens::last_used_at,
-                access_tokens::last_used_ips,
-            ))
-            .load(conn)
-    }
-
-    /// Records a token's last use (not a change of the token: `updated_at` stays).
-    pub fn set_usage(
-        conn: &mut DbConn,
-        id: TokenId,
-        at: time::PrimitiveDateTime,
-        ips: &str,
-    ) -> QueryResult<()> {
-        diesel::update(access_tokens::table.find(id))
-            .set((
-                access_tokens::last_used_at.eq(Some(at)),
-                access_tokens::last_used_ips.eq(ips),
-            ))
-            .execute(conn)
-            .map(drop)
-    }
-
-    /// Adds verification counts to a token's day (an upsert: the one per-backend statement of usage).
-    pub fn add_daily_usage(
-        conn: &mut DbConn,
-        id: TokenId,
-        day: time::Date,
-        allowed: i64,
-        denied: i64,
-    ) -> QueryResult<()> {
-        use crate::db::schema::token_usage_daily as u;
-        let row = (
-            u::token_id.eq(id),
-            u::day.eq(day),
-            u::allowed.eq(allowed),
-            u::denied.eq(denied),
-        );
-        let query = diesel::insert_into(u::table)
-            .values(row)
-            .on_conflict((u::token_id, u::day))
-            .do_update()
-            .set((
-                u::allowed.eq(u::allowed + allowed),
-                u::denied.eq(u::denied + denied),
-            ));
-        match conn {
-            DbConn::Sqlite(c) => query.execute(c),
-            DbConn::Pg(c) => query.execute(c),
-        }
-        .map(drop)
-    }
-
-    /// Verifications per day from `since` (inclusive): (day, allowed, denied), oldest first.
-    pub fn daily_usage(
-        conn: &mut DbConn,
-        id: TokenId,
-        since: time::Date,
-    ) -> QueryResult<Vec<(time::Date, i64, i64)>> {
-        use crate::db::schema::token_usage_daily as u;
-        u::table
-            .filter(u::token_id.eq(id))
-            .filter(u::day.ge(since))
-            .order(u::day)
-            .select((u::day, u::allowed, u::denied))
-            .load(conn)
     }
 
     /// Inserts many tokens in one multi-row INSERT. Diesel cannot build a batch INSERT for the
@@ -671,23 +352,22 @@ impl AccessToken {
             .optional()
             .map(|found| found.is_some())
     }
-}
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sections_keep_the_help_page_order_and_round_trip() {
-        let s = Sections::new([
-            Section::Orders,
-            Section::Customers,
-            Section::Payments,
-            Section::Orders,
-        ]);
-        assert_eq!(s.to_stored(), "customers,payments,orders");
-        assert_eq!(Sections::parse_stored(&s.to_stored()), Ok(s));
-        assert!(Sections::parse_stored("customers,nope").is_err());
-        assert_eq!(Section::ALL.len(), 10);
+    /// The token with this key hash, current or (during a roll's grace window) previous, and its
+    /// merchant's name. Both hashes have a unique index.
+    pub fn find_by_key_hash(
+        conn: &mut DbConn,
+        key_hash: &[u8],
+    ) -> QueryResult<Option<(AccessToken, String)>> {
+        access_tokens::table
+            .inner_join(merchants::table)
+            .filter(
+                access_tokens::key_hash
+                    .eq(key_hash)
+                    .or(access_tokens::previous_key_hash.eq(key_hash)),
+            )
+            .select((AccessToken::as_select(), merchants::name))
+            .first::<(AccessToken, String)>(conn)
+            .optional()
     }
 }

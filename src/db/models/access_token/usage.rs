@@ -1,0 +1,89 @@
+//! Token usage as stored: last-used times and addresses, and requests per South African day.
+
+use diesel::prelude::*;
+
+use super::AccessToken;
+use crate::db::DbConn;
+use crate::db::models::TokenId;
+use crate::db::schema::access_tokens;
+
+impl AccessToken {
+    /// Last-used time and IPs of these tokens.
+    pub fn usage_of(
+        conn: &mut DbConn,
+        ids: &[TokenId],
+    ) -> QueryResult<Vec<(TokenId, Option<time::PrimitiveDateTime>, String)>> {
+        access_tokens::table
+            .filter(access_tokens::id.eq_any(ids))
+            // In id order, so that instances flushing at once lock rows (and, through the version
+            // trigger, merchants) in the same order and cannot deadlock.
+            .order(access_tokens::id)
+            .select((
+                access_tokens::id,
+                access_tokens::last_used_at,
+                access_tokens::last_used_ips,
+            ))
+            .load(conn)
+    }
+
+    /// Records a token's last use (not a change of the token: `updated_at` stays).
+    pub fn set_usage(
+        conn: &mut DbConn,
+        id: TokenId,
+        at: time::PrimitiveDateTime,
+        ips: &str,
+    ) -> QueryResult<()> {
+        diesel::update(access_tokens::table.find(id))
+            .set((
+                access_tokens::last_used_at.eq(Some(at)),
+                access_tokens::last_used_ips.eq(ips),
+            ))
+            .execute(conn)
+            .map(drop)
+    }
+
+    /// Adds verification counts to a token's day (an upsert: the one per-backend statement of usage).
+    pub fn add_daily_usage(
+        conn: &mut DbConn,
+        id: TokenId,
+        day: time::Date,
+        allowed: i64,
+        denied: i64,
+    ) -> QueryResult<()> {
+        use crate::db::schema::token_usage_daily as u;
+        let row = (
+            u::token_id.eq(id),
+            u::day.eq(day),
+            u::allowed.eq(allowed),
+            u::denied.eq(denied),
+        );
+        let query = diesel::insert_into(u::table)
+            .values(row)
+            .on_conflict((u::token_id, u::day))
+            .do_update()
+            .set((
+                u::allowed.eq(u::allowed + allowed),
+                u::denied.eq(u::denied + denied),
+            ));
+        match conn {
+            DbConn::Sqlite(c) => query.execute(c),
+            DbConn::Pg(c) => query.execute(c),
+        }
+        .map(drop)
+    }
+
+    /// Verifications per day from `since` (inclusive): (day, allowed, denied), oldest first.
+    pub fn daily_usage(
+        conn: &mut DbConn,
+        id: TokenId,
+        since: time::Date,
+    ) -> QueryResult<Vec<(time::Date, i64, i64)>> {
+        use crate::db::schema::token_usage_daily as u;
+        u::table
+            .filter(u::token_id.eq(id))
+            .filter(u::day.ge(since))
+            .order(u::day)
+            .select((u::day, u::allowed, u::denied))
+            .load(conn)
+    }
+}
