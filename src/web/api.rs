@@ -9,10 +9,11 @@ use subtle::ConstantTimeEq;
 
 use std::sync::Arc;
 
-use crate::db::models::{AccessToken, Sections};
+use crate::db::models::Sections;
 use crate::domain::credentials::cache::Cached;
+use crate::domain::credentials::public_key::{self, Accepted, Refusal};
 use crate::domain::credentials::verify::{self, Code, Decision, Facts, Grant, Presented, Verifier};
-use crate::domain::credentials::{Section, TokenStatus, sha256};
+use crate::domain::credentials::{Section, sha256};
 use crate::web::error::AppError;
 use crate::web::state::AppState;
 
@@ -315,34 +316,33 @@ pub async fn gateway_verify(
     Ok(verdict(decide(&state, facts).await?))
 }
 
-/// A PUBLIC_KEY is valid when it names a live token (with the section, when one is asked for).
+/// A PUBLIC_KEY is valid when the shared rule accepts it (with the section, when one is asked for).
 async fn check_public_key(
     state: &web::Data<AppState>,
     public_key: String,
     section: Option<Section>,
 ) -> Result<Decision, AppError> {
-    let found = state
-        .db(move |c| AccessToken::find_by_public_key(c, &public_key))
+    let checked = state
+        .db(move |c| public_key::check(c, &public_key, section))
         .await?;
-    let Some((token, merchant_name)) = found else {
-        return Ok(Decision::Denied(Code::InvalidCredentials));
-    };
-    if token.status != TokenStatus::Live {
-        return Ok(Decision::Denied(Code::Disabled));
-    }
-    let sections = token.sections().unwrap_or_default();
-    if section.is_some_and(|s| !sections.contains(s)) {
-        return Ok(Decision::Denied(Code::SectionNotAllowed));
-    }
-    Ok(Decision::Allowed(Grant {
-        token_id: token.id,
-        token_name: token.name,
-        merchant_id: token.merchant_id,
-        merchant_name,
-        sections,
-        permission: token.permission,
-        status: token.status,
-    }))
+    Ok(match checked {
+        Err(Refusal::Unknown) => Decision::Denied(Code::InvalidCredentials),
+        Err(Refusal::Disabled) => Decision::Denied(Code::Disabled),
+        Err(Refusal::SectionNotAllowed) => Decision::Denied(Code::SectionNotAllowed),
+        Ok(Accepted {
+            token,
+            merchant_name,
+            sections,
+        }) => Decision::Allowed(Grant {
+            token_id: token.id,
+            token_name: token.name,
+            merchant_id: token.merchant_id,
+            merchant_name,
+            sections,
+            permission: token.permission,
+            status: token.status,
+        }),
+    })
 }
 
 /// Unknown API paths: JSON, not the HTML 404 page.

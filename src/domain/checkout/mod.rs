@@ -8,7 +8,7 @@ pub mod form;
 pub mod frequency;
 pub mod submission;
 
-use diesel::prelude::*;
+use diesel::QueryResult;
 
 pub use amount::{Amount, AmountError};
 pub use customization::Customization;
@@ -17,22 +17,8 @@ pub use frequency::Frequency;
 pub use submission::{Problem, Submission};
 
 use crate::db::DbConn;
-use crate::db::models::AccessToken;
-use crate::domain::credentials::{
-    PUBLIC_KEY_PREFIX, PUBLIC_KEY_RANDOM_LEN, Section, Sections, TokenStatus,
-};
-
-/// What the database says about a public key: only what the checkout needs. The key and secret
-/// hashes are never even loaded.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KeyRecord {
-    /// The merchant's display name.
-    pub merchant: String,
-    /// Whether the token may be used.
-    pub status: TokenStatus,
-    /// The token's sections.
-    pub sections: Sections,
-}
+use crate::domain::credentials::Section;
+use crate::domain::credentials::public_key::{self, Refusal};
 
 /// Why a public key cannot start a checkout. Each has its own message, and none tells more about the
 /// token than that.
@@ -73,41 +59,15 @@ impl KeyProblem {
     }
 }
 
-/// Whether `text` has the shape of a PUBLIC_KEY: `kwik_pk_` and 32 base62 characters. Anything else
-/// is unknown without asking the database.
-pub fn is_public_key_shaped(text: &str) -> bool {
-    text.strip_prefix(PUBLIC_KEY_PREFIX).is_some_and(|rest| {
-        rest.len() == PUBLIC_KEY_RANDOM_LEN && rest.bytes().all(|b| b.is_ascii_alphanumeric())
-    })
-}
-
-/// The token holding this PUBLIC_KEY (unique), with its merchant's name.
-pub fn find_key(conn: &mut DbConn, public_key: &str) -> QueryResult<Option<KeyRecord>> {
-    AccessToken::find_by_public_key(conn, public_key)?
-        .map(|(token, merchant)| {
-            // A stored value that no longer parses is a fault to report, not a reason to refuse quietly.
-            let sections = token
-                .sections()
-                .map_err(|e| diesel::result::Error::DeserializationError(e.into()))?;
-            Ok(KeyRecord {
-                merchant,
-                status: token.status,
-                sections,
-            })
-        })
-        .transpose()
-}
-
-/// The merchant a key may take checkouts for, or why not.
-pub fn check_key(record: Option<KeyRecord>) -> Result<String, KeyProblem> {
-    let record = record.ok_or(KeyProblem::Unknown)?;
-    if record.status != TokenStatus::Live {
-        return Err(KeyProblem::Disabled);
+impl KeyProblem {
+    /// The checkout's wording of the shared rule's refusal.
+    fn of(refusal: Refusal) -> Self {
+        match refusal {
+            Refusal::Unknown => Self::Unknown,
+            Refusal::Disabled => Self::Disabled,
+            Refusal::SectionNotAllowed => Self::NoCheckoutSection,
+        }
     }
-    if !record.sections.contains(Section::CheckoutPage) {
-        return Err(KeyProblem::NoCheckoutSection);
-    }
-    Ok(record.merchant)
 }
 
 /// A checkout ready to show.
@@ -128,8 +88,9 @@ pub fn prepare(
     let mut problems = Vec::new();
     let key = match form.one("public_key", &mut problems) {
         None => Err(KeyProblem::Missing),
-        Some(key) if !is_public_key_shaped(key) => Err(KeyProblem::Unknown),
-        Some(key) => check_key(find_key(conn, key)?),
+        Some(key) => public_key::check(conn, key, Some(Section::CheckoutPage))?
+            .map(|accepted| accepted.merchant_name)
+            .map_err(KeyProblem::of),
     };
     if let Err(why) = key {
         problems.push(why.problem());

@@ -3,6 +3,7 @@
 
 pub mod cache;
 pub mod format;
+pub mod public_key;
 pub mod replay;
 pub mod rotation;
 pub mod seal;
