@@ -197,7 +197,7 @@ fn add_user(
     let mut conn = state.pool.get()?;
     let (user, generated) = users::add_user(
         &mut conn,
-        &state.passwords,
+        state.hashing.passwords(),
         &crate::domain::audit::Actor::cli(),
         email,
         merchant,
@@ -257,6 +257,7 @@ fn set_token_status(
     };
     let changed = crate::domain::tokens::set_status(
         &mut conn,
+        &state.token_cache,
         crate::domain::tokens::Scope::Platform,
         token.id,
         status,

@@ -28,7 +28,7 @@ pub(super) async fn serve() -> anyhow::Result<()> {
     let bind = state.config.bind;
     {
         let mut conn = state.pool.get()?;
-        if let Some(password) = users::seed_first_run(&mut conn, &state.passwords)? {
+        if let Some(password) = users::seed_first_run(&mut conn, state.hashing.passwords())? {
             // Printed, not logged: it must not end up in log storage.
             println!();
             println!(

@@ -149,12 +149,11 @@ pub async fn submit(
         );
     }
 
-    let passwords = state.passwords.clone();
     let stored = user.as_ref().map(|u| u.password_hash.clone());
     // On the hashing threads: a bounded number at once, the rest wait their turn, none is refused.
     let matches = state
-        .hash_threads
-        .run(move || passwords.verify(&password, stored.as_deref()))
+        .hashing
+        .verify(password, stored)
         .await
         .map_err(AppError::internal)?;
     let Some(user) = user.clone().filter(|u| matches && !u.disabled) else {

@@ -7,7 +7,7 @@ use actix_web::cookie::Key;
 
 use crate::config::Config;
 use crate::db::{self, DbConn, DbPool};
-use crate::domain::auth::Passwords;
+use crate::domain::auth::{Hashing, Passwords};
 use crate::domain::credentials::cache::TokenCache;
 use crate::domain::credentials::seal::{Keyring, load_keyring};
 use crate::domain::credentials::usage::UsageRecorder;
@@ -24,8 +24,9 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Signs and encrypts the session cookie. Every instance must share it.
     pub session_key: Key,
-    /// Password hashing with the configured cost.
-    pub passwords: Arc<Passwords>,
+    /// Password hashing with the configured cost, on its own bounded threads: the one limiter every
+    /// hash of a request goes through.
+    pub hashing: Hashing,
     /// Master keys sealing API secrets.
     pub keyring: Arc<Keyring>,
     /// Signatures seen recently, to refuse replays.
@@ -36,10 +37,6 @@ pub struct AppState {
     pub token_cache: Arc<TokenCache>,
     /// Recently rendered pages of the token table.
     pub list_cache: Arc<crate::web::tokens::list::cache::ListCache>,
-    /// Bounds concurrent password hashing (memory and CPU) where a hash runs inside a database call.
-    pub login_slots: Arc<tokio::sync::Semaphore>,
-    /// The threads sign-ins hash on: bounded memory, and sign-ins queue instead of failing.
-    pub hash_threads: Threads,
     /// The threads database calls run on, one per pooled connection.
     pub db_threads: Threads,
 }
@@ -71,7 +68,7 @@ impl AppState {
         };
         let session_key = Key::try_from(key_material.as_slice())
             .map_err(|e| anyhow::anyhow!("session key unusable: {e}"))?;
-        let passwords = Arc::new(Passwords::new(config.argon2)?);
+        let passwords = Passwords::new(config.argon2)?;
         let keyring = Arc::new(load_keyring(&config)?);
         let replays = Arc::new(ReplayGuard::new(config.replay_cache_size));
         let (config_ttl, argon2_concurrency) = (config.token_cache_ttl, config.argon2_concurrency);
@@ -84,7 +81,6 @@ impl AppState {
             pool,
             config: Arc::new(config),
             session_key,
-            passwords,
             keyring,
             replays,
             usage: Arc::new(UsageRecorder::default()),
@@ -94,8 +90,10 @@ impl AppState {
                 config_ttl,
                 8 << 20,
             )),
-            login_slots: Arc::new(tokio::sync::Semaphore::new(argon2_concurrency)),
-            hash_threads: Threads::new("hash", argon2_concurrency, Priority::Lowest)?,
+            hashing: Hashing::new(
+                passwords,
+                Threads::new("hash", argon2_concurrency, Priority::Lowest)?,
+            ),
             db_threads,
         })
     }

@@ -117,14 +117,14 @@ pub async fn set_status(
         .map_err(|_| AppError::BadRequest(format!("unknown status {status:?}")))?;
     let id = TokenId(path.into_inner());
     let actor = super::actor(&req, &state, &staff.0);
-    let why = reason.clone();
+    let (why, cache) = (reason.clone(), state.token_cache.clone());
     let result = state
-        .db(
-            move |c| match tokens::set_status(c, Scope::Platform, id, status, &actor, Some(&why)) {
+        .db(move |c| {
+            match tokens::set_status(c, &cache, Scope::Platform, id, status, &actor, Some(&why)) {
                 Err(StatusError::ReasonRequired) => Ok(None),
                 other => other.map(Some),
-            },
-        )
+            }
+        })
         .await?;
     let Some(token) = result else {
         let message = format!(
@@ -135,7 +135,6 @@ pub async fn set_status(
         let page = console(&state, &session, &staff, q, Some((id.0, reason, message))).await?;
         return html(StatusCode::UNPROCESSABLE_ENTITY, &page);
     };
-    state.token_cache.invalidate_all();
     tracing::info!(token = token.id.0, merchant = token.merchant_id.0, status = %status, "status set by support");
     let verb = if status == TokenStatus::Disabled {
         "disabled"

@@ -264,7 +264,7 @@ where
         self.db(|c| {
             users::add_user(
                 c,
-                &self.state.passwords,
+                self.state.hashing.passwords(),
                 &kwik_dashboard::domain::audit::Actor::cli(),
                 email,
                 merchant,

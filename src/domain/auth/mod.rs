@@ -1,7 +1,9 @@
 //! Who is asking: password hashing and strength rules, and the login throttle. The HTTP side of
 //! signing in (sessions, CSRF, the current-user extractor) is in `web`.
 
+pub mod hashing;
 pub mod password;
 pub mod throttle;
 
+pub use hashing::Hashing;
 pub use password::Passwords;

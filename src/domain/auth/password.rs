@@ -31,6 +31,13 @@ impl std::fmt::Debug for Passwords {
 #[error("password hashing failed: {0}")]
 pub struct HashError(String);
 
+impl HashError {
+    /// A hashing failure with this cause.
+    pub fn new(cause: impl Into<String>) -> Self {
+        Self(cause.into())
+    }
+}
+
 impl Passwords {
     /// A hasher with these parameters. Computes one dummy hash (one hashing's worth of time).
     pub fn new(params: Argon2Params) -> Result<Self, HashError> {

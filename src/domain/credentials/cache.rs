@@ -128,6 +128,15 @@ impl TokenCache {
         );
     }
 
+    /// `result`, having forgotten everything when it is a success: the token operations of the domain
+    /// wrap their committed transaction in it, so no caller can forget to.
+    pub fn invalidate_after<T, E>(&self, result: Result<T, E>) -> Result<T, E> {
+        if result.is_ok() {
+            self.invalidate_all();
+        }
+        result
+    }
+
     /// Forgets everything: called after any token change on this instance.
     pub fn invalidate_all(&self) {
         let mut entries = self

@@ -9,6 +9,7 @@ use crate::db::DbConn;
 use crate::db::models::access_token::TokenSettings;
 use crate::db::models::{AccessToken, MerchantId, TokenId};
 use crate::domain::audit::{self, Actor, Event};
+use crate::domain::credentials::cache::TokenCache;
 use crate::domain::credentials::seal::{Keyring, SealError};
 use crate::domain::credentials::{NewCredentials, RandomError, Section};
 use crate::domain::tokens::{TokenSpec, allowlist_text, target};
@@ -131,12 +132,13 @@ fn diff(token: &AccessToken, spec: &TokenSpec) -> String {
 /// Nothing changed: nothing recorded.
 pub fn update(
     conn: &mut DbConn,
+    cache: &TokenCache,
     merchant: MerchantId,
     id: TokenId,
     actor: &Actor,
     spec: &TokenSpec,
 ) -> Result<AccessToken, LifecycleError> {
-    Ok(conn.transaction(|conn| {
+    Ok(cache.invalidate_after(conn.transaction(|conn| {
         let token = AccessToken::find_for_merchant(conn, merchant, id)?;
         let detail = diff(&token, spec);
         if detail.is_empty() {
@@ -161,7 +163,7 @@ pub fn update(
             &detail,
         )?;
         Ok::<_, diesel::result::Error>(updated)
-    })?)
+    }))?)
 }
 
 /// The credentials a roll issues, shown once. `api_key` is `None` when the key was kept.
@@ -172,59 +174,70 @@ pub struct Rolled {
     pub api_secret: Zeroizing<String>,
 }
 
+/// What a roll issues and how long the old credentials keep working.
+#[derive(Debug, Clone, Copy)]
+pub struct RollChoice {
+    /// How long the old secret (and key) keep working.
+    pub grace: Grace,
+    /// Whether a new API_KEY is issued too.
+    pub new_key: bool,
+}
+
 /// Issues a new API_SECRET (and, with `new_key`, a new API_KEY). The old secret (and key) keep working
 /// for `grace`, then stop. Rolling again during a window ends the earlier window.
 pub fn roll(
     conn: &mut DbConn,
+    cache: &TokenCache,
     keyring: &Keyring,
-    merchant: MerchantId,
-    id: TokenId,
+    (merchant, id): (MerchantId, TokenId),
     actor: &Actor,
-    grace: Grace,
-    new_key: bool,
+    RollChoice { grace, new_key }: RollChoice,
 ) -> Result<(AccessToken, Rolled), LifecycleError> {
     let fresh = NewCredentials::generate()?;
     let now = crate::db::now();
-    let token = conn.transaction(|conn| -> Result<AccessToken, LifecycleError> {
-        let token = AccessToken::find_for_merchant(conn, merchant, id)?;
-        let key_hash = if new_key {
-            fresh.key_hash().to_vec()
-        } else {
-            token.key_hash.clone()
-        };
-        let (key_id, sealed) = keyring.seal(fresh.api_secret.as_bytes(), &key_hash)?;
-        let until = (grace != Grace::Now).then(|| now + grace.duration());
-        let rolled = AccessToken::roll(
-            conn,
-            &token,
-            &crate::db::models::access_token::Roll {
-                key: new_key.then(|| (key_hash.as_slice(), fresh.key_prefix(), fresh.key_suffix())),
-                secret_hash: &fresh.secret_hash(),
-                secret_sealed: &sealed,
-                secret_key_id: &key_id,
-                previous_until: until,
-                at: now,
-            },
-        )?;
-        let what = if new_key {
-            "new API_KEY and API_SECRET"
-        } else {
-            "new API_SECRET"
-        };
-        let detail = match until {
-            Some(t) => format!("{what}; the old one works until {}", sa_time::date_time(t)),
-            None => format!("{what}; the old one stopped at once"),
-        };
-        audit::record(
-            conn,
-            actor,
-            Event::TokenSecretRolled,
-            Some(merchant),
-            Some(target(&rolled)),
-            &detail,
-        )?;
-        Ok(rolled)
-    })?;
+    let token = cache.invalidate_after(conn.transaction(
+        |conn| -> Result<AccessToken, LifecycleError> {
+            let token = AccessToken::find_for_merchant(conn, merchant, id)?;
+            let key_hash = if new_key {
+                fresh.key_hash().to_vec()
+            } else {
+                token.key_hash.clone()
+            };
+            let (key_id, sealed) = keyring.seal(fresh.api_secret.as_bytes(), &key_hash)?;
+            let until = (grace != Grace::Now).then(|| now + grace.duration());
+            let rolled = AccessToken::roll(
+                conn,
+                &token,
+                &crate::db::models::access_token::Roll {
+                    key: new_key
+                        .then(|| (key_hash.as_slice(), fresh.key_prefix(), fresh.key_suffix())),
+                    secret_hash: &fresh.secret_hash(),
+                    secret_sealed: &sealed,
+                    secret_key_id: &key_id,
+                    previous_until: until,
+                    at: now,
+                },
+            )?;
+            let what = if new_key {
+                "new API_KEY and API_SECRET"
+            } else {
+                "new API_SECRET"
+            };
+            let detail = match until {
+                Some(t) => format!("{what}; the old one works until {}", sa_time::date_time(t)),
+                None => format!("{what}; the old one stopped at once"),
+            };
+            audit::record(
+                conn,
+                actor,
+                Event::TokenSecretRolled,
+                Some(merchant),
+                Some(target(&rolled)),
+                &detail,
+            )?;
+            Ok(rolled)
+        },
+    ))?;
     let NewCredentials {
         api_key,
         api_secret,
@@ -243,12 +256,13 @@ pub fn roll(
 /// are wiped, and it stays in the history (and the support console) as deleted.
 pub fn delete(
     conn: &mut DbConn,
+    cache: &TokenCache,
     merchant: MerchantId,
     id: TokenId,
     actor: &Actor,
     typed_name: &str,
 ) -> Result<AccessToken, LifecycleError> {
-    conn.transaction(|conn| {
+    cache.invalidate_after(conn.transaction(|conn| {
         let token = AccessToken::find_for_merchant(conn, merchant, id)?;
         if typed_name.trim() != token.name {
             return Err(LifecycleError::NameMismatch);
@@ -263,5 +277,5 @@ pub fn delete(
             "deleted; it can never be used again",
         )?;
         Ok(deleted)
-    })
+    }))
 }

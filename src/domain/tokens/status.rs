@@ -7,6 +7,7 @@ use crate::db::DbConn;
 use crate::db::models::{AccessToken, MerchantId, TokenId};
 use crate::domain::audit::{self, Actor, Event};
 use crate::domain::credentials::TokenStatus;
+use crate::domain::credentials::cache::TokenCache;
 
 /// Whose tokens a status change may touch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,6 +37,7 @@ pub enum StatusError {
 /// changes and records nothing.
 pub fn set_status(
     conn: &mut DbConn,
+    cache: &TokenCache,
     scope: Scope,
     id: TokenId,
     status: TokenStatus,
@@ -48,7 +50,7 @@ pub fn set_status(
     {
         return Err(StatusError::ReasonRequired);
     }
-    conn.transaction(|conn| {
+    cache.invalidate_after(conn.transaction(|conn| {
         let token = match scope {
             Scope::Merchant(m) => AccessToken::find_for_merchant(conn, m, id)?,
             Scope::Platform => AccessToken::find(conn, id)?,
@@ -81,7 +83,7 @@ pub fn set_status(
             &detail,
         )?;
         Ok(token)
-    })
+    }))
 }
 
 fn label_of(status: TokenStatus) -> &'static str {

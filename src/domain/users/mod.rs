@@ -102,38 +102,46 @@ pub fn add_user(
     add(conn, passwords, actor, email, membership, role, password)
 }
 
-/// Adds a user to an existing merchant's team (a merchant admin's "Add user"), with the same rules,
-/// transaction and `user.added` event as [`add_user`]. The merchant is given by id, never looked up
-/// or created by name.
-pub fn add_member(
-    conn: &mut DbConn,
-    passwords: &Passwords,
-    actor: &Actor,
+/// A user ready to be added: every rule checked, the password chosen (or generated), not hashed yet.
+/// Hashing is the caller's, so a request can hash on the hashing threads without holding a database
+/// connection ([`insert`] then takes the hash).
+pub struct Prepared<'a> {
+    email: String,
+    membership: Membership<'a>,
+    role: Role,
+    password: Zeroizing<String>,
+    generated: bool,
+}
+
+impl Prepared<'_> {
+    /// The password to hash.
+    pub fn password(&self) -> &Zeroizing<String> {
+        &self.password
+    }
+
+    /// The generated password, to show once; `None` when the caller gave one.
+    pub fn generated(&self) -> Option<Zeroizing<String>> {
+        self.generated.then(|| self.password.clone())
+    }
+}
+
+/// Checks a new member of an existing merchant's team (a merchant admin's "Add user") by the same
+/// rules as [`add_user`]. The merchant is given by id, never looked up or created by name.
+pub fn prepare_member(
     merchant: MerchantId,
     email: &str,
     role: Role,
     password: PasswordChoice,
-) -> Result<(User, Option<Zeroizing<String>>), AddUserError> {
-    add(
-        conn,
-        passwords,
-        actor,
-        email,
-        Membership::Existing(merchant),
-        role,
-        password,
-    )
+) -> Result<Prepared<'static>, AddUserError> {
+    prepare(email, Membership::Existing(merchant), role, password)
 }
 
-fn add(
-    conn: &mut DbConn,
-    passwords: &Passwords,
-    actor: &Actor,
+fn prepare<'a>(
     email: &str,
-    membership: Membership<'_>,
+    membership: Membership<'a>,
     role: Role,
     password: PasswordChoice,
-) -> Result<(User, Option<Zeroizing<String>>), AddUserError> {
+) -> Result<Prepared<'a>, AddUserError> {
     let email = normalize_email(email);
     if !is_plausible_email(&email) {
         return Err(AddUserError::BadEmail(email));
@@ -161,50 +169,80 @@ fn add(
         }
         PasswordChoice::Generate => (generate_password()?, true),
     };
-    if User::find_by_email(conn, &email)?.is_some() {
-        return Err(AddUserError::DuplicateEmail(email));
+    Ok(Prepared {
+        email,
+        membership,
+        role,
+        password,
+        generated,
+    })
+}
+
+fn add(
+    conn: &mut DbConn,
+    passwords: &Passwords,
+    actor: &Actor,
+    email: &str,
+    membership: Membership<'_>,
+    role: Role,
+    password: PasswordChoice,
+) -> Result<(User, Option<Zeroizing<String>>), AddUserError> {
+    let prepared = prepare(email, membership, role, password)?;
+    if User::find_by_email(conn, &prepared.email)?.is_some() {
+        return Err(AddUserError::DuplicateEmail(prepared.email));
     }
-    let hash = passwords.hash(&password)?;
-    let user = conn
-        .transaction(|conn| {
-            let merchant_id = match membership {
-                Membership::Named(name) => Some(Merchant::find_or_create(conn, name)?.id),
-                Membership::Existing(id) => Some(id),
-                Membership::Platform => None,
-            };
-            let user = User::insert(
-                conn,
-                &NewUser {
-                    merchant_id,
-                    email: &email,
-                    password_hash: &hash,
-                    role,
-                    disabled: false,
-                    created_at: crate::db::now(),
-                },
-            )?;
-            let target = Target {
-                kind: "user",
-                id: user.id.0,
-                label: &user.email,
-            };
-            audit::record(
-                conn,
-                actor,
-                Event::UserAdded,
+    let hash = passwords.hash(prepared.password())?;
+    let user = insert(conn, actor, &prepared, &hash)?;
+    Ok((user, prepared.generated()))
+}
+
+/// Adds a prepared user with this password hash, and its `user.added` event, in one transaction
+/// (the merchant too, when it is named and new). A taken email is [`AddUserError::DuplicateEmail`].
+pub fn insert(
+    conn: &mut DbConn,
+    actor: &Actor,
+    prepared: &Prepared<'_>,
+    hash: &str,
+) -> Result<User, AddUserError> {
+    let (email, role) = (&prepared.email, prepared.role);
+    conn.transaction(|conn| {
+        let merchant_id = match prepared.membership {
+            Membership::Named(name) => Some(Merchant::find_or_create(conn, name)?.id),
+            Membership::Existing(id) => Some(id),
+            Membership::Platform => None,
+        };
+        let user = User::insert(
+            conn,
+            &NewUser {
                 merchant_id,
-                Some(target),
-                &format!("role: {role}"),
-            )?;
-            Ok(user)
-        })
-        .map_err(|e| match e {
-            DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
-                AddUserError::DuplicateEmail(email.clone())
-            }
-            other => other.into(),
-        })?;
-    Ok((user, generated.then_some(password)))
+                email,
+                password_hash: hash,
+                role,
+                disabled: false,
+                created_at: crate::db::now(),
+            },
+        )?;
+        let target = Target {
+            kind: "user",
+            id: user.id.0,
+            label: &user.email,
+        };
+        audit::record(
+            conn,
+            actor,
+            Event::UserAdded,
+            merchant_id,
+            Some(target),
+            &format!("role: {role}"),
+        )?;
+        Ok(user)
+    })
+    .map_err(|e| match e {
+        DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
+            AddUserError::DuplicateEmail(email.clone())
+        }
+        other => other.into(),
+    })
 }
 
 /// On an empty database, creates "Demo Merchant" and its admin with a random password, returned to be

@@ -1,6 +1,6 @@
 //! The add-user form's rules: what an admin may submit when adding someone to their team. Plain
 //! values in, a validated member or a message per field out; no HTTP, no database (the duplicate
-//! email is found when adding, in [`super::add_member`]).
+//! email is found when adding, in [`super::insert`]).
 
 use zeroize::Zeroizing;
 

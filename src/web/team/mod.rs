@@ -122,27 +122,24 @@ pub async fn create(
 
     let (merchant, role) = (member.merchant.id, spec.role);
     let actor = crate::web::actor(&req, &state, &member.user);
-    let passwords = state.passwords.clone();
-    // Hashing takes argon2's memory: it waits for a slot like a login does.
-    let slot = state
-        .login_slots
-        .acquire()
-        .await
-        .map_err(AppError::internal)?;
-    let added = state
-        .db(move |c| {
-            Ok::<_, AppError>(users::add_member(
-                c,
-                &passwords,
-                &actor,
-                merchant,
-                &spec.email,
-                spec.role,
-                spec.password,
-            ))
-        })
-        .await?;
-    drop(slot);
+    // The hash runs on the hashing threads, the one limiter every hash goes through, and holds no
+    // database connection: the insert that follows takes one only for the transaction.
+    let added = match users::prepare_member(merchant, &spec.email, spec.role, spec.password) {
+        Ok(prepared) => {
+            let hash = state
+                .hashing
+                .hash(prepared.password().clone())
+                .await
+                .map_err(AppError::internal)?;
+            state
+                .db(move |c| {
+                    let user = users::insert(c, &actor, &prepared, &hash);
+                    Ok::<_, AppError>(user.map(|user| (user, prepared.generated())))
+                })
+                .await?
+        }
+        Err(e) => Err(e),
+    };
     let (user, generated) = match added {
         Ok(added) => added,
         Err(AddUserError::DuplicateEmail(_)) => {

@@ -6,28 +6,27 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use crate::domain::tokens::list;
 use crate::web::current_user::MerchantUser;
 use crate::web::error::AppError;
 use crate::web::state::AppState;
 use crate::web::tokens::PATH;
-use crate::web::tokens::list as token_list;
+use crate::web::tokens::list;
 use crate::web::tokens::pages::IndexPage;
 use crate::web::tokens::rows::{Rows, html_around_rows};
 use crate::web::tokens::views::TokenRow;
 use crate::web::{Chrome, Flash, is_htmx, redirect};
 
 /// `GET /developers/access-tokens`: one page of the merchant's tokens, searched, filtered and sorted
-/// as the query string says (see [`token_list`]). htmx gets the results region only, with the view's
+/// as the query string says (see [`list`]). htmx gets the results region only, with the view's
 /// clean address to push.
 pub async fn index(
     req: HttpRequest,
     member: MerchantUser,
     session: Session,
     state: web::Data<AppState>,
-    query: web::Query<token_list::ListQuery>,
+    query: web::Query<list::ListQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let request = token_list::read(&query);
+    let request = list::read(&query);
     if request.scrubbed {
         // A credential pasted into the search leaves the address bar (and the history) at once.
         if let Some(notice) = request.notices.first() {
@@ -40,7 +39,7 @@ pub async fn index(
         return Ok(redirect(&req, &request.url(1)));
     }
     let can_manage = member.can_manage_tokens();
-    // The version was read with the merchant, at the start of this request: see `token_list::cache`.
+    // The version was read with the merchant, at the start of this request: see `list::cache`.
     let version = Some(member.merchant.tokens_version);
     let (tokens, list, reused) = list_page(&state, &member, request, version).await?;
     // Rows compress once, when their page is first reused; a page read afresh goes out as it is.
@@ -48,7 +47,7 @@ pub async fn index(
     let mut res = if is_htmx(&req) {
         let url = list.url.clone();
         let mut res = html_around_rows(StatusCode::OK, &tokens, gzip, |tokens| {
-            token_list::ResultsFragment {
+            list::ResultsFragment {
                 tokens,
                 can_manage,
                 list,
@@ -78,13 +77,13 @@ pub async fn index(
 
 /// The rows and the view of one page of the table, and whether the rows were reused. With the
 /// merchant's `tokens_version` as read at the start of the request, a page rendered at that version is
-/// reused (see `token_list::cache`); with `None` (this request changed the tokens) it is read afresh.
+/// reused (see `list::cache`); with `None` (this request changed the tokens) it is read afresh.
 pub(super) async fn list_page(
     state: &web::Data<AppState>,
     member: &MerchantUser,
-    request: token_list::ListRequest,
+    request: list::ListRequest,
     version: Option<i64>,
-) -> Result<(Rows, token_list::ListView, bool), AppError> {
+) -> Result<(Rows, list::ListView, bool), AppError> {
     let merchant = member.merchant.id;
     let can_manage = member.can_manage_tokens();
     let view = request.url(request.page);
@@ -96,7 +95,15 @@ pub(super) async fn list_page(
             let found = state
                 .db({
                     let request = request.clone();
-                    move |c| list::load(c, merchant, &request.filter, request.sort, request.page)
+                    move |c| {
+                        crate::domain::tokens::list::load(
+                            c,
+                            merchant,
+                            &request.filter,
+                            request.sort,
+                            request.page,
+                        )
+                    }
                 })
                 .await?;
             let rows: Vec<TokenRow> = found.tokens.iter().map(TokenRow::new).collect();
@@ -110,19 +117,19 @@ pub(super) async fn list_page(
             (summary, rows)
         }
     };
-    Ok((rows, token_list::ListView::new(request, &summary), reused))
+    Ok((rows, list::ListView::new(request, &summary), reused))
 }
 
 /// The view the page that sent this htmx request shows (its address is in `HX-Current-URL`), so a
 /// table redrawn behind a dialog keeps the reader's search, filters, sort and page.
-pub(super) fn current_view(req: &HttpRequest) -> token_list::ListRequest {
+pub(super) fn current_view(req: &HttpRequest) -> list::ListRequest {
     let query = req
         .headers()
         .get("HX-Current-URL")
         .and_then(|v| v.to_str().ok())
         .and_then(|url| url.split_once(PATH).map(|(_, rest)| rest))
         .and_then(|rest| rest.strip_prefix('?'))
-        .and_then(|q| serde_html_form::from_str::<token_list::ListQuery>(q).ok())
+        .and_then(|q| serde_html_form::from_str::<list::ListQuery>(q).ok())
         .unwrap_or_default();
-    token_list::read(&query)
+    list::read(&query)
 }

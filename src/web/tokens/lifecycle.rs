@@ -125,12 +125,13 @@ pub async fn edit(
         member.merchant.id,
         crate::web::actor(&req, &state, &member.user),
     );
+    let cache = state.token_cache.clone();
     let token = state
         .db(move |c| {
-            lifecycle::update(c, merchant, TokenId(id), &actor, &spec).map_err(lifecycle_error)
+            lifecycle::update(c, &cache, merchant, TokenId(id), &actor, &spec)
+                .map_err(lifecycle_error)
         })
         .await?;
-    state.token_cache.invalidate_all();
     Flash::success(format!(
         "“{}” saved. Its credentials are unchanged.",
         token.name
@@ -223,14 +224,20 @@ pub async fn roll(
         crate::web::actor(&req, &state, &member.user),
         state.keyring.clone(),
     );
-    let new_key = new_key.is_some();
+    let (new_key, cache) = (new_key.is_some(), state.token_cache.clone());
     let (token, rolled) = state
         .db(move |c| {
-            lifecycle::roll(c, &keyring, merchant, TokenId(id), &actor, grace, new_key)
-                .map_err(lifecycle_error)
+            lifecycle::roll(
+                c,
+                &cache,
+                &keyring,
+                (merchant, TokenId(id)),
+                &actor,
+                lifecycle::RollChoice { grace, new_key },
+            )
+            .map_err(lifecycle_error)
         })
         .await?;
-    state.token_cache.invalidate_all();
     mark_used(&session, submission_id)?;
     let reveal = RevealView {
         token_name: token.name.clone(),
@@ -301,9 +308,10 @@ pub async fn delete(
         crate::web::actor(&req, &state, &member.user),
         typed.clone(),
     );
+    let cache = state.token_cache.clone();
     let result = state
         .db(
-            move |c| match lifecycle::delete(c, merchant, TokenId(id), &actor, &name) {
+            move |c| match lifecycle::delete(c, &cache, merchant, TokenId(id), &actor, &name) {
                 Err(LifecycleError::NameMismatch) => Ok(None),
                 other => other.map(Some).map_err(lifecycle_error),
             },
@@ -319,7 +327,6 @@ pub async fn delete(
         ));
         return delete_response(&req, &session, &member, StatusCode::UNPROCESSABLE_ENTITY, c);
     };
-    state.token_cache.invalidate_all();
     Flash::success(format!(
         "“{}” deleted: it can never be used again. Its history is kept.",
         token.name

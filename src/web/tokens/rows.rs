@@ -9,7 +9,7 @@ use crate::web::html_sized;
 use crate::web::tokens::views::TokenRow;
 
 /// The table's rows, rendered once to HTML, so a page of them can be kept and shown again (see
-/// `web::token_list::cache`) without formatting and escaping every cell anew.
+/// `web::tokens::list::cache`) without formatting and escaping every cell anew.
 #[derive(Debug, Clone)]
 pub struct Rows {
     html: std::sync::Arc<str>,
@@ -60,7 +60,7 @@ impl Rows {
         self.html == other.html
     }
 
-    /// The HTML as a deflate run for a gzip response (see `web::gzip`), compressed on the first call.
+    /// The HTML as a deflate run for a gzip response (see `infra::gzip`), compressed on the first call.
     /// `None` if compressing failed.
     pub fn deflated(&self) -> Option<&crate::infra::gzip::Deflated> {
         self.deflated

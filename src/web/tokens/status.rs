@@ -100,9 +100,11 @@ pub async fn set_status(
     let token = state
         .db({
             let actor = crate::web::actor(&req, &state, &member.user);
+            let cache = state.token_cache.clone();
             move |c| {
                 tokens::set_status(
                     c,
+                    &cache,
                     tokens::Scope::Merchant(merchant),
                     id,
                     status,
@@ -112,8 +114,6 @@ pub async fn set_status(
             }
         })
         .await?;
-    // Before answering: from now on this instance verifies against the new status.
-    state.token_cache.invalidate_all();
     tracing::info!(token = token.id.0, merchant = merchant.0, status = %status, "access token status set");
     let message = match status {
         TokenStatus::Disabled => format!(
