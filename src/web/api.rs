@@ -267,6 +267,10 @@ pub async fn gateway_verify(
             .insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"Kwik gateway\""))
             .json(json!({ "error": "UNAUTHORIZED", "message": "Send Authorization: Bearer $KWIK_GATEWAY_TOKEN." })));
     }
+    let content_type = req.headers().get(header::CONTENT_TYPE);
+    if content_type.is_some_and(|v| !v.as_bytes().starts_with(b"application/json")) {
+        return Ok(HttpResponse::UnsupportedMediaType().finish());
+    }
     let Ok(ask) = serde_json::from_slice::<VerifyRequest>(&body) else {
         return Ok(verdict(Decision::Denied(Code::Malformed)));
     };

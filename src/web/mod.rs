@@ -10,6 +10,7 @@ pub mod format;
 pub mod headers;
 pub mod health;
 pub mod history;
+pub mod json_errors;
 pub mod login;
 pub mod once;
 pub mod page;

@@ -61,13 +61,27 @@ pub fn configure(cfg: &mut aw::ServiceConfig, state: &AppState) {
         .service(
             aw::scope("/api/v2")
                 .wrap(web::security::api_headers())
-                .route("/whoami", aw::get().to(web::api::whoami))
+                .wrap(from_fn(web::json_errors::json_errors))
+                .service(
+                    aw::resource("/whoami")
+                        .route(aw::get().to(web::api::whoami))
+                        .default_service(aw::to(|| async {
+                            web::json_errors::method_not_allowed("GET")
+                        })),
+                )
                 .default_service(aw::to(web::api::not_found)),
         )
         .service(
             aw::scope("/internal/v1")
                 .wrap(web::security::api_headers())
-                .route("/verify", aw::post().to(web::api::gateway_verify))
+                .wrap(from_fn(web::json_errors::json_errors))
+                .service(
+                    aw::resource("/verify")
+                        .route(aw::post().to(web::api::gateway_verify))
+                        .default_service(aw::to(|| async {
+                            web::json_errors::method_not_allowed("POST")
+                        })),
+                )
                 .default_service(aw::to(web::api::not_found)),
         )
         .route("/healthz", get_or_head().to(web::health::healthz))
