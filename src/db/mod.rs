@@ -1,5 +1,6 @@
 //! Database access: one connection type over SQLite and Postgres, its pool, and the embedded migrations.
 
+mod database;
 pub mod models;
 pub mod schema;
 
@@ -37,7 +38,12 @@ pub enum DbError {
     /// Migrations could not be applied.
     #[error("database migration failed: {0}")]
     Migration(String),
+    /// The call gave no answer (it panicked, or the database threads stopped).
+    #[error(transparent)]
+    Stopped(#[from] crate::infra::threads::Stopped),
 }
+
+pub use database::Database;
 
 /// Which backend a database URL names, decided by its scheme (never by trying each in turn, which
 /// would hide the real connection error).

@@ -7,12 +7,10 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::json;
 use subtle::ConstantTimeEq;
 
-use std::sync::Arc;
-
 use crate::db::models::Sections;
-use crate::domain::credentials::cache::Cached;
+use crate::domain::credentials::check::Check;
 use crate::domain::credentials::public_key::{self, Accepted, Refusal};
-use crate::domain::credentials::verify::{self, Code, Decision, Facts, Grant, Presented, Verifier};
+use crate::domain::credentials::verify::{self, Code, Decision, Facts, Grant, Presented};
 use crate::domain::credentials::{Section, sha256};
 use crate::web::error::AppError;
 use crate::web::state::AppState;
@@ -47,64 +45,16 @@ fn sha256_bytes(body: &[u8]) -> [u8; 32] {
     <sha2::Sha256 as sha2::Digest>::digest(body).into()
 }
 
-/// Decides, and notes the use of an allowed token. The cheap checks and a cache hit run right here
-/// (microseconds of hashing); only a cache miss goes to the database, on its threads.
+/// Decides with the verification use case, on this application's caches and keys.
 async fn decide(state: &web::Data<AppState>, facts: Facts) -> Result<Decision, AppError> {
-    let now = unix_now();
-    let key_hash = match verify::precheck(&facts, now) {
-        Ok(h) => h,
-        Err(code) => return Ok(Decision::Denied(code)),
-    };
-    let record = match state.token_cache.lookup(&key_hash) {
-        Cached::Fresh(record) => Some(record),
-        Cached::Refresh(record) => {
-            let state = state.clone();
-            actix_web::rt::spawn(async move {
-                let generation = state.token_cache.generation();
-                match state
-                    .db(move |c| verify::find_by_key_hash(c, &key_hash))
-                    .await
-                {
-                    Ok(found) => {
-                        state
-                            .token_cache
-                            .refreshed(key_hash, found.map(Arc::new), generation)
-                    }
-                    // The record expires at the end of its life, and the next request reads it.
-                    Err(e) => tracing::warn!(error = %e, "could not read a cached token again"),
-                }
-            });
-            Some(record)
-        }
-        Cached::Miss => {
-            let generation = state.token_cache.generation();
-            let found = state
-                .db(move |c| verify::find_by_key_hash(c, &key_hash))
-                .await?;
-            found.map(|record| {
-                let record = Arc::new(record);
-                state.token_cache.put(key_hash, record.clone(), generation);
-                record
-            })
-        }
-    };
-    let Some(record) = record else {
-        return Ok(Decision::Denied(Code::InvalidCredentials));
-    };
-    let verifier = Verifier {
+    let check = Check {
+        database: &state.database,
+        cache: &state.token_cache,
         keyring: &state.keyring,
         replays: &state.replays,
+        usage: &state.usage,
     };
-    let decision = verifier.decide(&record, &facts, now);
-    match &decision {
-        Decision::Allowed(grant) => {
-            state
-                .usage
-                .record(grant.token_id, crate::db::now(), facts.client_ip)
-        }
-        Decision::Denied(_) => state.usage.record_denied(record.token.id, crate::db::now()),
-    }
-    Ok(decision)
+    Ok(check.decide(&facts, unix_now()).await?)
 }
 
 /// A granted token as the gateway sees it. Fields in alphabetical order, as it has always had them.

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use actix_web::cookie::Key;
 
 use crate::config::Config;
-use crate::db::{self, DbConn, DbPool};
+use crate::db::{self, Database, DbConn, DbPool};
 use crate::domain::auth::{Hashing, Passwords};
 use crate::domain::credentials::cache::TokenCache;
 use crate::domain::credentials::seal::{Keyring, load_keyring};
@@ -37,8 +37,8 @@ pub struct AppState {
     pub token_cache: Arc<TokenCache>,
     /// Recently rendered pages of the token table.
     pub list_cache: Arc<crate::web::tokens::list::cache::ListCache>,
-    /// The threads database calls run on, one per pooled connection.
-    pub db_threads: Threads,
+    /// The pool again, with the threads database calls run on (one per pooled connection).
+    pub database: Database,
 }
 
 impl std::fmt::Debug for AppState {
@@ -78,6 +78,10 @@ impl AppState {
             Priority::Batch,
         )?;
         Ok(Self {
+            database: Database {
+                pool: pool.clone(),
+                threads: db_threads,
+            },
             pool,
             config: Arc::new(config),
             session_key,
@@ -94,7 +98,6 @@ impl AppState {
                 passwords,
                 Threads::new("hash", argon2_concurrency, Priority::Lowest)?,
             ),
-            db_threads,
         })
     }
 
@@ -106,15 +109,8 @@ impl AppState {
         T: Send + 'static,
         E: Into<AppError> + Send + 'static,
     {
-        let pool = self.pool.clone();
-        self.db_threads
-            .run(move || {
-                let mut conn = pool
-                    .get()
-                    .map_err(|e| AppError::from(db::DbError::from(e)))?;
-                f(&mut conn).map_err(Into::into)
-            })
+        self.database
+            .call(move |conn| f(conn).map_err(Into::into))
             .await
-            .map_err(AppError::internal)?
     }
 }

@@ -2,6 +2,7 @@
 //! the hashes that are all the database ever keeps. Knows nothing of HTTP.
 
 pub mod cache;
+pub mod check;
 pub mod format;
 pub mod public_key;
 pub mod replay;
