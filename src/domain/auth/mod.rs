@@ -1,7 +1,8 @@
-//! Who is asking: password hashing and strength rules, and the login throttle. The HTTP side of
+//! Who is asking: signing in, password hashing and strength rules, and the login throttle. The HTTP side of
 //! signing in (sessions, CSRF, the current-user extractor) is in `web`.
 
 pub mod hashing;
+pub mod login;
 pub mod password;
 pub mod throttle;
 
