@@ -1,0 +1,22 @@
+//! A test app per test: its own fresh database (a temp SQLite file, or a Postgres database), the real
+//! route table, and a client that keeps the session cookie and the CSRF token like a browser would.
+//!
+//! - [`app`]: starting an app, or a second instance on the same database, and its users;
+//! - [`browser`]: one client's requests, cookie and CSRF token;
+//! - [`db`]: the fresh database of one test, and reading it behind the app's back;
+//! - [`answer`]: what a request answered, and the assertions on it;
+//! - [`fixtures`]: shared data and the tokens tests start from.
+
+mod answer;
+mod app;
+mod browser;
+mod db;
+mod fixtures;
+
+pub use answer::*;
+pub use app::*;
+pub use db::*;
+
+pub const HOST: &str = "dash.test";
+pub const ORIGIN: &str = "http://dash.test";
+pub const PASSWORD: &str = "a sound passphrase 42";
