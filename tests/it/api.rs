@@ -29,15 +29,7 @@ fn now() -> i64 {
 }
 
 /// Issues a token through the dashboard (as a logged-in admin), disabling it if asked.
-async fn issue<S, B>(app: &TestApp<S>, sections: &[&str], permission: &str, live: bool) -> Creds
-where
-    S: actix_web::dev::Service<
-            actix_http::Request,
-            Response = actix_web::dev::ServiceResponse<B>,
-            Error = actix_web::Error,
-        >,
-    B: actix_web::body::MessageBody + 'static,
-{
+async fn issue(app: &TestApp, sections: &[&str], permission: &str, live: bool) -> Creds {
     let n = app.all_tokens().len();
     let reveal = app
         .create_token(&format!("Token {n}"), sections, permission)
@@ -59,15 +51,7 @@ fn json(answer: &Answer) -> Value {
 }
 
 /// Disables token `id` through `app`'s dashboard, as its signed-in admin.
-async fn disable<S, B>(app: &TestApp<S>, id: i64)
-where
-    S: actix_web::dev::Service<
-            actix_http::Request,
-            Response = actix_web::dev::ServiceResponse<B>,
-            Error = actix_web::Error,
-        >,
-    B: actix_web::body::MessageBody + 'static,
-{
+async fn disable(app: &TestApp, id: i64) {
     app.get("/developers/access-tokens").await;
     app.post(
         &format!("/developers/access-tokens/{id}/status"),
@@ -77,15 +61,7 @@ where
     .assert_redirect_to("/developers/access-tokens");
 }
 
-async fn whoami<S, B>(app: &TestApp<S>, headers: &[(&str, String)], query: &str) -> Answer
-where
-    S: actix_web::dev::Service<
-            actix_http::Request,
-            Response = actix_web::dev::ServiceResponse<B>,
-            Error = actix_web::Error,
-        >,
-    B: actix_web::body::MessageBody + 'static,
-{
+async fn whoami(app: &TestApp, headers: &[(&str, String)], query: &str) -> Answer {
     let mut req = TestRequest::get().uri(&format!("/api/v2/whoami{query}"));
     for (k, v) in headers {
         req = req.insert_header((k.to_string(), v.clone()));
@@ -93,15 +69,7 @@ where
     app.send(req).await
 }
 
-async fn gateway<S, B>(app: &TestApp<S>, body: Value) -> Value
-where
-    S: actix_web::dev::Service<
-            actix_http::Request,
-            Response = actix_web::dev::ServiceResponse<B>,
-            Error = actix_web::Error,
-        >,
-    B: actix_web::body::MessageBody + 'static,
-{
+async fn gateway(app: &TestApp, body: Value) -> Value {
     let answer = app
         .send(
             TestRequest::post()
@@ -709,7 +677,7 @@ async fn verifications_are_counted_per_day_allowed_and_denied_without_a_row_per_
     )
     .await
     .assert_status(403);
-    let rows = |app: &TestApp<_>| {
+    let rows = |app: &TestApp| {
         app.db(|conn| {
             u::table
                 .select((u::token_id, u::allowed, u::denied))

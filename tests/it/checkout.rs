@@ -15,15 +15,7 @@ const MERCHANT: &str = "Acme Trading";
 
 /// A merchant admin creates a token with `sections`; returns its PUBLIC_KEY. The client then forgets
 /// the dashboard session, as a shopper's browser on the merchant's site has none.
-async fn public_key<S, B>(app: &TestApp<S>, sections: &[&str]) -> String
-where
-    S: actix_web::dev::Service<
-            actix_http::Request,
-            Response = actix_web::dev::ServiceResponse<B>,
-            Error = actix_web::Error,
-        >,
-    B: actix_web::body::MessageBody + 'static,
-{
+async fn public_key(app: &TestApp, sections: &[&str]) -> String {
     app.logged_in_admin(MERCHANT, "ops@acme.test").await;
     let key = app
         .create_token("Website checkout", sections, "read_only")

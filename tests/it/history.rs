@@ -16,15 +16,7 @@ struct Ev {
     ip: Option<String>,
 }
 
-fn events<S, B>(app: &TestApp<S>) -> Vec<Ev>
-where
-    S: actix_web::dev::Service<
-            actix_http::Request,
-            Response = actix_web::dev::ServiceResponse<B>,
-            Error = actix_web::Error,
-        >,
-    B: actix_web::body::MessageBody + 'static,
-{
+fn events(app: &TestApp) -> Vec<Ev> {
     app.db(|c| {
         audit_events::table
             .order(audit_events::id)

@@ -22,15 +22,7 @@ fn now() -> i64 {
 }
 
 /// Verifies Basic credentials at `at` (unix seconds): the controllable clock.
-fn verify_at<S, B>(app: &TestApp<S>, key: &str, secret: &str, at: i64) -> Decision
-where
-    S: actix_web::dev::Service<
-            actix_http::Request,
-            Response = actix_web::dev::ServiceResponse<B>,
-            Error = actix_web::Error,
-        >,
-    B: actix_web::body::MessageBody + 'static,
-{
+fn verify_at(app: &TestApp, key: &str, secret: &str, at: i64) -> Decision {
     let facts = Facts {
         presented: parse_basic(basic(key, secret).as_bytes()).unwrap(),
         method: "GET".into(),
@@ -45,15 +37,7 @@ where
 }
 
 /// Verifies a signed request made at `at` by a client holding `secret`.
-fn verify_signed_at<S, B>(app: &TestApp<S>, key: &str, secret: &str, at: i64) -> Decision
-where
-    S: actix_web::dev::Service<
-            actix_http::Request,
-            Response = actix_web::dev::ServiceResponse<B>,
-            Error = actix_web::Error,
-        >,
-    B: actix_web::body::MessageBody + 'static,
-{
+fn verify_signed_at(app: &TestApp, key: &str, secret: &str, at: i64) -> Decision {
     let sig = format!("v1={}", sign(secret, at, "GET", "/api/v2/whoami", b""));
     let body = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(b""));
     let facts = Facts {
@@ -334,15 +318,7 @@ async fn an_expired_token_is_refused_at_its_boundary() {
     answer.assert_status(401).assert_contains("EXPIRED");
 }
 
-async fn with_expiry<S, B>(app: &TestApp<S>, expiry: &str, on: String) -> Answer
-where
-    S: actix_web::dev::Service<
-            actix_http::Request,
-            Response = actix_web::dev::ServiceResponse<B>,
-            Error = actix_web::Error,
-        >,
-    B: actix_web::body::MessageBody + 'static,
-{
+async fn with_expiry(app: &TestApp, expiry: &str, on: String) -> Answer {
     app.post(
         LIST,
         &[

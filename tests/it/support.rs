@@ -6,15 +6,7 @@ use kwik_dashboard::domain::credentials::TokenStatus;
 use crate::helpers::*;
 
 /// An admin at Acme creates a token; then support signs in. Returns (key, token id).
-async fn token_then_support<S, B>(app: &TestApp<S>) -> (String, String, i64)
-where
-    S: actix_web::dev::Service<
-            actix_http::Request,
-            Response = actix_web::dev::ServiceResponse<B>,
-            Error = actix_web::Error,
-        >,
-    B: actix_web::body::MessageBody + 'static,
-{
+async fn token_then_support(app: &TestApp) -> (String, String, i64) {
     app.logged_in_admin("Acme Stores", "ops@acme.test").await;
     let reveal = app
         .create_token("Shopify sync", &["payments"], "read_write")

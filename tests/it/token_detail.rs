@@ -13,15 +13,7 @@ use crate::helpers::*;
 const LIST: &str = "/developers/access-tokens";
 
 /// Verifies `key:secret` once through the API, from `ip`, optionally for a section.
-async fn whoami<S, B>(app: &TestApp<S>, ip: &str, key: &str, secret: &str, query: &str) -> u16
-where
-    S: actix_web::dev::Service<
-            actix_http::Request,
-            Response = actix_web::dev::ServiceResponse<B>,
-            Error = actix_web::Error,
-        >,
-    B: actix_web::body::MessageBody + 'static,
-{
+async fn whoami(app: &TestApp, ip: &str, key: &str, secret: &str, query: &str) -> u16 {
     app.set_peer(&format!("{ip}:5000"));
     let auth = format!("Basic {}", STANDARD.encode(format!("{key}:{secret}")));
     let answer = app

@@ -51,15 +51,7 @@ fn fixture(n: i64) -> Vec<Fx> {
 }
 
 /// Inserts `fixture` into a new merchant `merchant`; returns the tokens as stored, in fixture order.
-fn insert<S, B>(app: &TestApp<S>, merchant: &str, fixture: &[Fx]) -> Vec<AccessToken>
-where
-    S: actix_web::dev::Service<
-            actix_http::Request,
-            Response = actix_web::dev::ServiceResponse<B>,
-            Error = actix_web::Error,
-        >,
-    B: actix_web::body::MessageBody + 'static,
-{
+fn insert(app: &TestApp, merchant: &str, fixture: &[Fx]) -> Vec<AccessToken> {
     let base = datetime!(2026-06-01 08:00);
     app.db(|c| {
         let merchant: MerchantId = Merchant::find_or_create(c, merchant).unwrap().id;

@@ -15,16 +15,19 @@ pub struct Answer {
 }
 
 impl Answer {
+    /// The value of header `name`, if it was sent as text.
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
 
+    /// Asserts the status code, showing the body if it differs.
     #[track_caller]
     pub fn assert_status(&self, expected: u16) -> &Self {
         assert_eq!(self.status.as_u16(), expected, "body:\n{}", self.body);
         self
     }
 
+    /// Asserts a 303 See Other to exactly `location`.
     #[track_caller]
     pub fn assert_redirect_to(&self, location: &str) -> &Self {
         assert_eq!(self.status, StatusCode::SEE_OTHER, "body:\n{}", self.body);
@@ -32,6 +35,7 @@ impl Answer {
         self
     }
 
+    /// Asserts the body contains `needle`.
     #[track_caller]
     pub fn assert_contains(&self, needle: &str) -> &Self {
         assert!(
@@ -42,6 +46,7 @@ impl Answer {
         self
     }
 
+    /// Asserts the body does not contain `needle`.
     #[track_caller]
     pub fn assert_lacks(&self, needle: &str) -> &Self {
         assert!(
@@ -52,6 +57,7 @@ impl Answer {
         self
     }
 
+    /// Asserts `Cache-Control: no-store`: the answer is kept by no cache.
     #[track_caller]
     pub fn assert_no_store(&self) -> &Self {
         assert_eq!(self.header("cache-control"), Some("no-store"));

@@ -6,9 +6,9 @@ use std::path::PathBuf;
 use std::rc::Rc;
 
 use actix_http::Request;
-use actix_web::body::MessageBody;
 use actix_web::dev::{Service, ServiceResponse};
 use actix_web::{App, test};
+use futures_util::future::LocalBoxFuture;
 use kwik_dashboard::config::{Argon2Params, CookieSecure};
 use kwik_dashboard::db::models::Role;
 use kwik_dashboard::domain::users::{self, PasswordChoice};
@@ -17,9 +17,14 @@ use zeroize::Zeroizing;
 
 use super::{PASSWORD, TestDb};
 
+/// The app's route table behind one call, whatever service type `init_service` built for it: so
+/// there is one `TestApp` type for every test and helper to name, without generic bounds.
+pub(super) type Routes =
+    Rc<dyn Fn(Request) -> LocalBoxFuture<'static, Result<ServiceResponse, actix_web::Error>>>;
+
 /// A browser-like client on one app.
-pub struct TestApp<S> {
-    pub(super) svc: S,
+pub struct TestApp {
+    pub(super) routes: Routes,
     pub state: AppState,
     pub dir: PathBuf,
     pub(super) cookie: RefCell<Option<String>>,
@@ -28,6 +33,8 @@ pub struct TestApp<S> {
     pub db: Rc<TestDb>,
 }
 
+/// The configuration every test app starts from: cheap password hashing, fixed keys, and a short
+/// token cache, on `database_url` with its files in `data_dir`.
 pub fn test_config(data_dir: &std::path::Path, database_url: &str) -> Config {
     Config {
         data_dir: data_dir.to_path_buf(),
@@ -54,37 +61,36 @@ pub fn test_config(data_dir: &std::path::Path, database_url: &str) -> Config {
     }
 }
 
-pub async fn spawn_app() -> TestApp<
-    impl Service<Request, Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error>,
-> {
+/// A test app on a fresh database, configured as [`test_config`] says.
+pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await
 }
 
 /// A test app whose configuration `adjust` changes first.
-pub async fn spawn_app_with(
-    adjust: impl FnOnce(&mut Config),
-) -> TestApp<
-    impl Service<Request, Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error>,
-> {
+pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
     spawn_app_on(Rc::new(TestDb::new()), adjust).await
 }
 
 /// An app instance on an existing test database (a second instance shares the first one's).
-pub async fn spawn_app_on(
-    db: Rc<TestDb>,
-    adjust: impl FnOnce(&mut Config),
-) -> TestApp<
-    impl Service<Request, Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error>,
-> {
+pub async fn spawn_app_on(db: Rc<TestDb>, adjust: impl FnOnce(&mut Config)) -> TestApp {
     let mut config = test_config(db.dir.path(), &db.url);
     adjust(&mut config);
     let state = AppState::build(config).unwrap();
     let app_state = state.clone();
-    let svc =
+    let svc = Rc::new(
         test::init_service(App::new().configure(|cfg| kwik_dashboard::configure(cfg, &app_state)))
-            .await;
+            .await,
+    );
+    let routes: Routes = Rc::new(move |req| {
+        let svc = svc.clone();
+        Box::pin(async move {
+            svc.call(req)
+                .await
+                .map(ServiceResponse::map_into_boxed_body)
+        })
+    });
     TestApp {
-        svc,
+        routes,
         state,
         dir: db.dir.path().to_path_buf(),
         cookie: RefCell::new(None),
@@ -94,11 +100,7 @@ pub async fn spawn_app_on(
     }
 }
 
-impl<S, B> TestApp<S>
-where
-    S: Service<Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
-    B: MessageBody + 'static,
-{
+impl TestApp {
     /// Adds a user (and the merchant) with [`PASSWORD`].
     pub fn add_user(&self, email: &str, merchant: Option<&str>, role: Role) {
         self.db(|c| {

@@ -1,30 +1,27 @@
 //! One client's requests, as a browser makes them: the Host, the peer address, the session cookie
 //! it keeps, and the CSRF token it picks up from each page and sends back with each form.
 
-use actix_http::Request;
-use actix_web::body::MessageBody;
-use actix_web::dev::{Service, ServiceResponse};
 use actix_web::test;
 
 use super::{Answer, HOST, ORIGIN, TestApp};
 
-impl<S, B> TestApp<S>
-where
-    S: Service<Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
-    B: MessageBody + 'static,
-{
+impl TestApp {
+    /// The client address the next requests come from (`ip:port`).
     pub fn set_peer(&self, addr: &str) {
         *self.peer.borrow_mut() = addr.into();
     }
 
+    /// The session cookie this client holds (`name=value`), if any.
     pub fn session_cookie(&self) -> Option<String> {
         self.cookie.borrow().clone()
     }
 
+    /// Replaces the session cookie this client holds: `None` forgets the session.
     pub fn set_session_cookie(&self, cookie: Option<String>) {
         *self.cookie.borrow_mut() = cookie;
     }
 
+    /// The CSRF token of the last page that carried one.
     pub fn csrf_token(&self) -> String {
         self.csrf
             .borrow()
@@ -32,7 +29,8 @@ where
             .expect("no CSRF token seen yet: GET a page first")
     }
 
-    /// Sends a request built by `build` with the session cookie, and remembers what comes back.
+    /// Sends `req` from this client (its Host, peer address and session cookie), and remembers the
+    /// session cookie and CSRF token that come back.
     pub async fn send(&self, mut req: test::TestRequest) -> Answer {
         req = req
             .insert_header(("Host", HOST))
@@ -41,8 +39,8 @@ where
             req = req.insert_header(("Cookie", cookie.clone()));
         }
         // Errors that escape the app become responses the way the server makes them.
-        let res = match test::try_call_service(&self.svc, req.to_request()).await {
-            Ok(res) => res.into_parts().1.map_into_boxed_body(),
+        let res = match (self.routes)(req.to_request()).await {
+            Ok(res) => res.into_parts().1,
             Err(e) => actix_web::ResponseError::error_response(e.as_response_error()),
         };
         let status = res.status();
@@ -90,6 +88,7 @@ where
         }
     }
 
+    /// A plain GET, as following a link.
     pub async fn get(&self, path: &str) -> Answer {
         self.send(test::TestRequest::get().uri(path)).await
     }
@@ -105,6 +104,7 @@ where
         self.send(req).await
     }
 
+    /// A GET the way htmx sends it: with `HX-Request`.
     pub async fn get_htmx(&self, path: &str) -> Answer {
         self.send(
             test::TestRequest::get()

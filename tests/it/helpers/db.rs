@@ -1,8 +1,5 @@
 //! The fresh database of one test, and reading it behind the app's back.
 
-use actix_http::Request;
-use actix_web::body::MessageBody;
-use actix_web::dev::{Service, ServiceResponse};
 use kwik_dashboard::db::DbConn;
 use tempfile::TempDir;
 
@@ -17,6 +14,7 @@ pub struct TestDb {
 }
 
 impl TestDb {
+    /// A fresh, empty database for one test (the app migrates it when it starts).
     pub fn new() -> Self {
         let dir = TempDir::new().unwrap();
         match std::env::var("TEST_DATABASE_URL")
@@ -48,6 +46,7 @@ impl TestDb {
         }
     }
 
+    /// Whether this test runs on Postgres (`TEST_DATABASE_URL` was set).
     pub fn is_postgres(&self) -> bool {
         self.postgres.is_some()
     }
@@ -84,11 +83,7 @@ pub fn with_database(url: &str, name: &str) -> String {
     format!("{}/{name}{query}", &url[..path_start])
 }
 
-impl<S, B> TestApp<S>
-where
-    S: Service<Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
-    B: MessageBody + 'static,
-{
+impl TestApp {
     /// Runs `f` on a database connection.
     pub fn db<T>(&self, f: impl FnOnce(&mut DbConn) -> T) -> T {
         let mut conn = self.state.pool.get().unwrap();

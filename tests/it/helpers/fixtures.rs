@@ -1,16 +1,8 @@
 //! Shared data, and the tokens tests start from.
 
-use actix_http::Request;
-use actix_web::body::MessageBody;
-use actix_web::dev::{Service, ServiceResponse};
-
 use super::{Answer, TestApp};
 
-impl<S, B> TestApp<S>
-where
-    S: Service<Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
-    B: MessageBody + 'static,
-{
+impl TestApp {
     /// Creates a token through the form (GETting the form first, as a browser does).
     pub async fn create_token(&self, name: &str, sections: &[&str], permission: &str) -> Answer {
         let form = self.get("/developers/access-tokens/new").await;

@@ -17,6 +17,9 @@ pub use answer::*;
 pub use app::*;
 pub use db::*;
 
+/// The host every request is sent to.
 pub const HOST: &str = "dash.test";
+/// The dashboard's own origin, which a same-origin form post names.
 pub const ORIGIN: &str = "http://dash.test";
+/// The password of every user a test adds.
 pub const PASSWORD: &str = "a sound passphrase 42";
