@@ -44,20 +44,15 @@ async fn each_action_leaves_exactly_one_event_with_the_right_fields() {
 
     app.login("ops@acme.test", "wrong password!!").await;
     app.login("ops@acme.test", PASSWORD).await;
-    app.create_token("Xero", &["orders", "payments"], "read_write")
+    let id = app
+        .issue_token("Xero", &["orders", "payments"], "read_write")
+        .await
+        .id;
+    app.get(LIST).await;
+    app.post(&format!("{LIST}/{id}/status"), &[("status", "disabled")])
         .await;
-    let id = app.all_tokens()[0].id.0;
-    app.get("/developers/access-tokens").await;
-    app.post(
-        &format!("/developers/access-tokens/{id}/status"),
-        &[("status", "disabled")],
-    )
-    .await;
-    app.post(
-        &format!("/developers/access-tokens/{id}/status"),
-        &[("status", "disabled")],
-    )
-    .await; // no change: no event
+    app.post(&format!("{LIST}/{id}/status"), &[("status", "disabled")])
+        .await; // no change: no event
     app.post("/logout", &[]).await;
 
     let all = events(&app);
@@ -116,14 +111,11 @@ async fn the_history_page_filters_paginates_and_exports_safely() {
             .await;
     }
     let ids: Vec<i64> = app.all_tokens().iter().map(|t| t.id.0).collect();
-    app.get("/developers/access-tokens").await;
+    app.get(LIST).await;
     for _ in 0..30 {
         for status in ["disabled", "live"] {
-            app.post(
-                &format!("/developers/access-tokens/{}/status", ids[0]),
-                &[("status", status)],
-            )
-            .await;
+            app.post(&format!("{LIST}/{}/status", ids[0]), &[("status", status)])
+                .await;
         }
     }
     // 1 user added + 1 sign-in + 3 created + 60 status changes

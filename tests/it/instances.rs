@@ -9,8 +9,6 @@ use kwik_dashboard::domain::credentials::TokenStatus;
 
 use crate::helpers::*;
 
-const LIST: &str = "/developers/access-tokens";
-
 #[actix_web::test]
 async fn two_instances_share_sessions_tokens_and_logouts() {
     let a = spawn_app().await;

@@ -1,8 +1,6 @@
 //! Edit, roll with a grace window, expiry, IP allowlist and delete.
 
 use actix_web::test::TestRequest;
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
 use diesel::prelude::*;
 use kwik_dashboard::db::schema::{access_tokens, audit_events, merchants};
 use kwik_dashboard::domain::credentials::verify::{
@@ -11,20 +9,10 @@ use kwik_dashboard::domain::credentials::verify::{
 
 use crate::helpers::*;
 
-const LIST: &str = "/developers/access-tokens";
-
-fn basic(key: &str, secret: &str) -> String {
-    format!("Basic {}", STANDARD.encode(format!("{key}:{secret}")))
-}
-
-fn now() -> i64 {
-    time::OffsetDateTime::now_utc().unix_timestamp()
-}
-
 /// Verifies Basic credentials at `at` (unix seconds): the controllable clock.
 fn verify_at(app: &TestApp, key: &str, secret: &str, at: i64) -> Decision {
     let facts = Facts {
-        presented: parse_basic(basic(key, secret).as_bytes()).unwrap(),
+        presented: parse_basic(basic_auth(key, secret).as_bytes()).unwrap(),
         method: "GET".into(),
         section: None,
         client_ip: None,
@@ -61,12 +49,9 @@ fn allowed(d: &Decision) -> bool {
 async fn edit_changes_settings_keeps_credentials_and_records_old_to_new() {
     let app = spawn_app().await;
     app.logged_in_admin("Acme", "ops@acme.test").await;
-    let reveal = app.create_token("Old name", &["orders"], "read_only").await;
-    let (key, secret) = (
-        reveal.credential("api_key"),
-        reveal.credential("api_secret"),
-    );
-    let id = app.all_tokens()[0].id.0;
+    let Credentials {
+        id, key, secret, ..
+    } = app.issue_token("Old name", &["orders"], "read_only").await;
     let edit = format!("{LIST}/{id}/edit");
     let form = app.get(&edit).await;
     form.assert_status(200)
@@ -108,9 +93,9 @@ async fn edit_changes_settings_keeps_credentials_and_records_old_to_new() {
         ("New name", "payments,orders", "203.0.113.0/24")
     );
     assert!(
-        allowed(&verify_at(&app, &key, &secret, now()))
+        allowed(&verify_at(&app, &key, &secret, unix_now()))
             || matches!(
-                verify_at(&app, &key, &secret, now()),
+                verify_at(&app, &key, &secret, unix_now()),
                 Decision::Denied(Code::IpNotAllowed)
             )
     );
@@ -137,12 +122,12 @@ async fn edit_changes_settings_keeps_credentials_and_records_old_to_new() {
 async fn the_old_secret_works_inside_the_roll_window_and_not_after() {
     let app = spawn_app().await;
     app.logged_in_admin("Acme", "ops@acme.test").await;
-    let reveal = app.create_token("Rolled", &["orders"], "read_only").await;
-    let (key, old) = (
-        reveal.credential("api_key"),
-        reveal.credential("api_secret"),
-    );
-    let id = app.all_tokens()[0].id.0;
+    let Credentials {
+        id,
+        key,
+        secret: old,
+        ..
+    } = app.issue_token("Rolled", &["orders"], "read_only").await;
     let form = app.get(&format!("{LIST}/{id}/roll")).await;
     form.assert_status(200).assert_contains("Roll the secret");
     let sid = form.submission_id();
@@ -176,7 +161,7 @@ async fn the_old_secret_works_inside_the_roll_window_and_not_after() {
         .assert_contains("Rolling: old secret stops in")
         .assert_lacks(&new);
 
-    let t = now();
+    let t = unix_now();
     for at in [t, t + 59 * 60] {
         assert!(
             allowed(&verify_at(&app, &key, &old, at)),
@@ -212,12 +197,12 @@ async fn the_old_secret_works_inside_the_roll_window_and_not_after() {
 async fn rolling_the_key_too_keeps_the_old_pair_for_the_window_only() {
     let app = spawn_app().await;
     app.logged_in_admin("Acme", "ops@acme.test").await;
-    let reveal = app.create_token("Both", &["orders"], "read_only").await;
-    let (old_key, old_secret) = (
-        reveal.credential("api_key"),
-        reveal.credential("api_secret"),
-    );
-    let id = app.all_tokens()[0].id.0;
+    let Credentials {
+        id,
+        key: old_key,
+        secret: old_secret,
+        ..
+    } = app.issue_token("Both", &["orders"], "read_only").await;
     app.get(&format!("{LIST}/{id}/roll")).await;
     let rolled = app
         .post(
@@ -230,7 +215,7 @@ async fn rolling_the_key_too_keeps_the_old_pair_for_the_window_only() {
         rolled.credential("api_secret"),
     );
     assert_ne!(new_key, old_key);
-    let t = now();
+    let t = unix_now();
     assert!(allowed(&verify_at(&app, &old_key, &old_secret, t)));
     assert!(allowed(&verify_at(&app, &new_key, &new_secret, t)));
     assert!(allowed(&verify_signed_at(&app, &old_key, &old_secret, t)));
@@ -265,18 +250,9 @@ async fn rolling_the_key_too_keeps_the_old_pair_for_the_window_only() {
 async fn an_expired_token_is_refused_at_its_boundary() {
     let app = spawn_app().await;
     app.logged_in_admin("Acme", "ops@acme.test").await;
-    app.get(&format!("{LIST}/new")).await;
-    let reveal = app
-        .post(
-            LIST,
-            &[("name", "Month"), ("sections", "orders"), ("expiry", "30")],
-        )
+    let Credentials { key, secret, .. } = app
+        .token_with(&[("name", "Month"), ("sections", "orders"), ("expiry", "30")])
         .await;
-    reveal.assert_status(200);
-    let (key, secret) = (
-        reveal.credential("api_key"),
-        reveal.credential("api_secret"),
-    );
     let expires = app.all_tokens()[0]
         .expires_at
         .unwrap()
@@ -312,7 +288,7 @@ async fn an_expired_token_is_refused_at_its_boundary() {
         .send(
             TestRequest::get()
                 .uri("/api/v2/whoami")
-                .insert_header(("Authorization", basic(&key, &secret))),
+                .insert_header(("Authorization", basic_auth(&key, &secret))),
         )
         .await;
     answer.assert_status(401).assert_contains("EXPIRED");
@@ -391,21 +367,14 @@ async fn expiry_dates_are_checked_and_a_maximum_lifetime_is_enforced() {
 async fn the_ip_allowlist_matches_v4_v6_and_ranges() {
     let app = spawn_app().await;
     app.logged_in_admin("Acme", "ops@acme.test").await;
-    app.get(&format!("{LIST}/new")).await;
-    let reveal = app
-        .post(
-            LIST,
-            &[
-                ("name", "Office"),
-                ("sections", "orders"),
-                ("ip_allowlist", "198.51.100.7\n10.20.0.0/16, 2001:db8::/32"),
-            ],
-        )
-        .await;
-    let auth = basic(
-        &reveal.credential("api_key"),
-        &reveal.credential("api_secret"),
-    );
+    let auth = app
+        .token_with(&[
+            ("name", "Office"),
+            ("sections", "orders"),
+            ("ip_allowlist", "198.51.100.7\n10.20.0.0/16, 2001:db8::/32"),
+        ])
+        .await
+        .basic_auth();
     for (peer, ok) in [
         ("198.51.100.7:1", true),
         ("198.51.100.8:1", false),
@@ -434,21 +403,14 @@ async fn the_ip_allowlist_matches_v4_v6_and_ranges() {
 async fn x_forwarded_for_counts_only_from_a_trusted_proxy() {
     let app = spawn_app_with(|c| c.trusted_proxies = vec!["10.0.0.0/8".parse().unwrap()]).await;
     app.logged_in_admin("Acme", "ops@acme.test").await;
-    app.get(&format!("{LIST}/new")).await;
-    let reveal = app
-        .post(
-            LIST,
-            &[
-                ("name", "Office"),
-                ("sections", "orders"),
-                ("ip_allowlist", "203.0.113.5"),
-            ],
-        )
-        .await;
-    let auth = basic(
-        &reveal.credential("api_key"),
-        &reveal.credential("api_secret"),
-    );
+    let auth = app
+        .token_with(&[
+            ("name", "Office"),
+            ("sections", "orders"),
+            ("ip_allowlist", "203.0.113.5"),
+        ])
+        .await
+        .basic_auth();
     let whoami = |xff: &'static str| {
         TestRequest::get()
             .uri("/api/v2/whoami")
@@ -467,12 +429,9 @@ async fn x_forwarded_for_counts_only_from_a_trusted_proxy() {
 async fn delete_needs_the_name_typed_and_leaves_only_history_behind() {
     let app = spawn_app().await;
     app.logged_in_admin("Acme", "ops@acme.test").await;
-    let reveal = app.create_token("Doomed", &["orders"], "read_only").await;
-    let (key, secret) = (
-        reveal.credential("api_key"),
-        reveal.credential("api_secret"),
-    );
-    let id = app.all_tokens()[0].id.0;
+    let Credentials {
+        id, key, secret, ..
+    } = app.issue_token("Doomed", &["orders"], "read_only").await;
     app.get(&format!("{LIST}/{id}/delete"))
         .await
         .assert_status(200)
@@ -500,7 +459,7 @@ async fn delete_needs_the_name_typed_and_leaves_only_history_behind() {
         .assert_contains("deleted")
         .assert_lacks(r#">Doomed</a></td>"#);
     assert_eq!(
-        verify_at(&app, &key, &secret, now()),
+        verify_at(&app, &key, &secret, unix_now()),
         Decision::Denied(Code::InvalidCredentials)
     );
     app.get(&format!("{LIST}/{id}/edit"))

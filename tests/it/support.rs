@@ -8,19 +8,15 @@ use crate::helpers::*;
 /// An admin at Acme creates a token; then support signs in. Returns (key, token id).
 async fn token_then_support(app: &TestApp) -> (String, String, i64) {
     app.logged_in_admin("Acme Stores", "ops@acme.test").await;
-    let reveal = app
-        .create_token("Shopify sync", &["payments"], "read_write")
+    let token = app
+        .issue_token("Shopify sync", &["payments"], "read_write")
         .await;
-    let (key, secret) = (
-        reveal.credential("api_key"),
-        reveal.credential("api_secret"),
-    );
     app.post("/logout", &[]).await;
     app.add_user("agent@kwik.test", None, Role::Support);
     app.login("agent@kwik.test", PASSWORD)
         .await
         .assert_redirect_to("/support");
-    (key, secret, app.all_tokens()[0].id.0)
+    (token.key, token.secret, token.id)
 }
 
 #[actix_web::test]
@@ -38,7 +34,7 @@ async fn support_finds_a_token_by_full_key_displayed_key_prefix_public_key_and_n
         "shopify".into(),
         "acme st".into(),
     ] {
-        let page = app.get(&format!("/support?q={}", urlencoding(&q))).await;
+        let page = app.get(&format!("/support?q={}", urlencode(&q))).await;
         page.assert_status(200)
             .assert_contains("Shopify sync")
             .assert_contains("Acme Stores")
@@ -52,7 +48,7 @@ async fn support_finds_a_token_by_full_key_displayed_key_prefix_public_key_and_n
     app.get("/support?q=kwik_ak_ZZZZ")
         .await
         .assert_contains("No token matches");
-    app.get(&format!("/support?q={}", urlencoding(&secret)))
+    app.get(&format!("/support?q={}", urlencode(&secret)))
         .await
         .assert_contains("That is an API_SECRET")
         .assert_lacks("Shopify sync");
@@ -90,7 +86,7 @@ async fn disabling_from_the_console_needs_a_reason_and_the_merchant_sees_it() {
     // The merchant's table and history say who, when and why.
     app.post("/logout", &[]).await;
     app.login("ops@acme.test", PASSWORD).await;
-    app.get("/developers/access-tokens")
+    app.get(LIST)
         .await
         .assert_contains("Disabled by Kwik Support on")
         .assert_contains(reason);
@@ -107,25 +103,15 @@ async fn support_cannot_create_tokens_nor_see_merchant_pages_and_merchants_canno
 {
     let app = spawn_app().await;
     let (_, _, id) = token_then_support(&app).await;
-    app.get("/developers/access-tokens")
-        .await
-        .assert_status(403);
-    app.get("/developers/access-tokens/new")
-        .await
-        .assert_status(403);
+    app.get(LIST).await.assert_status(403);
+    app.get(&format!("{LIST}/new")).await.assert_status(403);
     app.get("/support").await;
-    app.post(
-        "/developers/access-tokens",
-        &[("name", "x"), ("sections", "orders")],
-    )
-    .await
-    .assert_status(403);
-    app.post(
-        &format!("/developers/access-tokens/{id}/status"),
-        &[("status", "disabled")],
-    )
-    .await
-    .assert_status(403);
+    app.post(LIST, &[("name", "x"), ("sections", "orders")])
+        .await
+        .assert_status(403);
+    app.post(&format!("{LIST}/{id}/status"), &[("status", "disabled")])
+        .await
+        .assert_status(403);
     assert_eq!(app.all_tokens().len(), 1);
     app.post("/logout", &[]).await;
     app.login("ops@acme.test", PASSWORD).await;
@@ -165,8 +151,4 @@ async fn support_history_shows_the_tokens_it_touched_only() {
             .unwrap()
     });
     assert_eq!(events, 1);
-}
-
-fn urlencoding(s: &str) -> String {
-    serde_html_form::to_string([("q", s)]).unwrap()[2..].to_owned()
 }

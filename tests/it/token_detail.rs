@@ -2,25 +2,20 @@
 //! numbers, made by real verifications through `GET /api/v2/whoami`.
 
 use actix_web::test::TestRequest;
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
 use kwik_dashboard::db::models::{AccessToken, Role};
 use kwik_dashboard::domain::credentials::TokenStatus;
 use kwik_dashboard::infra::sa_time::day_of as sa_day;
 
 use crate::helpers::*;
 
-const LIST: &str = "/developers/access-tokens";
-
 /// Verifies `key:secret` once through the API, from `ip`, optionally for a section.
 async fn whoami(app: &TestApp, ip: &str, key: &str, secret: &str, query: &str) -> u16 {
     app.set_peer(&format!("{ip}:5000"));
-    let auth = format!("Basic {}", STANDARD.encode(format!("{key}:{secret}")));
     let answer = app
         .send(
             TestRequest::get()
                 .uri(&format!("/api/v2/whoami{query}"))
-                .insert_header(("Authorization", auth)),
+                .insert_header(("Authorization", basic_auth(key, secret))),
         )
         .await;
     app.set_peer("203.0.113.10:40000");
@@ -55,18 +50,18 @@ fn data_table(body: &str) -> (Vec<DayRow>, (i64, i64, i64)) {
 async fn the_detail_page_shows_metadata_the_last_ips_and_the_daily_counts() {
     let app = spawn_app().await;
     app.logged_in_admin("Acme", "ops@acme.test").await;
-    let reveal = app
-        .create_token("Shopify sync", &["orders", "payments"], "read_write")
+    let Credentials {
+        key,
+        secret,
+        public,
+        ..
+    } = app
+        .issue_token("Shopify sync", &["orders", "payments"], "read_write")
         .await;
-    let (key, secret, public) = (
-        reveal.credential("api_key"),
-        reveal.credential("api_secret"),
-        reveal.credential("public_key"),
-    );
     let other_secret = app
-        .create_token("Other", &["orders"], "read_only")
+        .issue_token("Other", &["orders"], "read_only")
         .await
-        .credential("api_secret");
+        .secret;
     let token = app
         .all_tokens()
         .into_iter()
@@ -183,8 +178,7 @@ async fn the_charts_data_table_has_thirty_days_and_sums_to_its_totals() {
 async fn a_token_never_used_says_so_and_its_chart_is_empty() {
     let app = spawn_app().await;
     app.logged_in_admin("Acme", "ops@acme.test").await;
-    app.create_token("Quiet", &["orders"], "read_only").await;
-    let id = app.all_tokens()[0].id.0;
+    let id = app.issue_token("Quiet", &["orders"], "read_only").await.id;
     app.get(&format!("{LIST}/{id}"))
         .await
         .assert_status(200)
@@ -198,8 +192,7 @@ async fn a_token_never_used_says_so_and_its_chart_is_empty() {
 async fn the_tables_names_link_to_their_detail_pages() {
     let app = spawn_app().await;
     app.logged_in_admin("Acme", "ops@acme.test").await;
-    app.create_token("Linked", &["orders"], "read_only").await;
-    let id = app.all_tokens()[0].id.0;
+    let id = app.issue_token("Linked", &["orders"], "read_only").await.id;
     app.get(LIST).await.assert_contains(&format!(
         r#"<td class="token-name"><a href="/developers/access-tokens/{id}">Linked</a></td>"#
     ));
@@ -212,8 +205,10 @@ async fn the_tables_names_link_to_their_detail_pages() {
 async fn another_merchants_token_is_not_found_and_support_is_refused() {
     let app = spawn_app().await;
     app.logged_in_admin("Other Co", "owner@other.test").await;
-    app.create_token("Theirs", &["orders"], "read_write").await;
-    let theirs = app.all_tokens()[0].id.0;
+    let theirs = app
+        .issue_token("Theirs", &["orders"], "read_write")
+        .await
+        .id;
     app.post("/logout", &[]).await;
 
     app.logged_in_admin("Acme", "ops@acme.test").await;
@@ -246,8 +241,7 @@ async fn another_merchants_token_is_not_found_and_support_is_refused() {
 async fn a_viewer_sees_the_detail_page_without_actions() {
     let app = spawn_app().await;
     app.logged_in_admin("Acme", "ops@acme.test").await;
-    app.create_token("Shared", &["orders"], "read_only").await;
-    let id = app.all_tokens()[0].id.0;
+    let id = app.issue_token("Shared", &["orders"], "read_only").await.id;
     app.get(&format!("{LIST}/{id}"))
         .await
         .assert_contains(&format!("{LIST}/{id}/status?status=disabled"));
@@ -285,9 +279,10 @@ fn hidden_fields(body: &str) -> Vec<(String, String)> {
 async fn disable_and_enable_from_the_detail_page_come_back_to_it() {
     let app = spawn_app().await;
     app.logged_in_admin("Acme", "ops@acme.test").await;
-    app.create_token("Till sync", &["orders"], "read_only")
-        .await;
-    let id = app.all_tokens()[0].id.0;
+    let id = app
+        .issue_token("Till sync", &["orders"], "read_only")
+        .await
+        .id;
     let detail = format!("{LIST}/{id}");
 
     // With JavaScript: Disable opens the confirmation in the dialog. Whatever its form targets must
@@ -359,8 +354,7 @@ async fn disable_and_enable_from_the_detail_page_come_back_to_it() {
 async fn the_tables_status_change_still_swaps_its_row_and_returns_to_the_table() {
     let app = spawn_app().await;
     app.logged_in_admin("Acme", "ops@acme.test").await;
-    app.create_token("Row", &["orders"], "read_only").await;
-    let id = app.all_tokens()[0].id.0;
+    let id = app.issue_token("Row", &["orders"], "read_only").await.id;
     let confirm = app
         .get_htmx(&format!("{LIST}/{id}/status?status=disabled"))
         .await;

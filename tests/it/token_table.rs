@@ -10,7 +10,6 @@ use time::macros::datetime;
 
 use crate::helpers::*;
 
-const LIST: &str = "/developers/access-tokens";
 const BRANDS: [&str; 4] = ["Shopify", "xero", "Sage", "Zapier"];
 
 /// One fixture token, as the test knows it independently of the app.
@@ -459,13 +458,9 @@ async fn no_match_and_no_tokens_at_all_are_different_states() {
 async fn a_pasted_credential_is_never_searched_for_nor_kept_in_the_address() {
     let app = spawn_app().await;
     app.logged_in_admin("Acme", "ops@acme.test").await;
-    let reveal = app
-        .create_token("Shopify sync", &["orders"], "read_only")
+    let Credentials { key, secret, .. } = app
+        .issue_token("Shopify sync", &["orders"], "read_only")
         .await;
-    let (key, secret) = (
-        reveal.credential("api_key"),
-        reveal.credential("api_secret"),
-    );
 
     app.get(&format!("{LIST}?q={secret}"))
         .await
@@ -490,10 +485,6 @@ async fn a_pasted_credential_is_never_searched_for_nor_kept_in_the_address() {
     page.assert_lacks(&key)
         .assert_contains("Searched for the key as the table shows it");
     assert_eq!(names(&page), ["Shopify sync"]);
-}
-
-fn urlencode(text: &str) -> String {
-    serde_html_form::to_string([("q", text)]).unwrap()[2..].to_owned()
 }
 
 /// The SQL and binds diesel reports, as a statement Postgres can PREPARE and the literal arguments of

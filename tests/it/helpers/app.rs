@@ -15,7 +15,7 @@ use kwik_dashboard::domain::users::{self, PasswordChoice};
 use kwik_dashboard::{AppState, Config};
 use zeroize::Zeroizing;
 
-use super::{PASSWORD, TestDb};
+use super::{LIST, PASSWORD, TestDb};
 
 /// The app's route table behind one call, whatever service type `init_service` built for it: so
 /// there is one `TestApp` type for every test and helper to name, without generic bounds.
@@ -120,8 +120,6 @@ impl TestApp {
     /// Adds a merchant admin and logs in as them.
     pub async fn logged_in_admin(&self, merchant: &str, email: &str) {
         self.add_user(email, Some(merchant), Role::Admin);
-        self.login(email, PASSWORD)
-            .await
-            .assert_redirect_to("/developers/access-tokens");
+        self.login(email, PASSWORD).await.assert_redirect_to(LIST);
     }
 }

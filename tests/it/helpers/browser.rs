@@ -5,6 +5,11 @@ use actix_web::test;
 
 use super::{Answer, HOST, ORIGIN, TestApp};
 
+/// `text` as a browser writes it for a query string value.
+pub fn urlencode(text: &str) -> String {
+    serde_html_form::to_string([("q", text)]).unwrap()[2..].to_owned()
+}
+
 impl TestApp {
     /// The client address the next requests come from (`ip:port`).
     pub fn set_peer(&self, addr: &str) {

@@ -1,18 +1,87 @@
 //! Shared data, and the tokens tests start from.
 
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+
 use super::{Answer, TestApp};
+
+/// The Access Tokens page: the table, and the address the create form posts to.
+pub const LIST: &str = "/developers/access-tokens";
+
+/// What the reveal of a new token showed once, and the token's id.
+#[derive(Debug, Clone)]
+pub struct Credentials {
+    /// The token's id.
+    pub id: i64,
+    /// The API_KEY.
+    pub key: String,
+    /// The API_SECRET.
+    pub secret: String,
+    /// The PUBLIC_KEY.
+    pub public: String,
+}
+
+impl Credentials {
+    /// The `Authorization` header that presents this key and secret as Basic credentials.
+    pub fn basic_auth(&self) -> String {
+        basic_auth(&self.key, &self.secret)
+    }
+}
+
+/// The `Authorization` header that presents `key` and `secret` as Basic credentials.
+pub fn basic_auth(key: &str, secret: &str) -> String {
+    format!("Basic {}", STANDARD.encode(format!("{key}:{secret}")))
+}
+
+/// Now in unix seconds, the clock the verifier is given.
+pub fn unix_now() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}
 
 impl TestApp {
     /// Creates a token through the form (GETting the form first, as a browser does).
     pub async fn create_token(&self, name: &str, sections: &[&str], permission: &str) -> Answer {
-        let form = self.get("/developers/access-tokens/new").await;
-        let id = form.submission_id();
-        let mut fields = vec![
-            ("name", name),
-            ("permission", permission),
-            ("submission_id", id.as_str()),
-        ];
+        let mut fields = vec![("name", name), ("permission", permission)];
         fields.extend(sections.iter().map(|s| ("sections", *s)));
-        self.post("/developers/access-tokens", &fields).await
+        self.create_token_with(&fields).await
+    }
+
+    /// Posts the create form with exactly these `fields` and the one-time `submission_id` of the
+    /// form it GETs first.
+    pub async fn create_token_with(&self, fields: &[(&str, &str)]) -> Answer {
+        let form = self.get(&format!("{LIST}/new")).await;
+        let id = form.submission_id();
+        let mut fields = fields.to_vec();
+        fields.push(("submission_id", id.as_str()));
+        self.post(LIST, &fields).await
+    }
+
+    /// Creates a token through the form, as the signed-in admin, and reads what its reveal shows.
+    pub async fn issue_token(
+        &self,
+        name: &str,
+        sections: &[&str],
+        permission: &str,
+    ) -> Credentials {
+        let reveal = self.create_token(name, sections, permission).await;
+        self.revealed(&reveal)
+    }
+
+    /// Creates a token from these form `fields` (expiry, allowlist: what `issue_token` leaves at
+    /// its default), and reads what its reveal shows.
+    pub async fn token_with(&self, fields: &[(&str, &str)]) -> Credentials {
+        let reveal = self.create_token_with(fields).await;
+        self.revealed(&reveal)
+    }
+
+    /// The credentials `reveal` shows, which must be the reveal of the newest token.
+    fn revealed(&self, reveal: &Answer) -> Credentials {
+        reveal.assert_status(200).assert_no_store();
+        Credentials {
+            id: self.all_tokens().iter().map(|t| t.id.0).max().unwrap(),
+            key: reveal.credential("api_key"),
+            secret: reveal.credential("api_secret"),
+            public: reveal.credential("public_key"),
+        }
     }
 }

@@ -15,7 +15,9 @@ mod fixtures;
 
 pub use answer::*;
 pub use app::*;
+pub use browser::*;
 pub use db::*;
+pub use fixtures::*;
 
 /// The host every request is sent to.
 pub const HOST: &str = "dash.test";

@@ -82,7 +82,7 @@ async fn adding_a_viewer_shows_a_generated_password_once_and_it_signs_in() {
     app.post("/logout", &[]).await;
     app.login("new.person@acme.test", &password)
         .await
-        .assert_redirect_to(TOKENS);
+        .assert_redirect_to(LIST);
     app.get(TEAM).await.assert_status(403);
 }
 
@@ -111,7 +111,7 @@ async fn adding_an_admin_with_a_chosen_password_goes_back_to_the_list() {
     app.post("/logout", &[]).await;
     app.login("second@acme.test", "another sound passphrase")
         .await
-        .assert_redirect_to(TOKENS);
+        .assert_redirect_to(LIST);
     app.get(TEAM).await.assert_status(200);
 }
 
