@@ -393,13 +393,7 @@ async fn htmx_status_change_swaps_the_row_and_announces_it() {
 #[actix_web::test]
 async fn another_merchants_token_is_not_found_for_get_and_post() {
     let app = spawn_app().await;
-    app.logged_in_admin("Other Co", "owner@other.test").await;
-    let theirs = app
-        .issue_token("Theirs", &["orders"], "read_write")
-        .await
-        .id;
-
-    app.post("/logout", &[]).await;
+    let theirs = app.other_merchants_token().await;
     app.logged_in_admin("Acme", "ops@acme.test").await;
     app.get(&format!("{LIST}/{theirs}/status?status=disabled"))
         .await
@@ -429,20 +423,21 @@ async fn a_viewer_sees_the_table_but_cannot_change_anything() {
     let app = spawn_app().await;
     app.logged_in_admin("Acme", "ops@acme.test").await;
     let id = app.issue_token("Shared", &["orders"], "read_only").await.id;
-    app.post("/logout", &[]).await;
     app.add_user("viewer@acme.test", Some("Acme"), Role::Viewer);
-    app.login("viewer@acme.test", PASSWORD).await;
-    let table = app.get(LIST).await;
+    let viewer = app.client_for("viewer@acme.test").await;
+    let table = viewer.get(LIST).await;
     table
         .assert_status(200)
         .assert_contains("Shared")
         .assert_lacks(">Disable</a>")
         .assert_lacks("/developers/access-tokens/new");
-    app.get(&format!("{LIST}/new")).await.assert_status(403);
-    app.post(LIST, &[("name", "x"), ("sections", "orders")])
+    viewer.get(&format!("{LIST}/new")).await.assert_status(403);
+    viewer
+        .post(LIST, &[("name", "x"), ("sections", "orders")])
         .await
         .assert_status(403);
-    app.post(&format!("{LIST}/{id}/status"), &[("status", "disabled")])
+    viewer
+        .post(&format!("{LIST}/{id}/status"), &[("status", "disabled")])
         .await
         .assert_status(403);
     assert_eq!(app.all_tokens().len(), 1);

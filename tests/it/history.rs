@@ -174,9 +174,7 @@ async fn the_history_page_filters_paginates_and_exports_safely() {
 #[actix_web::test]
 async fn a_merchant_sees_only_its_own_history_and_a_viewer_sees_it_too() {
     let app = spawn_app().await;
-    app.logged_in_admin("Other Co", "owner@other.test").await;
-    app.create_token("Theirs", &["orders"], "read_only").await;
-    app.post("/logout", &[]).await;
+    app.other_merchants_token().await;
     app.logged_in_admin("Acme", "ops@acme.test").await;
     app.create_token("Ours", &["orders"], "read_only").await;
     app.get("/settings/history")
@@ -184,10 +182,10 @@ async fn a_merchant_sees_only_its_own_history_and_a_viewer_sees_it_too() {
         .assert_contains("Ours")
         .assert_lacks("Theirs")
         .assert_lacks("owner@other.test");
-    app.post("/logout", &[]).await;
     app.add_user("viewer@acme.test", Some("Acme"), Role::Viewer);
-    app.login("viewer@acme.test", PASSWORD).await;
-    app.get("/settings/history")
+    let viewer = app.client_for("viewer@acme.test").await;
+    viewer
+        .get("/settings/history")
         .await
         .assert_status(200)
         .assert_contains("Ours")

@@ -100,11 +100,9 @@ async fn a_viewer_never_gets_the_rows_rendered_for_an_admin() {
     let app = spawn_app().await;
     admin_with_ledger_sync(&app).await;
     app.add_user("viewer@acme.test", Some("Acme"), Role::Viewer);
-    app.set_session_cookie(None);
-    app.login("viewer@acme.test", PASSWORD)
-        .await
-        .assert_status(303);
-    app.get(LIST)
+    let viewer = app.client_for("viewer@acme.test").await;
+    viewer
+        .get(LIST)
         .await
         .assert_contains("Ledger sync")
         .assert_lacks("Roll secret of")

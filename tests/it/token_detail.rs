@@ -18,7 +18,7 @@ async fn whoami(app: &TestApp, ip: &str, key: &str, secret: &str, query: &str) -
                 .insert_header(("Authorization", basic_auth(key, secret))),
         )
         .await;
-    app.set_peer("203.0.113.10:40000");
+    app.set_peer(PEER);
     answer.status.as_u16()
 }
 
@@ -204,12 +204,7 @@ async fn the_tables_names_link_to_their_detail_pages() {
 #[actix_web::test]
 async fn another_merchants_token_is_not_found_and_support_is_refused() {
     let app = spawn_app().await;
-    app.logged_in_admin("Other Co", "owner@other.test").await;
-    let theirs = app
-        .issue_token("Theirs", &["orders"], "read_write")
-        .await
-        .id;
-    app.post("/logout", &[]).await;
+    let theirs = app.other_merchants_token().await;
 
     app.logged_in_admin("Acme", "ops@acme.test").await;
     app.get(&format!("{LIST}/{theirs}"))
@@ -224,15 +219,15 @@ async fn another_merchants_token_is_not_found_and_support_is_refused() {
         .assert_status(404);
     // The create form keeps its own address.
     app.get(&format!("{LIST}/new")).await.assert_status(200);
-    app.post("/logout", &[]).await;
 
     app.add_user("agent@kwik.test", None, Role::Support);
-    app.login("agent@kwik.test", PASSWORD).await;
-    app.get(&format!("{LIST}/{theirs}"))
+    let support = app.client_for("agent@kwik.test").await;
+    support
+        .get(&format!("{LIST}/{theirs}"))
         .await
         .assert_status(403);
-    app.set_session_cookie(None);
-    app.get(&format!("{LIST}/{theirs}"))
+    app.client()
+        .get(&format!("{LIST}/{theirs}"))
         .await
         .assert_redirect_to("/login");
 }
@@ -245,10 +240,10 @@ async fn a_viewer_sees_the_detail_page_without_actions() {
     app.get(&format!("{LIST}/{id}"))
         .await
         .assert_contains(&format!("{LIST}/{id}/status?status=disabled"));
-    app.post("/logout", &[]).await;
     app.add_user("viewer@acme.test", Some("Acme"), Role::Viewer);
-    app.login("viewer@acme.test", PASSWORD).await;
-    app.get(&format!("{LIST}/{id}"))
+    let viewer = app.client_for("viewer@acme.test").await;
+    viewer
+        .get(&format!("{LIST}/{id}"))
         .await
         .assert_status(200)
         .assert_contains("Shared")

@@ -15,14 +15,15 @@ use kwik_dashboard::domain::users::{self, PasswordChoice};
 use kwik_dashboard::{AppState, Config};
 use zeroize::Zeroizing;
 
-use super::{LIST, PASSWORD, TestDb};
+use super::{LIST, PASSWORD, PEER, TestDb};
 
 /// The app's route table behind one call, whatever service type `init_service` built for it: so
 /// there is one `TestApp` type for every test and helper to name, without generic bounds.
 pub(super) type Routes =
     Rc<dyn Fn(Request) -> LocalBoxFuture<'static, Result<ServiceResponse, actix_web::Error>>>;
 
-/// A browser-like client on one app.
+/// A browser-like client on one app: [`spawn_app`] starts the app with a first client, and
+/// [`TestApp::client`] adds another (a user of their own) on the same app and database.
 pub struct TestApp {
     pub(super) routes: Routes,
     pub state: AppState,
@@ -95,12 +96,35 @@ pub async fn spawn_app_on(db: Rc<TestDb>, adjust: impl FnOnce(&mut Config)) -> T
         dir: db.dir.path().to_path_buf(),
         cookie: RefCell::new(None),
         csrf: RefCell::new(None),
-        peer: RefCell::new("203.0.113.10:40000".into()),
+        peer: RefCell::new(PEER.into()),
         db,
     }
 }
 
 impl TestApp {
+    /// Another browser on this same app and database, with a cookie jar, CSRF token and peer
+    /// address of its own, signed in as nobody yet: one client per user (crates.io's
+    /// `MockCookieUser`), so switching users needs no logout and login.
+    pub fn client(&self) -> TestApp {
+        TestApp {
+            routes: self.routes.clone(),
+            state: self.state.clone(),
+            dir: self.dir.clone(),
+            cookie: RefCell::new(None),
+            csrf: RefCell::new(None),
+            peer: RefCell::new(PEER.into()),
+            db: self.db.clone(),
+        }
+    }
+
+    /// Another browser on this app (see [`TestApp::client`]), signed in as `email` with
+    /// [`PASSWORD`].
+    pub async fn client_for(&self, email: &str) -> TestApp {
+        let client = self.client();
+        client.login(email, PASSWORD).await.assert_status(303);
+        client
+    }
+
     /// Adds a user (and the merchant) with [`PASSWORD`].
     pub fn add_user(&self, email: &str, merchant: Option<&str>, role: Role) {
         self.db(|c| {

@@ -74,6 +74,17 @@ impl TestApp {
         self.revealed(&reveal)
     }
 
+    /// The id of a token that another merchant, Other Co, made: “Theirs”, created by its admin
+    /// owner@other.test, who signs in on a client of their own.
+    pub async fn other_merchants_token(&self) -> i64 {
+        let other = self.client();
+        other.logged_in_admin("Other Co", "owner@other.test").await;
+        other
+            .issue_token("Theirs", &["orders"], "read_write")
+            .await
+            .id
+    }
+
     /// The credentials `reveal` shows, which must be the reveal of the newest token.
     fn revealed(&self, reveal: &Answer) -> Credentials {
         reveal.assert_status(200).assert_no_store();
