@@ -542,25 +542,16 @@ fn prepared(reported: &str) -> (String, Vec<String>) {
 
 #[actix_web::test]
 async fn every_list_view_reads_one_merchants_index_range_on_postgres() {
-    use diesel::connection::{InstrumentationEvent, SimpleConnection};
+    use diesel::connection::InstrumentationEvent;
     use diesel::prelude::*;
-    use kwik_dashboard::db::DbConn;
     use kwik_dashboard::web::token_list;
     use std::sync::{Arc, Mutex};
 
-    let app = spawn_app().await;
-    if !app.db.is_postgres() {
-        eprintln!("skipped: EXPLAIN plans are checked on Postgres (set TEST_DATABASE_URL)");
+    let Some(app) = postgres_app_with_ten_thousand_tokens().await else {
         return;
-    }
-    let report = app.db(|c| {
-        kwik_dashboard::cli::seed::seed(c, &app.state.keyring, None, 200, 50, |_| {}).unwrap()
-    });
-    assert_eq!(report.tokens, 10_000);
+    };
     let seen = Arc::new(Mutex::new(Vec::<String>::new()));
     app.db(|c| {
-        let DbConn::Pg(pg) = c else { unreachable!() };
-        pg.batch_execute("ANALYZE access_tokens").unwrap();
         let merchant = kwik_dashboard::db::schema::access_tokens::table
             .select(kwik_dashboard::db::schema::access_tokens::merchant_id)
             .first::<MerchantId>(c)
@@ -587,25 +578,9 @@ async fn every_list_view_reads_one_merchants_index_range_on_postgres() {
     let queries: Vec<String> = seen.lock().unwrap().clone();
     assert!(queries.len() >= 10, "{queries:#?}");
     app.db(|c| {
-        let DbConn::Pg(pg) = c else { unreachable!() };
-        #[derive(QueryableByName)]
-        struct Line {
-            #[diesel(sql_type = diesel::sql_types::Text, column_name = "QUERY PLAN")]
-            line: String,
-        }
         for reported in queries.iter().filter(|q| q.contains("\"access_tokens\"")) {
             let (sql, args) = prepared(reported);
-            pg.batch_execute(&format!("DEALLOCATE ALL; PREPARE q AS {sql}"))
-                .unwrap();
-            let plan: Vec<Line> =
-                diesel::sql_query(format!("EXPLAIN EXECUTE q({})", args.join(", ")))
-                    .load(pg)
-                    .unwrap();
-            let plan = plan
-                .into_iter()
-                .map(|l| l.line)
-                .collect::<Vec<_>>()
-                .join("\n");
+            let plan = prepared_plan(c, &sql, &args.join(", "));
             assert!(
                 !plan.contains("Seq Scan on access_tokens"),
                 "{reported}\nscans the table:\n{plan}"

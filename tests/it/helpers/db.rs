@@ -138,3 +138,29 @@ impl TestApp {
         })
     }
 }
+
+/// The plan Postgres makes for `sql` prepared as a generic statement and executed with the literal
+/// `args` (as the app's queries run, with bound values), a line per plan node.
+pub fn prepared_plan(c: &mut DbConn, sql: &str, args: &str) -> String {
+    use diesel::prelude::*;
+    #[derive(QueryableByName)]
+    struct Line {
+        #[diesel(sql_type = diesel::sql_types::Text, column_name = "QUERY PLAN")]
+        line: String,
+    }
+    let DbConn::Pg(pg) = c else {
+        panic!("query plans are read on Postgres")
+    };
+    diesel::connection::SimpleConnection::batch_execute(
+        pg,
+        &format!("DEALLOCATE ALL; PREPARE q AS {sql}"),
+    )
+    .unwrap();
+    let plan: Vec<Line> = diesel::sql_query(format!("EXPLAIN EXECUTE q({args})"))
+        .load(pg)
+        .unwrap();
+    plan.into_iter()
+        .map(|l| l.line)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
