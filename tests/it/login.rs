@@ -4,6 +4,16 @@ use kwik_dashboard::db::schema::{sessions, users};
 
 use crate::helpers::*;
 
+/// Sets every session's idle expiry to `at`, as if time had passed since its last request.
+fn set_idle_expiry(app: &TestApp, at: time::PrimitiveDateTime) {
+    app.db(|c| {
+        diesel::update(sessions::table)
+            .set(sessions::expires_at.eq(at))
+            .execute(c)
+            .unwrap()
+    });
+}
+
 #[actix_web::test]
 async fn the_root_sends_visitors_to_login_and_users_to_their_tokens() {
     let app = spawn_app().await;
@@ -163,12 +173,7 @@ async fn an_idle_session_expires_after_30_minutes() {
     let app = spawn_app().await;
     app.logged_in_admin("Acme", "ops@acme.test").await;
     let past = kwik_dashboard::db::now() - time::Duration::minutes(31);
-    app.db(|c| {
-        diesel::update(sessions::table)
-            .set(sessions::expires_at.eq(past))
-            .execute(c)
-            .unwrap()
-    });
+    set_idle_expiry(&app, past);
     app.get(LIST).await.assert_redirect_to("/login");
 }
 
@@ -178,12 +183,7 @@ async fn activity_extends_the_session_but_not_past_12_hours() {
     app.logged_in_admin("Acme", "ops@acme.test").await;
     // Almost idle-expired: a request pushes the idle expiry forward.
     let soon = kwik_dashboard::db::now() + time::Duration::minutes(2);
-    app.db(|c| {
-        diesel::update(sessions::table)
-            .set(sessions::expires_at.eq(soon))
-            .execute(c)
-            .unwrap()
-    });
+    set_idle_expiry(&app, soon);
     app.get(LIST).await.assert_status(200);
     // The write follows the answer, on its own job.
     let expires = || -> time::PrimitiveDateTime {
@@ -210,12 +210,7 @@ async fn activity_extends_the_session_but_not_past_12_hours() {
         app.db(|c| SessionRow::touch(c, &id_hash, at, at - time::Duration::minutes(1)).unwrap())
     };
     assert!(!touch(later), "fresh already: nothing written");
-    app.db(|c| {
-        diesel::update(sessions::table)
-            .set(sessions::expires_at.eq(soon))
-            .execute(c)
-            .unwrap()
-    });
+    set_idle_expiry(&app, soon);
     assert!(touch(later));
     assert!(
         !touch(later + time::Duration::seconds(1)),
