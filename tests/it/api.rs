@@ -460,12 +460,7 @@ async fn the_gateway_checks_signed_requests_and_public_keys() {
     )
     .await;
     assert_eq!(wrong_section["code"], "SECTION_NOT_ALLOWED");
-    app.get(LIST).await;
-    app.post(
-        &format!("{LIST}/{}/status", c.id),
-        &[("status", "disabled")],
-    )
-    .await;
+    disable(&app, c.id).await;
     let disabled = gateway(&app, serde_json::json!({ "public_key": c.public })).await;
     assert_eq!(disabled["code"], "DISABLED");
 }
@@ -552,13 +547,7 @@ async fn a_disabled_token_never_verifies_after_its_disable_returned_on_the_same_
     whoami(&app, &auth, "").await.assert_status(200);
     whoami(&app, &auth, "").await.assert_status(200);
     // ...yet the very next request after the disable returned is refused.
-    app.get(LIST).await;
-    app.post(
-        &format!("{LIST}/{}/status", c.id),
-        &[("status", "disabled")],
-    )
-    .await
-    .assert_redirect_to(LIST);
+    disable(&app, c.id).await;
     let refused = whoami(&app, &auth, "").await;
     refused.assert_status(401);
     assert_eq!(json(&refused)["error"], "DISABLED");
