@@ -5,8 +5,6 @@ use kwik_dashboard::domain::credentials::{self, TokenStatus};
 
 use crate::helpers::*;
 
-const LIST: &str = "/developers/access-tokens";
-
 #[actix_web::test]
 async fn a_new_merchant_sees_the_empty_state_with_create() {
     let app = spawn_app().await;
@@ -78,14 +76,11 @@ async fn creating_a_token_reveals_three_well_formed_credentials_once() {
 async fn after_create_no_page_and_no_database_row_holds_the_key_or_secret() {
     let app = spawn_app().await;
     app.logged_in_admin("Acme", "ops@acme.test").await;
-    let reveal = app
-        .create_token("Xero export", &["transactions"], "read_only")
+    let Credentials {
+        id, key, secret, ..
+    } = app
+        .issue_token("Xero export", &["transactions"], "read_only")
         .await;
-    let (key, secret) = (
-        reveal.credential("api_key"),
-        reveal.credential("api_secret"),
-    );
-    let id = app.all_tokens()[0].id.0;
 
     for path in [
         LIST.to_owned(),
@@ -340,9 +335,10 @@ async fn the_table_is_newest_first_with_chips_and_more() {
 async fn disable_then_enable_round_trips_with_flash_messages() {
     let app = spawn_app().await;
     app.logged_in_admin("Acme", "ops@acme.test").await;
-    app.create_token("Round trip", &["orders"], "read_only")
-        .await;
-    let id = app.all_tokens()[0].id.0;
+    let id = app
+        .issue_token("Round trip", &["orders"], "read_only")
+        .await
+        .id;
     let status_path = format!("{LIST}/{id}/status");
 
     app.get(&format!("{status_path}?status=disabled"))
@@ -374,8 +370,10 @@ async fn disable_then_enable_round_trips_with_flash_messages() {
 async fn htmx_status_change_swaps_the_row_and_announces_it() {
     let app = spawn_app().await;
     app.logged_in_admin("Acme", "ops@acme.test").await;
-    app.create_token("Row swap", &["orders"], "read_only").await;
-    let id = app.all_tokens()[0].id.0;
+    let id = app
+        .issue_token("Row swap", &["orders"], "read_only")
+        .await
+        .id;
     app.get(LIST).await;
     let answer = app
         .post_htmx(&format!("{LIST}/{id}/status"), &[("status", "disabled")])
@@ -395,11 +393,7 @@ async fn htmx_status_change_swaps_the_row_and_announces_it() {
 #[actix_web::test]
 async fn another_merchants_token_is_not_found_for_get_and_post() {
     let app = spawn_app().await;
-    app.logged_in_admin("Other Co", "owner@other.test").await;
-    app.create_token("Theirs", &["orders"], "read_write").await;
-    let theirs = app.all_tokens()[0].id.0;
-
-    app.post("/logout", &[]).await;
+    let theirs = app.other_merchants_token().await;
     app.logged_in_admin("Acme", "ops@acme.test").await;
     app.get(&format!("{LIST}/{theirs}/status?status=disabled"))
         .await
@@ -428,22 +422,22 @@ async fn another_merchants_token_is_not_found_for_get_and_post() {
 async fn a_viewer_sees_the_table_but_cannot_change_anything() {
     let app = spawn_app().await;
     app.logged_in_admin("Acme", "ops@acme.test").await;
-    app.create_token("Shared", &["orders"], "read_only").await;
-    let id = app.all_tokens()[0].id.0;
-    app.post("/logout", &[]).await;
+    let id = app.issue_token("Shared", &["orders"], "read_only").await.id;
     app.add_user("viewer@acme.test", Some("Acme"), Role::Viewer);
-    app.login("viewer@acme.test", PASSWORD).await;
-    let table = app.get(LIST).await;
+    let viewer = app.client_for("viewer@acme.test").await;
+    let table = viewer.get(LIST).await;
     table
         .assert_status(200)
         .assert_contains("Shared")
         .assert_lacks(">Disable</a>")
         .assert_lacks("/developers/access-tokens/new");
-    app.get(&format!("{LIST}/new")).await.assert_status(403);
-    app.post(LIST, &[("name", "x"), ("sections", "orders")])
+    viewer.get(&format!("{LIST}/new")).await.assert_status(403);
+    viewer
+        .post(LIST, &[("name", "x"), ("sections", "orders")])
         .await
         .assert_status(403);
-    app.post(&format!("{LIST}/{id}/status"), &[("status", "disabled")])
+    viewer
+        .post(&format!("{LIST}/{id}/status"), &[("status", "disabled")])
         .await
         .assert_status(403);
     assert_eq!(app.all_tokens().len(), 1);

@@ -13,45 +13,17 @@ use crate::helpers::*;
 
 const GATEWAY: &str = "gateway-token-0123456789abcdef0123456789";
 
-pub struct Creds {
-    pub id: i64,
-    pub key: String,
-    pub secret: String,
-    pub public: String,
-}
-
-fn basic(key: &str, secret: &str) -> String {
-    format!("Basic {}", STANDARD.encode(format!("{key}:{secret}")))
-}
-
-fn now() -> i64 {
-    time::OffsetDateTime::now_utc().unix_timestamp()
-}
-
-/// Issues a token through the dashboard (as a logged-in admin), disabling it if asked.
-async fn issue<S, B>(app: &TestApp<S>, sections: &[&str], permission: &str, live: bool) -> Creds
-where
-    S: actix_web::dev::Service<
-            actix_http::Request,
-            Response = actix_web::dev::ServiceResponse<B>,
-            Error = actix_web::Error,
-        >,
-    B: actix_web::body::MessageBody + 'static,
-{
+/// Issues a token named for how many there are (“Token 0” first) as the signed-in admin, disabling
+/// it if asked.
+async fn issue(app: &TestApp, sections: &[&str], permission: &str, live: bool) -> Credentials {
     let n = app.all_tokens().len();
-    let reveal = app
-        .create_token(&format!("Token {n}"), sections, permission)
+    let token = app
+        .issue_token(&format!("Token {n}"), sections, permission)
         .await;
-    let id = app.all_tokens().iter().map(|t| t.id.0).max().unwrap();
     if !live {
-        disable(app, id).await;
+        disable(app, token.id).await;
     }
-    Creds {
-        id,
-        key: reveal.credential("api_key"),
-        secret: reveal.credential("api_secret"),
-        public: reveal.credential("public_key"),
-    }
+    token
 }
 
 fn json(answer: &Answer) -> Value {
@@ -59,33 +31,14 @@ fn json(answer: &Answer) -> Value {
 }
 
 /// Disables token `id` through `app`'s dashboard, as its signed-in admin.
-async fn disable<S, B>(app: &TestApp<S>, id: i64)
-where
-    S: actix_web::dev::Service<
-            actix_http::Request,
-            Response = actix_web::dev::ServiceResponse<B>,
-            Error = actix_web::Error,
-        >,
-    B: actix_web::body::MessageBody + 'static,
-{
-    app.get("/developers/access-tokens").await;
-    app.post(
-        &format!("/developers/access-tokens/{id}/status"),
-        &[("status", "disabled")],
-    )
-    .await
-    .assert_redirect_to("/developers/access-tokens");
+async fn disable(app: &TestApp, id: i64) {
+    app.get(LIST).await;
+    app.post(&format!("{LIST}/{id}/status"), &[("status", "disabled")])
+        .await
+        .assert_redirect_to(LIST);
 }
 
-async fn whoami<S, B>(app: &TestApp<S>, headers: &[(&str, String)], query: &str) -> Answer
-where
-    S: actix_web::dev::Service<
-            actix_http::Request,
-            Response = actix_web::dev::ServiceResponse<B>,
-            Error = actix_web::Error,
-        >,
-    B: actix_web::body::MessageBody + 'static,
-{
+async fn whoami(app: &TestApp, headers: &[(&str, String)], query: &str) -> Answer {
     let mut req = TestRequest::get().uri(&format!("/api/v2/whoami{query}"));
     for (k, v) in headers {
         req = req.insert_header((k.to_string(), v.clone()));
@@ -93,15 +46,7 @@ where
     app.send(req).await
 }
 
-async fn gateway<S, B>(app: &TestApp<S>, body: Value) -> Value
-where
-    S: actix_web::dev::Service<
-            actix_http::Request,
-            Response = actix_web::dev::ServiceResponse<B>,
-            Error = actix_web::Error,
-        >,
-    B: actix_web::body::MessageBody + 'static,
-{
+async fn gateway(app: &TestApp, body: Value) -> Value {
     let answer = app
         .send(
             TestRequest::post()
@@ -120,7 +65,7 @@ async fn whoami_tells_an_integrator_who_their_credentials_are() {
     let app = spawn_app().await;
     app.logged_in_admin("Acme Stores", "ops@acme.test").await;
     let c = issue(&app, &["payments", "customers"], "read_write", true).await;
-    let answer = whoami(&app, &[("Authorization", basic(&c.key, &c.secret))], "").await;
+    let answer = whoami(&app, &[("Authorization", c.basic_auth())], "").await;
     answer.assert_status(200);
     let body = json(&answer);
     assert_eq!(body["merchant"], "Acme Stores");
@@ -159,10 +104,15 @@ async fn an_unknown_key_and_a_wrong_secret_are_refused_alike() {
     let c = issue(&app, &["payments"], "read_only", true).await;
     let other = issue(&app, &["payments"], "read_only", true).await;
     let unknown_key = format!("kwik_ak_{}", "Z".repeat(32));
-    let wrong = whoami(&app, &[("Authorization", basic(&c.key, &other.secret))], "").await;
+    let wrong = whoami(
+        &app,
+        &[("Authorization", basic_auth(&c.key, &other.secret))],
+        "",
+    )
+    .await;
     let unknown = whoami(
         &app,
-        &[("Authorization", basic(&unknown_key, &c.secret))],
+        &[("Authorization", basic_auth(&unknown_key, &c.secret))],
         "",
     )
     .await;
@@ -191,8 +141,8 @@ async fn malformed_credentials_are_refused_as_malformed() {
         "Bearer token".to_owned(),
         format!("Basic {}", STANDARD.encode(&c.key)),
         format!("Basic {}", STANDARD.encode(format!("{}:", c.key))),
-        basic(&c.key, &bad_checksum),
-        basic("not_a_key", &c.secret),
+        basic_auth(&c.key, &bad_checksum),
+        basic_auth("not_a_key", &c.secret),
         format!("Basic {}", "A".repeat(2000)),
     ] {
         let answer = whoami(&app, &[("Authorization", header.clone())], "").await;
@@ -222,21 +172,21 @@ async fn a_secret_with_a_bad_checksum_is_refused_before_any_database_work() {
         replays: &app.state.replays,
     };
     let facts = Facts {
-        presented: parse_basic(basic(&c.key, &tampered).as_bytes()).unwrap(),
+        presented: parse_basic(basic_auth(&c.key, &tampered).as_bytes()).unwrap(),
         method: "GET".into(),
         section: None,
         client_ip: None,
     };
     assert_eq!(
-        verifier.verify(&mut empty, &facts, now()).unwrap(),
+        verifier.verify(&mut empty, &facts, unix_now()).unwrap(),
         Decision::Denied(Code::Malformed)
     );
     // The intact secret does need the database (and fails on the empty one): the check above is real.
     let facts = Facts {
-        presented: parse_basic(basic(&c.key, &c.secret).as_bytes()).unwrap(),
+        presented: parse_basic(c.basic_auth().as_bytes()).unwrap(),
         ..facts
     };
-    assert!(verifier.verify(&mut empty, &facts, now()).is_err());
+    assert!(verifier.verify(&mut empty, &facts, unix_now()).is_err());
 }
 
 /// What the rules say, written independently of the code under test.
@@ -282,12 +232,12 @@ async fn the_decision_matrix_holds_in_verify_whoami_and_the_gateway() {
                 let want = expected(*live, *read_only, method, section);
                 // verify(), the library function
                 let facts = Facts {
-                    presented: parse_basic(basic(&c.key, &c.secret).as_bytes()).unwrap(),
+                    presented: parse_basic(c.basic_auth().as_bytes()).unwrap(),
                     method: method.into(),
                     section: section.map(|s| s.parse::<Section>().unwrap()),
                     client_ip: None,
                 };
-                let got = app.db(|conn| verifier.verify(conn, &facts, now()).unwrap());
+                let got = app.db(|conn| verifier.verify(conn, &facts, unix_now()).unwrap());
                 match (&got, want) {
                     (Decision::Allowed(g), None) => assert_eq!(g.token_id.0, c.id),
                     (Decision::Denied(code), Some(w)) => assert_eq!(code.as_str(), w),
@@ -296,7 +246,7 @@ async fn the_decision_matrix_holds_in_verify_whoami_and_the_gateway() {
                     ),
                 }
                 // the gateway endpoint
-                let mut ask = serde_json::json!({ "authorization": basic(&c.key, &c.secret), "method": method, "client_ip": "198.51.100.4" });
+                let mut ask = serde_json::json!({ "authorization": c.basic_auth(), "method": method, "client_ip": "198.51.100.4" });
                 if let Some(s) = section {
                     ask["section"] = s.into();
                 }
@@ -313,8 +263,7 @@ async fn the_decision_matrix_holds_in_verify_whoami_and_the_gateway() {
                 // whoami answers GET only; it takes the section from its query
                 if method == "GET" {
                     let query = section.map(|s| format!("?section={s}")).unwrap_or_default();
-                    let answer =
-                        whoami(&app, &[("Authorization", basic(&c.key, &c.secret))], &query).await;
+                    let answer = whoami(&app, &[("Authorization", c.basic_auth())], &query).await;
                     match want {
                         None => answer.assert_status(200),
                         Some(code) => {
@@ -338,7 +287,7 @@ async fn the_decision_matrix_holds_in_verify_whoami_and_the_gateway() {
 }
 
 fn signed_headers(
-    c: &Creds,
+    c: &Credentials,
     ts: i64,
     method: &str,
     path: &str,
@@ -360,7 +309,7 @@ async fn signed_requests_authenticate_without_sending_the_secret() {
     app.logged_in_admin("Acme", "ops@acme.test").await;
     let c = issue(&app, &["payments"], "read_only", true).await;
     let other = issue(&app, &["payments"], "read_only", true).await;
-    let ts = now();
+    let ts = unix_now();
     let path = "/api/v2/whoami";
     let code = |a: &Answer| json(a)["error"].as_str().unwrap_or("").to_owned();
 
@@ -371,14 +320,9 @@ async fn signed_requests_authenticate_without_sending_the_secret() {
     again.assert_status(401);
     assert_eq!(code(&again), "REPLAYED");
 
-    let wrong_secret = Creds {
+    let wrong_secret = Credentials {
         secret: other.secret.clone(),
-        ..Creds {
-            id: c.id,
-            key: c.key.clone(),
-            secret: String::new(),
-            public: String::new(),
-        }
+        ..c.clone()
     };
     type Headers = Vec<(&'static str, String)>;
     let cases: Vec<(&str, Headers, &str)> = vec![
@@ -476,7 +420,7 @@ async fn the_gateway_checks_signed_requests_and_public_keys() {
     let app = spawn_app_with(|c| c.gateway_token = Some(GATEWAY.into())).await;
     app.logged_in_admin("Acme", "ops@acme.test").await;
     let c = issue(&app, &["checkout_page", "payments"], "read_write", true).await;
-    let ts = now();
+    let ts = unix_now();
     let body = br#"{"amount":"10.00"}"#;
     let path = "/api/v2/payments?x=1";
     let signature = format!("v1={}", sign(&c.secret, ts, "POST", path, body));
@@ -516,12 +460,7 @@ async fn the_gateway_checks_signed_requests_and_public_keys() {
     )
     .await;
     assert_eq!(wrong_section["code"], "SECTION_NOT_ALLOWED");
-    app.get("/developers/access-tokens").await;
-    app.post(
-        &format!("/developers/access-tokens/{}/status", c.id),
-        &[("status", "disabled")],
-    )
-    .await;
+    disable(&app, c.id).await;
     let disabled = gateway(&app, serde_json::json!({ "public_key": c.public })).await;
     assert_eq!(disabled["code"], "DISABLED");
 }
@@ -532,27 +471,17 @@ async fn last_used_is_written_by_a_flush_and_never_by_a_denial() {
     app.logged_in_admin("Acme", "ops@acme.test").await;
     let used = issue(&app, &["payments"], "read_only", true).await;
     let refused = issue(&app, &["payments"], "read_only", false).await;
-    app.get("/developers/access-tokens")
-        .await
-        .assert_contains("Never");
+    app.get(LIST).await.assert_contains("Never");
 
     for ip in ["198.51.100.1", "198.51.100.2", "198.51.100.1"] {
         app.set_peer(&format!("{ip}:5000"));
-        whoami(
-            &app,
-            &[("Authorization", basic(&used.key, &used.secret))],
-            "",
-        )
-        .await
-        .assert_status(200);
+        whoami(&app, &[("Authorization", used.basic_auth())], "")
+            .await
+            .assert_status(200);
     }
-    whoami(
-        &app,
-        &[("Authorization", basic(&refused.key, &refused.secret))],
-        "",
-    )
-    .await
-    .assert_status(401);
+    whoami(&app, &[("Authorization", refused.basic_auth())], "")
+        .await
+        .assert_status(401);
     // Nothing is written per request...
     let before = app
         .all_tokens()
@@ -570,9 +499,7 @@ async fn last_used_is_written_by_a_flush_and_never_by_a_denial() {
     let untouched = tokens.iter().find(|t| t.id.0 == refused.id).unwrap();
     assert!(untouched.last_used_at.is_none() && untouched.last_used_ips.is_empty());
     assert_eq!(untouched.status, TokenStatus::Disabled);
-    app.get("/developers/access-tokens")
-        .await
-        .assert_contains("just now");
+    app.get(LIST).await.assert_contains("just now");
 }
 
 #[actix_web::test]
@@ -602,7 +529,7 @@ async fn the_database_holds_no_usable_secret_and_sealed_values_need_the_master_k
     assert!(stranger.open(&key_id, &sealed, &token.key_hash).is_err());
     // Presented as Basic credentials of the sealed bytes, nothing authenticates.
     let as_text = String::from_utf8_lossy(&sealed).into_owned();
-    let answer = whoami(&app, &[("Authorization", basic(&c.key, &as_text))], "").await;
+    let answer = whoami(&app, &[("Authorization", basic_auth(&c.key, &as_text))], "").await;
     answer.assert_status(401);
     let _ = Presented::Basic {
         key: String::new(),
@@ -615,26 +542,17 @@ async fn a_disabled_token_never_verifies_after_its_disable_returned_on_the_same_
     let app = spawn_app_with(|c| c.token_cache_ttl = std::time::Duration::from_secs(3600)).await;
     app.logged_in_admin("Acme", "ops@acme.test").await;
     let c = issue(&app, &["payments"], "read_only", true).await;
-    let auth = [("Authorization", basic(&c.key, &c.secret))];
+    let auth = [("Authorization", c.basic_auth())];
     // Cached by a first verification...
     whoami(&app, &auth, "").await.assert_status(200);
     whoami(&app, &auth, "").await.assert_status(200);
     // ...yet the very next request after the disable returned is refused.
-    app.get("/developers/access-tokens").await;
-    app.post(
-        &format!("/developers/access-tokens/{}/status", c.id),
-        &[("status", "disabled")],
-    )
-    .await
-    .assert_redirect_to("/developers/access-tokens");
+    disable(&app, c.id).await;
     let refused = whoami(&app, &auth, "").await;
     refused.assert_status(401);
     assert_eq!(json(&refused)["error"], "DISABLED");
-    app.post(
-        &format!("/developers/access-tokens/{}/status", c.id),
-        &[("status", "live")],
-    )
-    .await;
+    app.post(&format!("{LIST}/{}/status", c.id), &[("status", "live")])
+        .await;
     whoami(&app, &auth, "").await.assert_status(200);
 }
 
@@ -647,7 +565,7 @@ async fn another_instance_sees_a_disable_within_its_cache_ttl() {
     .await;
     a.logged_in_admin("Acme", "ops@acme.test").await;
     let c = issue(&a, &["payments"], "read_only", true).await;
-    let auth = [("Authorization", basic(&c.key, &c.secret))];
+    let auth = [("Authorization", c.basic_auth())];
     whoami(&b, &auth, "").await.assert_status(200);
     disable(&a, c.id).await;
     actix_web::rt::time::sleep(std::time::Duration::from_millis(350)).await;
@@ -662,7 +580,7 @@ async fn a_busy_token_is_read_again_past_half_its_cache_life_not_all_at_once_at_
     let b = spawn_app_on(a.db.clone(), move |c| c.token_cache_ttl = ttl).await;
     a.logged_in_admin("Acme", "ops@acme.test").await;
     let c = issue(&a, &["payments"], "read_only", true).await;
-    let auth = [("Authorization", basic(&c.key, &c.secret))];
+    let auth = [("Authorization", c.basic_auth())];
     let cached_at = std::time::Instant::now();
     whoami(&b, &auth, "").await.assert_status(200);
     // Disabled by the other instance: b has not been told.
@@ -695,21 +613,25 @@ async fn verifications_are_counted_per_day_allowed_and_denied_without_a_row_per_
     let c = issue(&app, &["payments"], "read_only", true).await;
     let other = issue(&app, &["payments"], "read_only", true).await;
     for _ in 0..3 {
-        whoami(&app, &[("Authorization", basic(&c.key, &c.secret))], "")
+        whoami(&app, &[("Authorization", c.basic_auth())], "")
             .await
             .assert_status(200);
     }
-    whoami(&app, &[("Authorization", basic(&c.key, &other.secret))], "")
-        .await
-        .assert_status(401);
     whoami(
         &app,
-        &[("Authorization", basic(&c.key, &c.secret))],
+        &[("Authorization", basic_auth(&c.key, &other.secret))],
+        "",
+    )
+    .await
+    .assert_status(401);
+    whoami(
+        &app,
+        &[("Authorization", c.basic_auth())],
         "?section=orders",
     )
     .await
     .assert_status(403);
-    let rows = |app: &TestApp<_>| {
+    let rows = |app: &TestApp| {
         app.db(|conn| {
             u::table
                 .select((u::token_id, u::allowed, u::denied))
@@ -720,7 +642,7 @@ async fn verifications_are_counted_per_day_allowed_and_denied_without_a_row_per_
     assert!(rows(&app).is_empty(), "nothing is written per request");
     app.db(|conn| app.state.usage.flush(conn).unwrap());
     assert_eq!(rows(&app), vec![(c.id, 3, 2)]);
-    whoami(&app, &[("Authorization", basic(&c.key, &c.secret))], "").await;
+    whoami(&app, &[("Authorization", c.basic_auth())], "").await;
     app.db(|conn| app.state.usage.flush(conn).unwrap());
     assert_eq!(rows(&app), vec![(c.id, 4, 2)], "one row a day, added to");
 }

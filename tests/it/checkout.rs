@@ -15,20 +15,12 @@ const MERCHANT: &str = "Acme Trading";
 
 /// A merchant admin creates a token with `sections`; returns its PUBLIC_KEY. The client then forgets
 /// the dashboard session, as a shopper's browser on the merchant's site has none.
-async fn public_key<S, B>(app: &TestApp<S>, sections: &[&str]) -> String
-where
-    S: actix_web::dev::Service<
-            actix_http::Request,
-            Response = actix_web::dev::ServiceResponse<B>,
-            Error = actix_web::Error,
-        >,
-    B: actix_web::body::MessageBody + 'static,
-{
+async fn public_key(app: &TestApp, sections: &[&str]) -> String {
     app.logged_in_admin(MERCHANT, "ops@acme.test").await;
     let key = app
-        .create_token("Website checkout", sections, "read_only")
+        .issue_token("Website checkout", sections, "read_only")
         .await
-        .credential("public_key");
+        .public;
     app.set_session_cookie(None);
     key
 }
@@ -100,16 +92,14 @@ async fn a_signed_in_merchant_posting_the_form_gets_no_session_cookie_back() {
     let app = spawn_app().await;
     app.logged_in_admin(MERCHANT, "ops@acme.test").await;
     let key = app
-        .create_token("Website checkout", &["checkout_page"], "read_only")
+        .issue_token("Website checkout", &["checkout_page"], "read_only")
         .await
-        .credential("public_key");
+        .public;
     let page = app.post_raw(FORM, &basic(&key), &[("Origin", SHOP)]).await;
     page.assert_status(200);
     assert_eq!(page.header("set-cookie"), None);
     // And the dashboard session still works.
-    app.get("/developers/access-tokens")
-        .await
-        .assert_status(200);
+    app.get(LIST).await.assert_status(200);
 }
 
 #[actix_web::test]
@@ -217,14 +207,14 @@ async fn a_multipart_form_is_refused_with_a_clear_415() {
 async fn no_page_reveals_the_api_key_secret_or_hashes() {
     let app = spawn_app().await;
     app.logged_in_admin(MERCHANT, "ops@acme.test").await;
-    let reveal = app
-        .create_token("Website checkout", &["checkout_page"], "read_write")
+    let Credentials {
+        key: api_key,
+        secret,
+        public: key,
+        ..
+    } = app
+        .issue_token("Website checkout", &["checkout_page"], "read_write")
         .await;
-    let (api_key, secret, key) = (
-        reveal.credential("api_key"),
-        reveal.credential("api_secret"),
-        reveal.credential("public_key"),
-    );
     app.set_session_cookie(None);
     let token = &app.all_tokens()[0];
     let hashes = [

@@ -69,6 +69,53 @@ fn cheap_passwords() -> kwik_dashboard::domain::auth::Passwords {
     .unwrap()
 }
 
+/// The app's state on `db`, its master key in `$KWIK_DATA_DIR/master.key` as in the embedded
+/// default (where the CLI finds it too).
+fn state_with_file_key(db: &TestDb) -> AppState {
+    let mut config = crate::helpers::test_config(db.dir.path(), &db.url);
+    config.master_key = None;
+    AppState::build(config).unwrap()
+}
+
+/// A live Read-Only token `name` for `section`, made by Shop's new admin ops@shop.test straight
+/// through the domain (no dashboard); the row and its credentials.
+fn shop_token(
+    state: &AppState,
+    name: &str,
+    section: kwik_dashboard::domain::credentials::Section,
+) -> (
+    kwik_dashboard::db::models::AccessToken,
+    kwik_dashboard::domain::credentials::NewCredentials,
+) {
+    let mut conn = state.pool.get().unwrap();
+    let (user, _) = kwik_dashboard::domain::users::add_user(
+        &mut conn,
+        &cheap_passwords(),
+        &kwik_dashboard::domain::audit::Actor::cli(),
+        "ops@shop.test",
+        Some("Shop"),
+        kwik_dashboard::db::models::Role::Admin,
+        kwik_dashboard::domain::users::PasswordChoice::Generate,
+    )
+    .unwrap();
+    let spec = kwik_dashboard::domain::tokens::TokenSpec {
+        name: name.into(),
+        sections: kwik_dashboard::domain::credentials::Sections::new([section]),
+        permission: kwik_dashboard::domain::credentials::Permission::ReadOnly,
+        status: kwik_dashboard::domain::credentials::TokenStatus::Live,
+        expires_at: None,
+        ip_allowlist: vec![],
+    };
+    kwik_dashboard::domain::tokens::create(
+        &mut conn,
+        &state.keyring,
+        user.merchant_id.unwrap(),
+        &kwik_dashboard::domain::audit::Actor::user(&user, None, None),
+        &spec,
+    )
+    .unwrap()
+}
+
 #[test]
 fn migrate_prepares_a_fresh_database() {
     let db = TestDb::new();
@@ -338,48 +385,15 @@ fn an_unknown_database_scheme_is_refused_at_start_up_in_one_line() {
 #[test]
 fn rotate_master_key_reseals_every_secret_and_signed_requests_still_verify() {
     use kwik_dashboard::db::models::AccessToken;
+    use kwik_dashboard::domain::credentials::Section;
     use kwik_dashboard::domain::credentials::verify::{
         Decision, Facts, Verifier, parse_signed, sign,
     };
-    use kwik_dashboard::domain::credentials::{Permission, Section, Sections, TokenStatus};
 
     let db = TestDb::new();
-    // The key lives in $KWIK_DATA_DIR/master.key, as in the embedded default.
-    let state_with_file_key = || {
-        let mut config = crate::helpers::test_config(db.dir.path(), &db.url);
-        config.master_key = None;
-        AppState::build(config).unwrap()
-    };
-    let state = state_with_file_key();
+    let state = state_with_file_key(&db);
     let old_id = state.keyring.current_id().to_owned();
-    let mut conn = state.pool.get().unwrap();
-    let (user, _) = kwik_dashboard::domain::users::add_user(
-        &mut conn,
-        &cheap_passwords(),
-        &kwik_dashboard::domain::audit::Actor::cli(),
-        "ops@shop.test",
-        Some("Shop"),
-        kwik_dashboard::db::models::Role::Admin,
-        kwik_dashboard::domain::users::PasswordChoice::Generate,
-    )
-    .unwrap();
-    let spec = kwik_dashboard::domain::tokens::TokenSpec {
-        name: "Rotated".into(),
-        sections: Sections::new([Section::Payments]),
-        permission: Permission::ReadOnly,
-        status: TokenStatus::Live,
-        expires_at: None,
-        ip_allowlist: vec![],
-    };
-    let (token, creds) = kwik_dashboard::domain::tokens::create(
-        &mut conn,
-        &state.keyring,
-        user.merchant_id.unwrap(),
-        &kwik_dashboard::domain::audit::Actor::user(&user, None, None),
-        &spec,
-    )
-    .unwrap();
-    drop(conn);
+    let (token, creds) = shop_token(&state, "Rotated", Section::Payments);
     drop(state);
 
     let out = run(&db, &["rotate-master-key"], None);
@@ -396,7 +410,7 @@ fn rotate_master_key_reseals_every_secret_and_signed_requests_still_verify() {
             .exists()
     );
 
-    let state = state_with_file_key();
+    let state = state_with_file_key(&db);
     assert_ne!(state.keyring.current_id(), old_id);
     let mut conn = state.pool.get().unwrap();
     let stored = AccessToken::find_for_merchant(&mut conn, token.merchant_id, token.id).unwrap();
@@ -448,40 +462,12 @@ fn rotate_master_key_with_an_environment_key_needs_the_new_key_from_the_environm
 #[test]
 fn token_disable_from_the_command_line_finds_the_key_and_records_why() {
     let db = TestDb::new();
-    let mut config = crate::helpers::test_config(db.dir.path(), &db.url);
-    config.master_key = None;
-    let state = AppState::build(config).unwrap();
-    let mut conn = state.pool.get().unwrap();
-    let (user, _) = kwik_dashboard::domain::users::add_user(
-        &mut conn,
-        &cheap_passwords(),
-        &kwik_dashboard::domain::audit::Actor::cli(),
-        "ops@shop.test",
-        Some("Shop"),
-        kwik_dashboard::db::models::Role::Admin,
-        kwik_dashboard::domain::users::PasswordChoice::Generate,
-    )
-    .unwrap();
-    let spec = kwik_dashboard::domain::tokens::TokenSpec {
-        name: "POS".into(),
-        sections: kwik_dashboard::domain::credentials::Sections::new([
-            kwik_dashboard::domain::credentials::Section::Orders,
-        ]),
-        permission: kwik_dashboard::domain::credentials::Permission::ReadOnly,
-        status: kwik_dashboard::domain::credentials::TokenStatus::Live,
-        expires_at: None,
-        ip_allowlist: vec![],
-    };
-    let actor = kwik_dashboard::domain::audit::Actor::user(&user, None, None);
-    let (token, creds) = kwik_dashboard::domain::tokens::create(
-        &mut conn,
-        &state.keyring,
-        user.merchant_id.unwrap(),
-        &actor,
-        &spec,
-    )
-    .unwrap();
-    drop(conn);
+    let state = state_with_file_key(&db);
+    let (token, creds) = shop_token(
+        &state,
+        "POS",
+        kwik_dashboard::domain::credentials::Section::Orders,
+    );
 
     assert_one_line_error(
         &run(

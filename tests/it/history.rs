@@ -16,15 +16,7 @@ struct Ev {
     ip: Option<String>,
 }
 
-fn events<S, B>(app: &TestApp<S>) -> Vec<Ev>
-where
-    S: actix_web::dev::Service<
-            actix_http::Request,
-            Response = actix_web::dev::ServiceResponse<B>,
-            Error = actix_web::Error,
-        >,
-    B: actix_web::body::MessageBody + 'static,
-{
+fn events(app: &TestApp) -> Vec<Ev> {
     app.db(|c| {
         audit_events::table
             .order(audit_events::id)
@@ -52,20 +44,15 @@ async fn each_action_leaves_exactly_one_event_with_the_right_fields() {
 
     app.login("ops@acme.test", "wrong password!!").await;
     app.login("ops@acme.test", PASSWORD).await;
-    app.create_token("Xero", &["orders", "payments"], "read_write")
+    let id = app
+        .issue_token("Xero", &["orders", "payments"], "read_write")
+        .await
+        .id;
+    app.get(LIST).await;
+    app.post(&format!("{LIST}/{id}/status"), &[("status", "disabled")])
         .await;
-    let id = app.all_tokens()[0].id.0;
-    app.get("/developers/access-tokens").await;
-    app.post(
-        &format!("/developers/access-tokens/{id}/status"),
-        &[("status", "disabled")],
-    )
-    .await;
-    app.post(
-        &format!("/developers/access-tokens/{id}/status"),
-        &[("status", "disabled")],
-    )
-    .await; // no change: no event
+    app.post(&format!("{LIST}/{id}/status"), &[("status", "disabled")])
+        .await; // no change: no event
     app.post("/logout", &[]).await;
 
     let all = events(&app);
@@ -124,14 +111,11 @@ async fn the_history_page_filters_paginates_and_exports_safely() {
             .await;
     }
     let ids: Vec<i64> = app.all_tokens().iter().map(|t| t.id.0).collect();
-    app.get("/developers/access-tokens").await;
+    app.get(LIST).await;
     for _ in 0..30 {
         for status in ["disabled", "live"] {
-            app.post(
-                &format!("/developers/access-tokens/{}/status", ids[0]),
-                &[("status", status)],
-            )
-            .await;
+            app.post(&format!("{LIST}/{}/status", ids[0]), &[("status", status)])
+                .await;
         }
     }
     // 1 user added + 1 sign-in + 3 created + 60 status changes
@@ -190,9 +174,7 @@ async fn the_history_page_filters_paginates_and_exports_safely() {
 #[actix_web::test]
 async fn a_merchant_sees_only_its_own_history_and_a_viewer_sees_it_too() {
     let app = spawn_app().await;
-    app.logged_in_admin("Other Co", "owner@other.test").await;
-    app.create_token("Theirs", &["orders"], "read_only").await;
-    app.post("/logout", &[]).await;
+    app.other_merchants_token().await;
     app.logged_in_admin("Acme", "ops@acme.test").await;
     app.create_token("Ours", &["orders"], "read_only").await;
     app.get("/settings/history")
@@ -200,10 +182,10 @@ async fn a_merchant_sees_only_its_own_history_and_a_viewer_sees_it_too() {
         .assert_contains("Ours")
         .assert_lacks("Theirs")
         .assert_lacks("owner@other.test");
-    app.post("/logout", &[]).await;
     app.add_user("viewer@acme.test", Some("Acme"), Role::Viewer);
-    app.login("viewer@acme.test", PASSWORD).await;
-    app.get("/settings/history")
+    let viewer = app.client_for("viewer@acme.test").await;
+    viewer
+        .get("/settings/history")
         .await
         .assert_status(200)
         .assert_contains("Ours")

@@ -9,8 +9,6 @@ use kwik_dashboard::domain::credentials::TokenStatus;
 
 use crate::helpers::*;
 
-const LIST: &str = "/developers/access-tokens";
-
 #[actix_web::test]
 async fn two_instances_share_sessions_tokens_and_logouts() {
     let a = spawn_app().await;
@@ -196,21 +194,12 @@ async fn a_database_outage_gives_503_pages_and_the_app_recovers_by_itself() {
 #[actix_web::test]
 async fn list_and_key_lookup_are_index_scans_on_postgres() {
     use diesel::prelude::*;
-    use kwik_dashboard::db::DbConn;
     use kwik_dashboard::db::schema::access_tokens;
 
-    let app = spawn_app().await;
-    if !app.db.is_postgres() {
-        eprintln!("skipped: EXPLAIN plans are checked on Postgres (set TEST_DATABASE_URL)");
+    let Some(app) = postgres_app_with_ten_thousand_tokens().await else {
         return;
-    }
-    let report = app.db(|c| {
-        kwik_dashboard::cli::seed::seed(c, &app.state.keyring, None, 200, 50, |_| {}).unwrap()
-    });
-    assert_eq!(report.tokens, 10_000);
+    };
     app.db(|c| {
-        let DbConn::Pg(pg) = c else { unreachable!() };
-        diesel::connection::SimpleConnection::batch_execute(pg, "ANALYZE access_tokens").unwrap();
         let token = access_tokens::table
             .select(kwik_dashboard::db::models::AccessToken::as_select())
             .first(c)
@@ -240,26 +229,8 @@ async fn list_and_key_lookup_are_index_scans_on_postgres() {
                 "access_tokens_key_hash_key",
             ),
         ] {
-            let sql = sql.split(" -- binds:").next().unwrap().to_owned();
-            let DbConn::Pg(pg) = c else { unreachable!() };
-            diesel::connection::SimpleConnection::batch_execute(
-                pg,
-                &format!("DEALLOCATE ALL; PREPARE q AS {sql}"),
-            )
-            .unwrap();
-            #[derive(QueryableByName)]
-            struct Line {
-                #[diesel(sql_type = diesel::sql_types::Text, column_name = "QUERY PLAN")]
-                line: String,
-            }
-            let plan: Vec<Line> = diesel::sql_query(format!("EXPLAIN EXECUTE q({arg})"))
-                .load(pg)
-                .unwrap();
-            let plan = plan
-                .into_iter()
-                .map(|l| l.line)
-                .collect::<Vec<_>>()
-                .join("\n");
+            let sql = sql.split(" -- binds:").next().unwrap();
+            let plan = prepared_plan(c, sql, &arg);
             assert!(
                 !plan.contains("Seq Scan on access_tokens"),
                 "{what} scans the table:\n{plan}"

@@ -7,7 +7,16 @@ use kwik_dashboard::db::schema::access_tokens;
 
 use crate::helpers::*;
 
-const LIST: &str = "/developers/access-tokens";
+/// An Acme admin signed in on `app`, whose table shows their one token, “Ledger sync”, with the
+/// admin's actions on it.
+async fn admin_with_ledger_sync(app: &TestApp) {
+    app.logged_in_admin("Acme", "ops@acme.test").await;
+    app.issue_token("Ledger sync", &["payments"], "read_only")
+        .await;
+    app.get(LIST)
+        .await
+        .assert_contains("Roll secret of Ledger sync");
+}
 
 #[actix_web::test]
 async fn viewing_pages_writes_nothing_to_the_session() {
@@ -44,9 +53,8 @@ async fn viewing_pages_writes_nothing_to_the_session() {
 async fn a_change_made_anywhere_is_in_the_very_next_page() {
     let app = spawn_app().await;
     app.logged_in_admin("Acme", "ops@acme.test").await;
-    app.create_token("Ledger sync", &["payments"], "read_only")
-        .await
-        .assert_status(200);
+    app.issue_token("Ledger sync", &["payments"], "read_only")
+        .await;
     let version = || {
         app.db(|c| {
             Merchant::find_by_name(c, "Acme")
@@ -90,19 +98,11 @@ async fn a_change_made_anywhere_is_in_the_very_next_page() {
 #[actix_web::test]
 async fn a_viewer_never_gets_the_rows_rendered_for_an_admin() {
     let app = spawn_app().await;
-    app.logged_in_admin("Acme", "ops@acme.test").await;
-    app.create_token("Ledger sync", &["payments"], "read_only")
-        .await
-        .assert_status(200);
-    app.get(LIST)
-        .await
-        .assert_contains("Roll secret of Ledger sync");
+    admin_with_ledger_sync(&app).await;
     app.add_user("viewer@acme.test", Some("Acme"), Role::Viewer);
-    app.set_session_cookie(None);
-    app.login("viewer@acme.test", PASSWORD)
-        .await
-        .assert_status(303);
-    app.get(LIST)
+    let viewer = app.client_for("viewer@acme.test").await;
+    viewer
+        .get(LIST)
         .await
         .assert_contains("Ledger sync")
         .assert_lacks("Roll secret of")
@@ -113,13 +113,7 @@ async fn a_viewer_never_gets_the_rows_rendered_for_an_admin() {
 async fn the_user_read_with_the_session_is_fresh_every_request_and_never_stored() {
     use kwik_dashboard::db::schema::{sessions, users};
     let app = spawn_app().await;
-    app.logged_in_admin("Acme", "ops@acme.test").await;
-    app.create_token("Ledger sync", &["payments"], "read_only")
-        .await
-        .assert_status(200);
-    app.get(LIST)
-        .await
-        .assert_contains("Roll secret of Ledger sync");
+    admin_with_ledger_sync(&app).await;
     // The create above set a flash (a session write): what was stored holds no user record.
     let stored: Vec<String> = app.db(|c| sessions::table.select(sessions::state).load(c).unwrap());
     assert!(!stored.is_empty());
@@ -180,7 +174,7 @@ async fn the_table_behind_a_reveal_is_the_page_the_reader_was_on_not_every_token
     });
     let rows = |body: &str| body.matches("<tr id=\"token-").count();
     app.get(LIST).await.assert_status(200);
-    let form = app.get_htmx("/developers/access-tokens/new").await;
+    let form = app.get_htmx(&format!("{LIST}/new")).await;
     let id = form.submission_id();
     let token = app.csrf_token();
     let created = app
@@ -211,7 +205,7 @@ async fn the_table_behind_a_reveal_is_the_page_the_reader_was_on_not_every_token
         .assert_contains("by name, A to Z");
 
     // Without a list address (the reveal opened elsewhere), the first page.
-    let form = app.get_htmx("/developers/access-tokens/new").await;
+    let form = app.get_htmx(&format!("{LIST}/new")).await;
     let id = form.submission_id();
     let created = app
         .post_htmx(
@@ -285,9 +279,8 @@ async fn a_reused_page_goes_out_gzipped_whole_and_with_its_secrets_never_compres
 async fn a_page_read_afresh_or_refused_gzip_goes_out_as_it_is() {
     let app = spawn_app().await;
     app.logged_in_admin("Acme", "ops@acme.test").await;
-    app.create_token("Ledger sync", &["payments"], "read_only")
-        .await
-        .assert_status(200);
+    app.issue_token("Ledger sync", &["payments"], "read_only")
+        .await;
     // The first view of a page renders its rows: compressing them then would cost more than it saves.
     let fresh = app.get_gzip(&format!("{LIST}?status=live"), false).await;
     fresh.assert_status(200).assert_contains("Ledger sync");

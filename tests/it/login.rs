@@ -4,14 +4,22 @@ use kwik_dashboard::db::schema::{sessions, users};
 
 use crate::helpers::*;
 
+/// Sets every session's idle expiry to `at`, as if time had passed since its last request.
+fn set_idle_expiry(app: &TestApp, at: time::PrimitiveDateTime) {
+    app.db(|c| {
+        diesel::update(sessions::table)
+            .set(sessions::expires_at.eq(at))
+            .execute(c)
+            .unwrap()
+    });
+}
+
 #[actix_web::test]
 async fn the_root_sends_visitors_to_login_and_users_to_their_tokens() {
     let app = spawn_app().await;
     app.get("/").await.assert_redirect_to("/login");
     app.logged_in_admin("Acme", "ops@acme.test").await;
-    app.get("/")
-        .await
-        .assert_redirect_to("/developers/access-tokens");
+    app.get("/").await.assert_redirect_to(LIST);
 }
 
 #[actix_web::test]
@@ -20,8 +28,8 @@ async fn login_succeeds_with_the_right_password_and_any_email_case() {
     app.add_user("ops@acme.test", Some("Acme Stores"), Role::Admin);
     app.login("  OPS@Acme.TEST ", PASSWORD)
         .await
-        .assert_redirect_to("/developers/access-tokens");
-    app.get("/developers/access-tokens")
+        .assert_redirect_to(LIST);
+    app.get(LIST)
         .await
         .assert_status(200)
         .assert_contains("Acme Stores")
@@ -84,15 +92,13 @@ async fn five_failures_for_an_email_lock_it_even_for_the_right_password() {
         .assert_status(429)
         .assert_contains("Too many failed sign-in attempts")
         .assert_contains("15 minutes");
-    app.get("/developers/access-tokens")
-        .await
-        .assert_redirect_to("/login");
+    app.get(LIST).await.assert_redirect_to("/login");
     // Another email from another address is not affected.
     app.add_user("other@acme.test", Some("Acme"), Role::Admin);
     app.set_peer("198.51.100.7:1234");
     app.login("other@acme.test", PASSWORD)
         .await
-        .assert_redirect_to("/developers/access-tokens");
+        .assert_redirect_to(LIST);
 }
 
 #[actix_web::test]
@@ -110,7 +116,7 @@ async fn twenty_failures_from_one_address_lock_that_address() {
     app.set_peer("198.51.100.8:1234");
     app.login("ops@acme.test", PASSWORD)
         .await
-        .assert_redirect_to("/developers/access-tokens");
+        .assert_redirect_to(LIST);
 }
 
 #[actix_web::test]
@@ -126,14 +132,12 @@ async fn the_session_id_changes_at_login() {
         &[("email", "ops@acme.test"), ("password", PASSWORD)],
     )
     .await
-    .assert_redirect_to("/developers/access-tokens");
+    .assert_redirect_to(LIST);
     let after = app.session_cookie().unwrap();
     assert_ne!(before, after);
     // The pre-login session id is worthless now.
     app.set_session_cookie(Some(before));
-    app.get("/developers/access-tokens")
-        .await
-        .assert_redirect_to("/login");
+    app.get(LIST).await.assert_redirect_to("/login");
 }
 
 #[actix_web::test]
@@ -141,16 +145,12 @@ async fn logout_revokes_the_session_server_side() {
     let app = spawn_app().await;
     app.logged_in_admin("Acme", "ops@acme.test").await;
     let stolen = app.session_cookie().unwrap();
-    app.get("/developers/access-tokens")
-        .await
-        .assert_status(200);
+    app.get(LIST).await.assert_status(200);
     app.post("/logout", &[])
         .await
         .assert_redirect_to("/login?signed_out=1");
     app.set_session_cookie(Some(stolen));
-    app.get("/developers/access-tokens")
-        .await
-        .assert_redirect_to("/login");
+    app.get(LIST).await.assert_redirect_to("/login");
 }
 
 #[actix_web::test]
@@ -173,15 +173,8 @@ async fn an_idle_session_expires_after_30_minutes() {
     let app = spawn_app().await;
     app.logged_in_admin("Acme", "ops@acme.test").await;
     let past = kwik_dashboard::db::now() - time::Duration::minutes(31);
-    app.db(|c| {
-        diesel::update(sessions::table)
-            .set(sessions::expires_at.eq(past))
-            .execute(c)
-            .unwrap()
-    });
-    app.get("/developers/access-tokens")
-        .await
-        .assert_redirect_to("/login");
+    set_idle_expiry(&app, past);
+    app.get(LIST).await.assert_redirect_to("/login");
 }
 
 #[actix_web::test]
@@ -190,15 +183,8 @@ async fn activity_extends_the_session_but_not_past_12_hours() {
     app.logged_in_admin("Acme", "ops@acme.test").await;
     // Almost idle-expired: a request pushes the idle expiry forward.
     let soon = kwik_dashboard::db::now() + time::Duration::minutes(2);
-    app.db(|c| {
-        diesel::update(sessions::table)
-            .set(sessions::expires_at.eq(soon))
-            .execute(c)
-            .unwrap()
-    });
-    app.get("/developers/access-tokens")
-        .await
-        .assert_status(200);
+    set_idle_expiry(&app, soon);
+    app.get(LIST).await.assert_status(200);
     // The write follows the answer, on its own job.
     let expires = || -> time::PrimitiveDateTime {
         app.db(|c| {
@@ -224,12 +210,7 @@ async fn activity_extends_the_session_but_not_past_12_hours() {
         app.db(|c| SessionRow::touch(c, &id_hash, at, at - time::Duration::minutes(1)).unwrap())
     };
     assert!(!touch(later), "fresh already: nothing written");
-    app.db(|c| {
-        diesel::update(sessions::table)
-            .set(sessions::expires_at.eq(soon))
-            .execute(c)
-            .unwrap()
-    });
+    set_idle_expiry(&app, soon);
     assert!(touch(later));
     assert!(
         !touch(later + time::Duration::seconds(1)),
@@ -243,9 +224,7 @@ async fn activity_extends_the_session_but_not_past_12_hours() {
             .execute(c)
             .unwrap()
     });
-    app.get("/developers/access-tokens")
-        .await
-        .assert_redirect_to("/login");
+    app.get(LIST).await.assert_redirect_to("/login");
 }
 
 #[actix_web::test]

@@ -183,6 +183,8 @@ async fn each_role_gets_the_expected_answer_on_every_route_and_refusals_change_n
         })
     };
 
+    // Merchant A's admin, on a browser of their own, makes the token each request acts on.
+    let maker = app.client_for("admin@a.test").await;
     let mut checked = 0;
     let mut checked_posts = 0;
     for (method, path, expected) in MATRIX {
@@ -191,35 +193,33 @@ async fn each_role_gets_the_expected_answer_on_every_route_and_refusals_change_n
                 continue;
             }
             // A fresh token of merchant A for every request, so each one has something to act on.
-            app.set_session_cookie(None);
-            app.login("admin@a.test", PASSWORD).await;
-            app.create_token("Target", &["orders"], "read_only")
+            let id = maker
+                .issue_token("Target", &["orders"], "read_only")
                 .await
-                .assert_status(200);
-            let id = app.all_tokens().iter().map(|t| t.id.0).max().unwrap();
-            app.post("/logout", &[]).await;
-            app.set_session_cookie(None);
-            // Sign in, then load a page to pick up the session's new CSRF token (login rotates it).
+                .id;
+            // Each request from a new browser: signed in, it loads a page to pick up the session's
+            // new CSRF token (login rotates it).
+            let visitor = app.client();
             let home = match who {
                 Who::Anonymous => "/login",
                 Who::Viewer => {
-                    app.login("viewer@a.test", PASSWORD).await;
-                    "/developers/access-tokens"
+                    visitor.login("viewer@a.test", PASSWORD).await;
+                    LIST
                 }
                 Who::Admin => {
-                    app.login("admin@a.test", PASSWORD).await;
-                    "/developers/access-tokens"
+                    visitor.login("admin@a.test", PASSWORD).await;
+                    LIST
                 }
                 Who::Support => {
-                    app.login("agent@kwik.test", PASSWORD).await;
+                    visitor.login("agent@kwik.test", PASSWORD).await;
                     "/support"
                 }
                 Who::OtherMerchantAdmin => {
-                    app.login("admin@b.test", PASSWORD).await;
-                    "/developers/access-tokens"
+                    visitor.login("admin@b.test", PASSWORD).await;
+                    LIST
                 }
             };
-            app.get(home).await.assert_status(200);
+            visitor.get(home).await.assert_status(200);
             let subject = if path.starts_with("/settings/teams") {
                 target
             } else {
@@ -228,7 +228,7 @@ async fn each_role_gets_the_expected_answer_on_every_route_and_refusals_change_n
             let url = path.replace("{id}", &subject.to_string());
             let before = snapshot();
             let answer = if *method == "get" {
-                app.get(&url).await
+                visitor.get(&url).await
             } else {
                 checked_posts += 1;
                 let email = format!("new{checked_posts}@a.test");
@@ -245,7 +245,7 @@ async fn each_role_gets_the_expected_answer_on_every_route_and_refusals_change_n
                 } else {
                     vec![("name", "Matrix"), ("sections", "orders")]
                 };
-                app.post(&url, &fields).await
+                visitor.post(&url, &fields).await
             };
             assert_eq!(
                 answer.status.as_u16(),

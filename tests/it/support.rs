@@ -5,48 +5,38 @@ use kwik_dashboard::domain::credentials::TokenStatus;
 
 use crate::helpers::*;
 
-/// An admin at Acme creates a token; then support signs in. Returns (key, token id).
-async fn token_then_support<S, B>(app: &TestApp<S>) -> (String, String, i64)
-where
-    S: actix_web::dev::Service<
-            actix_http::Request,
-            Response = actix_web::dev::ServiceResponse<B>,
-            Error = actix_web::Error,
-        >,
-    B: actix_web::body::MessageBody + 'static,
-{
+/// An admin at Acme Stores, signed in on `app`, creates a token; then support signs in on a client
+/// of its own. The token, and support's client.
+async fn token_then_support(app: &TestApp) -> (Credentials, TestApp) {
     app.logged_in_admin("Acme Stores", "ops@acme.test").await;
-    let reveal = app
-        .create_token("Shopify sync", &["payments"], "read_write")
+    let token = app
+        .issue_token("Shopify sync", &["payments"], "read_write")
         .await;
-    let (key, secret) = (
-        reveal.credential("api_key"),
-        reveal.credential("api_secret"),
-    );
-    app.post("/logout", &[]).await;
     app.add_user("agent@kwik.test", None, Role::Support);
-    app.login("agent@kwik.test", PASSWORD)
+    let support = app.client();
+    support
+        .login("agent@kwik.test", PASSWORD)
         .await
         .assert_redirect_to("/support");
-    (key, secret, app.all_tokens()[0].id.0)
+    (token, support)
 }
 
 #[actix_web::test]
 async fn support_finds_a_token_by_full_key_displayed_key_prefix_public_key_and_name() {
     let app = spawn_app().await;
-    let (key, secret, _) = token_then_support(&app).await;
-    let public = app.all_tokens()[0].public_key.clone();
+    let (token, support) = token_then_support(&app).await;
+    let (key, secret) = (token.key, token.secret);
     let shown = format!("{}…{}", &key[..12], &key[key.len() - 4..]);
     for q in [
         key.clone(),
         shown.clone(),
         key[..12].to_owned(),
         key[..10].to_owned(),
-        public,
+        token.public,
         "shopify".into(),
         "acme st".into(),
     ] {
-        let page = app.get(&format!("/support?q={}", urlencoding(&q))).await;
+        let page = support.get(&format!("/support?q={}", urlencode(&q))).await;
         page.assert_status(200)
             .assert_contains("Shopify sync")
             .assert_contains("Acme Stores")
@@ -57,10 +47,12 @@ async fn support_finds_a_token_by_full_key_displayed_key_prefix_public_key_and_n
             page.assert_lacks(&key[12..key.len() - 4]);
         }
     }
-    app.get("/support?q=kwik_ak_ZZZZ")
+    support
+        .get("/support?q=kwik_ak_ZZZZ")
         .await
         .assert_contains("No token matches");
-    app.get(&format!("/support?q={}", urlencoding(&secret)))
+    support
+        .get(&format!("/support?q={}", urlencode(&secret)))
         .await
         .assert_contains("That is an API_SECRET")
         .assert_lacks("Shopify sync");
@@ -69,36 +61,37 @@ async fn support_finds_a_token_by_full_key_displayed_key_prefix_public_key_and_n
 #[actix_web::test]
 async fn disabling_from_the_console_needs_a_reason_and_the_merchant_sees_it() {
     let app = spawn_app().await;
-    let (key, _, id) = token_then_support(&app).await;
+    let (Credentials { key, id, .. }, support) = token_then_support(&app).await;
     let q = key[..12].to_owned();
-    app.get(&format!("/support?q={q}")).await;
+    support.get(&format!("/support?q={q}")).await;
     for reason in ["", "  no ", &"x".repeat(501)] {
-        app.post(
+        support
+            .post(
+                &format!("/support/tokens/{id}/status"),
+                &[("status", "disabled"), ("reason", reason), ("q", &q)],
+            )
+            .await
+            .assert_status(422)
+            .assert_contains("Give a reason of 5 to 500 characters");
+        assert_eq!(app.all_tokens()[0].status, TokenStatus::Live);
+    }
+    let reason = "Key posted publicly on GitHub";
+    support
+        .post(
             &format!("/support/tokens/{id}/status"),
             &[("status", "disabled"), ("reason", reason), ("q", &q)],
         )
         .await
-        .assert_status(422)
-        .assert_contains("Give a reason of 5 to 500 characters");
-        assert_eq!(app.all_tokens()[0].status, TokenStatus::Live);
-    }
-    let reason = "Key posted publicly on GitHub";
-    app.post(
-        &format!("/support/tokens/{id}/status"),
-        &[("status", "disabled"), ("reason", reason), ("q", &q)],
-    )
-    .await
-    .assert_redirect_to(&format!("/support?q={q}"));
+        .assert_redirect_to(&format!("/support?q={q}"));
     assert_eq!(app.all_tokens()[0].status, TokenStatus::Disabled);
-    app.get(&format!("/support?q={q}"))
+    support
+        .get(&format!("/support?q={q}"))
         .await
         .assert_contains("Disabled by Kwik Support")
         .assert_contains(reason);
 
     // The merchant's table and history say who, when and why.
-    app.post("/logout", &[]).await;
-    app.login("ops@acme.test", PASSWORD).await;
-    app.get("/developers/access-tokens")
+    app.get(LIST)
         .await
         .assert_contains("Disabled by Kwik Support on")
         .assert_contains(reason);
@@ -114,29 +107,19 @@ async fn disabling_from_the_console_needs_a_reason_and_the_merchant_sees_it() {
 async fn support_cannot_create_tokens_nor_see_merchant_pages_and_merchants_cannot_use_the_console()
 {
     let app = spawn_app().await;
-    let (_, _, id) = token_then_support(&app).await;
-    app.get("/developers/access-tokens")
+    let (Credentials { id, .. }, support) = token_then_support(&app).await;
+    support.get(LIST).await.assert_status(403);
+    support.get(&format!("{LIST}/new")).await.assert_status(403);
+    support.get("/support").await;
+    support
+        .post(LIST, &[("name", "x"), ("sections", "orders")])
         .await
         .assert_status(403);
-    app.get("/developers/access-tokens/new")
+    support
+        .post(&format!("{LIST}/{id}/status"), &[("status", "disabled")])
         .await
         .assert_status(403);
-    app.get("/support").await;
-    app.post(
-        "/developers/access-tokens",
-        &[("name", "x"), ("sections", "orders")],
-    )
-    .await
-    .assert_status(403);
-    app.post(
-        &format!("/developers/access-tokens/{id}/status"),
-        &[("status", "disabled")],
-    )
-    .await
-    .assert_status(403);
     assert_eq!(app.all_tokens().len(), 1);
-    app.post("/logout", &[]).await;
-    app.login("ops@acme.test", PASSWORD).await;
     app.get("/support").await.assert_status(403);
     app.post(
         &format!("/support/tokens/{id}/status"),
@@ -150,14 +133,15 @@ async fn support_cannot_create_tokens_nor_see_merchant_pages_and_merchants_canno
 #[actix_web::test]
 async fn support_history_shows_the_tokens_it_touched_only() {
     let app = spawn_app().await;
-    let (_, _, id) = token_then_support(&app).await;
-    app.get("/support").await;
-    app.post(
-        &format!("/support/tokens/{id}/status"),
-        &[("status", "disabled"), ("reason", "Suspected leak")],
-    )
-    .await;
-    let history = app.get("/settings/history").await;
+    let (Credentials { id, .. }, support) = token_then_support(&app).await;
+    support.get("/support").await;
+    support
+        .post(
+            &format!("/support/tokens/{id}/status"),
+            &[("status", "disabled"), ("reason", "Suspected leak")],
+        )
+        .await;
+    let history = support.get("/settings/history").await;
     history
         .assert_status(200)
         .assert_contains("Token disabled")
@@ -173,8 +157,4 @@ async fn support_history_shows_the_tokens_it_touched_only() {
             .unwrap()
     });
     assert_eq!(events, 1);
-}
-
-fn urlencoding(s: &str) -> String {
-    serde_html_form::to_string([("q", s)]).unwrap()[2..].to_owned()
 }

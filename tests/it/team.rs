@@ -13,7 +13,6 @@ use kwik_dashboard::db::models::audit::AuditEvent;
 use kwik_dashboard::db::schema::{audit_events, sessions, users};
 
 pub const TEAM: &str = "/settings/teams";
-pub const TOKENS: &str = "/developers/access-tokens";
 
 pub fn user(c: &mut DbConn, email: &str) -> User {
     users::table

@@ -2,36 +2,23 @@
 //! numbers, made by real verifications through `GET /api/v2/whoami`.
 
 use actix_web::test::TestRequest;
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
 use kwik_dashboard::db::models::{AccessToken, Role};
 use kwik_dashboard::domain::credentials::TokenStatus;
 use kwik_dashboard::infra::sa_time::day_of as sa_day;
 
 use crate::helpers::*;
 
-const LIST: &str = "/developers/access-tokens";
-
 /// Verifies `key:secret` once through the API, from `ip`, optionally for a section.
-async fn whoami<S, B>(app: &TestApp<S>, ip: &str, key: &str, secret: &str, query: &str) -> u16
-where
-    S: actix_web::dev::Service<
-            actix_http::Request,
-            Response = actix_web::dev::ServiceResponse<B>,
-            Error = actix_web::Error,
-        >,
-    B: actix_web::body::MessageBody + 'static,
-{
+async fn whoami(app: &TestApp, ip: &str, key: &str, secret: &str, query: &str) -> u16 {
     app.set_peer(&format!("{ip}:5000"));
-    let auth = format!("Basic {}", STANDARD.encode(format!("{key}:{secret}")));
     let answer = app
         .send(
             TestRequest::get()
                 .uri(&format!("/api/v2/whoami{query}"))
-                .insert_header(("Authorization", auth)),
+                .insert_header(("Authorization", basic_auth(key, secret))),
         )
         .await;
-    app.set_peer("203.0.113.10:40000");
+    app.set_peer(PEER);
     answer.status.as_u16()
 }
 
@@ -63,18 +50,18 @@ fn data_table(body: &str) -> (Vec<DayRow>, (i64, i64, i64)) {
 async fn the_detail_page_shows_metadata_the_last_ips_and_the_daily_counts() {
     let app = spawn_app().await;
     app.logged_in_admin("Acme", "ops@acme.test").await;
-    let reveal = app
-        .create_token("Shopify sync", &["orders", "payments"], "read_write")
+    let Credentials {
+        key,
+        secret,
+        public,
+        ..
+    } = app
+        .issue_token("Shopify sync", &["orders", "payments"], "read_write")
         .await;
-    let (key, secret, public) = (
-        reveal.credential("api_key"),
-        reveal.credential("api_secret"),
-        reveal.credential("public_key"),
-    );
     let other_secret = app
-        .create_token("Other", &["orders"], "read_only")
+        .issue_token("Other", &["orders"], "read_only")
         .await
-        .credential("api_secret");
+        .secret;
     let token = app
         .all_tokens()
         .into_iter()
@@ -191,8 +178,7 @@ async fn the_charts_data_table_has_thirty_days_and_sums_to_its_totals() {
 async fn a_token_never_used_says_so_and_its_chart_is_empty() {
     let app = spawn_app().await;
     app.logged_in_admin("Acme", "ops@acme.test").await;
-    app.create_token("Quiet", &["orders"], "read_only").await;
-    let id = app.all_tokens()[0].id.0;
+    let id = app.issue_token("Quiet", &["orders"], "read_only").await.id;
     app.get(&format!("{LIST}/{id}"))
         .await
         .assert_status(200)
@@ -206,8 +192,7 @@ async fn a_token_never_used_says_so_and_its_chart_is_empty() {
 async fn the_tables_names_link_to_their_detail_pages() {
     let app = spawn_app().await;
     app.logged_in_admin("Acme", "ops@acme.test").await;
-    app.create_token("Linked", &["orders"], "read_only").await;
-    let id = app.all_tokens()[0].id.0;
+    let id = app.issue_token("Linked", &["orders"], "read_only").await.id;
     app.get(LIST).await.assert_contains(&format!(
         r#"<td class="token-name"><a href="/developers/access-tokens/{id}">Linked</a></td>"#
     ));
@@ -219,10 +204,7 @@ async fn the_tables_names_link_to_their_detail_pages() {
 #[actix_web::test]
 async fn another_merchants_token_is_not_found_and_support_is_refused() {
     let app = spawn_app().await;
-    app.logged_in_admin("Other Co", "owner@other.test").await;
-    app.create_token("Theirs", &["orders"], "read_write").await;
-    let theirs = app.all_tokens()[0].id.0;
-    app.post("/logout", &[]).await;
+    let theirs = app.other_merchants_token().await;
 
     app.logged_in_admin("Acme", "ops@acme.test").await;
     app.get(&format!("{LIST}/{theirs}"))
@@ -237,15 +219,15 @@ async fn another_merchants_token_is_not_found_and_support_is_refused() {
         .assert_status(404);
     // The create form keeps its own address.
     app.get(&format!("{LIST}/new")).await.assert_status(200);
-    app.post("/logout", &[]).await;
 
     app.add_user("agent@kwik.test", None, Role::Support);
-    app.login("agent@kwik.test", PASSWORD).await;
-    app.get(&format!("{LIST}/{theirs}"))
+    let support = app.client_for("agent@kwik.test").await;
+    support
+        .get(&format!("{LIST}/{theirs}"))
         .await
         .assert_status(403);
-    app.set_session_cookie(None);
-    app.get(&format!("{LIST}/{theirs}"))
+    app.client()
+        .get(&format!("{LIST}/{theirs}"))
         .await
         .assert_redirect_to("/login");
 }
@@ -254,15 +236,14 @@ async fn another_merchants_token_is_not_found_and_support_is_refused() {
 async fn a_viewer_sees_the_detail_page_without_actions() {
     let app = spawn_app().await;
     app.logged_in_admin("Acme", "ops@acme.test").await;
-    app.create_token("Shared", &["orders"], "read_only").await;
-    let id = app.all_tokens()[0].id.0;
+    let id = app.issue_token("Shared", &["orders"], "read_only").await.id;
     app.get(&format!("{LIST}/{id}"))
         .await
         .assert_contains(&format!("{LIST}/{id}/status?status=disabled"));
-    app.post("/logout", &[]).await;
     app.add_user("viewer@acme.test", Some("Acme"), Role::Viewer);
-    app.login("viewer@acme.test", PASSWORD).await;
-    app.get(&format!("{LIST}/{id}"))
+    let viewer = app.client_for("viewer@acme.test").await;
+    viewer
+        .get(&format!("{LIST}/{id}"))
         .await
         .assert_status(200)
         .assert_contains("Shared")
@@ -293,9 +274,10 @@ fn hidden_fields(body: &str) -> Vec<(String, String)> {
 async fn disable_and_enable_from_the_detail_page_come_back_to_it() {
     let app = spawn_app().await;
     app.logged_in_admin("Acme", "ops@acme.test").await;
-    app.create_token("Till sync", &["orders"], "read_only")
-        .await;
-    let id = app.all_tokens()[0].id.0;
+    let id = app
+        .issue_token("Till sync", &["orders"], "read_only")
+        .await
+        .id;
     let detail = format!("{LIST}/{id}");
 
     // With JavaScript: Disable opens the confirmation in the dialog. Whatever its form targets must
@@ -367,8 +349,7 @@ async fn disable_and_enable_from_the_detail_page_come_back_to_it() {
 async fn the_tables_status_change_still_swaps_its_row_and_returns_to_the_table() {
     let app = spawn_app().await;
     app.logged_in_admin("Acme", "ops@acme.test").await;
-    app.create_token("Row", &["orders"], "read_only").await;
-    let id = app.all_tokens()[0].id.0;
+    let id = app.issue_token("Row", &["orders"], "read_only").await.id;
     let confirm = app
         .get_htmx(&format!("{LIST}/{id}/status?status=disabled"))
         .await;

@@ -10,7 +10,6 @@ use time::macros::datetime;
 
 use crate::helpers::*;
 
-const LIST: &str = "/developers/access-tokens";
 const BRANDS: [&str; 4] = ["Shopify", "xero", "Sage", "Zapier"];
 
 /// One fixture token, as the test knows it independently of the app.
@@ -51,15 +50,7 @@ fn fixture(n: i64) -> Vec<Fx> {
 }
 
 /// Inserts `fixture` into a new merchant `merchant`; returns the tokens as stored, in fixture order.
-fn insert<S, B>(app: &TestApp<S>, merchant: &str, fixture: &[Fx]) -> Vec<AccessToken>
-where
-    S: actix_web::dev::Service<
-            actix_http::Request,
-            Response = actix_web::dev::ServiceResponse<B>,
-            Error = actix_web::Error,
-        >,
-    B: actix_web::body::MessageBody + 'static,
-{
+fn insert(app: &TestApp, merchant: &str, fixture: &[Fx]) -> Vec<AccessToken> {
     let base = datetime!(2026-06-01 08:00);
     app.db(|c| {
         let merchant: MerchantId = Merchant::find_or_create(c, merchant).unwrap().id;
@@ -467,13 +458,9 @@ async fn no_match_and_no_tokens_at_all_are_different_states() {
 async fn a_pasted_credential_is_never_searched_for_nor_kept_in_the_address() {
     let app = spawn_app().await;
     app.logged_in_admin("Acme", "ops@acme.test").await;
-    let reveal = app
-        .create_token("Shopify sync", &["orders"], "read_only")
+    let Credentials { key, secret, .. } = app
+        .issue_token("Shopify sync", &["orders"], "read_only")
         .await;
-    let (key, secret) = (
-        reveal.credential("api_key"),
-        reveal.credential("api_secret"),
-    );
 
     app.get(&format!("{LIST}?q={secret}"))
         .await
@@ -498,10 +485,6 @@ async fn a_pasted_credential_is_never_searched_for_nor_kept_in_the_address() {
     page.assert_lacks(&key)
         .assert_contains("Searched for the key as the table shows it");
     assert_eq!(names(&page), ["Shopify sync"]);
-}
-
-fn urlencode(text: &str) -> String {
-    serde_html_form::to_string([("q", text)]).unwrap()[2..].to_owned()
 }
 
 /// The SQL and binds diesel reports, as a statement Postgres can PREPARE and the literal arguments of
@@ -559,26 +542,17 @@ fn prepared(reported: &str) -> (String, Vec<String>) {
 
 #[actix_web::test]
 async fn every_list_view_reads_one_merchants_index_range_on_postgres() {
-    use diesel::connection::{InstrumentationEvent, SimpleConnection};
+    use diesel::connection::InstrumentationEvent;
     use diesel::prelude::*;
-    use kwik_dashboard::db::DbConn;
     use kwik_dashboard::domain::tokens::list;
     use kwik_dashboard::web::tokens::list as token_list;
     use std::sync::{Arc, Mutex};
 
-    let app = spawn_app().await;
-    if !app.db.is_postgres() {
-        eprintln!("skipped: EXPLAIN plans are checked on Postgres (set TEST_DATABASE_URL)");
+    let Some(app) = postgres_app_with_ten_thousand_tokens().await else {
         return;
-    }
-    let report = app.db(|c| {
-        kwik_dashboard::cli::seed::seed(c, &app.state.keyring, None, 200, 50, |_| {}).unwrap()
-    });
-    assert_eq!(report.tokens, 10_000);
+    };
     let seen = Arc::new(Mutex::new(Vec::<String>::new()));
     app.db(|c| {
-        let DbConn::Pg(pg) = c else { unreachable!() };
-        pg.batch_execute("ANALYZE access_tokens").unwrap();
         let merchant = kwik_dashboard::db::schema::access_tokens::table
             .select(kwik_dashboard::db::schema::access_tokens::merchant_id)
             .first::<MerchantId>(c)
@@ -606,25 +580,9 @@ async fn every_list_view_reads_one_merchants_index_range_on_postgres() {
     let queries: Vec<String> = seen.lock().unwrap().clone();
     assert!(queries.len() >= 10, "{queries:#?}");
     app.db(|c| {
-        let DbConn::Pg(pg) = c else { unreachable!() };
-        #[derive(QueryableByName)]
-        struct Line {
-            #[diesel(sql_type = diesel::sql_types::Text, column_name = "QUERY PLAN")]
-            line: String,
-        }
         for reported in queries.iter().filter(|q| q.contains("\"access_tokens\"")) {
             let (sql, args) = prepared(reported);
-            pg.batch_execute(&format!("DEALLOCATE ALL; PREPARE q AS {sql}"))
-                .unwrap();
-            let plan: Vec<Line> =
-                diesel::sql_query(format!("EXPLAIN EXECUTE q({})", args.join(", ")))
-                    .load(pg)
-                    .unwrap();
-            let plan = plan
-                .into_iter()
-                .map(|l| l.line)
-                .collect::<Vec<_>>()
-                .join("\n");
+            let plan = prepared_plan(c, &sql, &args.join(", "));
             assert!(
                 !plan.contains("Seq Scan on access_tokens"),
                 "{reported}\nscans the table:\n{plan}"

@@ -69,8 +69,7 @@ async fn a_viewer_and_a_support_user_get_403_on_every_team_route_and_nothing_cha
         ("viewer@acme.test", "Only merchant admins can do this"),
         ("help@kwik.test", "This page is for merchant staff."),
     ] {
-        app.set_session_cookie(None);
-        app.login(email, PASSWORD).await.assert_status(303);
+        let client = app.client_for(email).await;
         let csrf = app.db(|c| session_csrf(c, email));
         for path in [
             TEAM.to_owned(),
@@ -78,8 +77,12 @@ async fn a_viewer_and_a_support_user_get_403_on_every_team_route_and_nothing_cha
             format!("{TEAM}/{ops}/role?role=viewer"),
             format!("{TEAM}/{ops}/status?status=disabled"),
         ] {
-            app.get(&path).await.assert_status(403).assert_contains(why);
-            app.get_htmx(&path).await.assert_status(403);
+            client
+                .get(&path)
+                .await
+                .assert_status(403)
+                .assert_contains(why);
+            client.get_htmx(&path).await.assert_status(403);
         }
         let posts: [(String, &[(&str, &str)]); 3] = [
             (
@@ -92,28 +95,29 @@ async fn a_viewer_and_a_support_user_get_403_on_every_team_route_and_nothing_cha
         for (path, fields) in posts {
             let mut form = fields.to_vec();
             form.push(("csrf_token", &csrf));
-            app.post_raw(&path, &form, &[("Origin", ORIGIN)])
+            client
+                .post_raw(&path, &form, &[("Origin", ORIGIN)])
                 .await
                 .assert_status(403)
                 .assert_contains(why);
-            app.post_raw(
-                &path,
-                fields,
-                &[
-                    ("Origin", ORIGIN),
-                    ("HX-Request", "true"),
-                    ("X-CSRF-Token", &csrf),
-                ],
-            )
-            .await
-            .assert_status(403);
+            client
+                .post_raw(
+                    &path,
+                    fields,
+                    &[
+                        ("Origin", ORIGIN),
+                        ("HX-Request", "true"),
+                        ("X-CSRF-Token", &csrf),
+                    ],
+                )
+                .await
+                .assert_status(403);
         }
     }
     assert_eq!(app.db(team_state), before);
     assert_eq!(app.db(team_events).len(), events);
     // Anonymous visitors are sent to sign in.
-    app.set_session_cookie(None);
-    app.get(TEAM).await.assert_redirect_to("/login");
+    app.client().get(TEAM).await.assert_redirect_to("/login");
 }
 
 #[actix_web::test]

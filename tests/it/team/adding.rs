@@ -79,11 +79,12 @@ async fn adding_a_viewer_shows_a_generated_password_once_and_it_signs_in() {
         .assert_lacks(&password);
     assert!(!app.database_text().contains(password.as_str()));
 
-    app.post("/logout", &[]).await;
-    app.login("new.person@acme.test", &password)
+    let new_person = app.client();
+    new_person
+        .login("new.person@acme.test", &password)
         .await
-        .assert_redirect_to(TOKENS);
-    app.get(TEAM).await.assert_status(403);
+        .assert_redirect_to(LIST);
+    new_person.get(TEAM).await.assert_status(403);
 }
 
 #[actix_web::test]
@@ -108,11 +109,12 @@ async fn adding_an_admin_with_a_chosen_password_goes_back_to_the_list() {
         .assert_contains("second@acme.test was added as an Admin.")
         .assert_lacks("another sound passphrase");
     assert_eq!(app.db(|c| user(c, "second@acme.test")).role, Role::Admin);
-    app.post("/logout", &[]).await;
-    app.login("second@acme.test", "another sound passphrase")
+    let second = app.client();
+    second
+        .login("second@acme.test", "another sound passphrase")
         .await
-        .assert_redirect_to(TOKENS);
-    app.get(TEAM).await.assert_status(200);
+        .assert_redirect_to(LIST);
+    second.get(TEAM).await.assert_status(200);
 }
 
 #[actix_web::test]

@@ -82,7 +82,7 @@ async fn disabling_a_user_ends_their_existing_session_at_once() {
     theirs
         .login("leaver@acme.test", PASSWORD)
         .await
-        .assert_redirect_to(TOKENS);
+        .assert_redirect_to(LIST);
     theirs.get(TEAM).await.assert_status(200);
     assert_eq!(app.db(|c| live_sessions_of(c, "leaver@acme.test")), 1);
 
@@ -104,7 +104,7 @@ async fn disabling_a_user_ends_their_existing_session_at_once() {
 
     // Their very next request is refused, on any page, and a new sign-in too.
     theirs.get(TEAM).await.assert_redirect_to("/login");
-    theirs.get(TOKENS).await.assert_redirect_to("/login");
+    theirs.get(LIST).await.assert_redirect_to("/login");
     theirs
         .login("leaver@acme.test", PASSWORD)
         .await
@@ -117,7 +117,7 @@ async fn disabling_a_user_ends_their_existing_session_at_once() {
     theirs
         .login("leaver@acme.test", PASSWORD)
         .await
-        .assert_redirect_to(TOKENS);
+        .assert_redirect_to(LIST);
 }
 
 #[actix_web::test]
@@ -132,9 +132,7 @@ async fn an_admin_with_another_admin_may_step_down_and_leaves_the_page() {
         .assert_contains("You will lose access to this page");
     app.post(&format!("{TEAM}/{me}/role"), &[("role", "viewer")])
         .await
-        .assert_redirect_to(TOKENS);
-    app.get(TOKENS)
-        .await
-        .assert_contains("You are now a viewer");
+        .assert_redirect_to(LIST);
+    app.get(LIST).await.assert_contains("You are now a viewer");
     app.get(TEAM).await.assert_status(403);
 }
