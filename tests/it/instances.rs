@@ -79,6 +79,8 @@ async fn readiness_reports_a_reachable_database() {
     app.get("/healthz").await.assert_status(200);
 }
 
+const GATEWAY: &str = "gateway-token-0123456789abcdef0123456789";
+
 /// A TCP forwarder to Postgres that can be cut and restored, to play a database outage.
 struct Cable {
     port: u16,
@@ -159,12 +161,48 @@ async fn a_database_outage_gives_503_pages_and_the_app_recovers_by_itself() {
     let app = spawn_app_on(db.clone(), |c| {
         c.database_url = url;
         c.db_connect_timeout = std::time::Duration::from_millis(500);
+        c.gateway_token = Some(GATEWAY.into());
     })
     .await;
     app.logged_in_admin("Acme", "ops@acme.test").await;
     app.get(LIST).await.assert_status(200);
+    // Never verified yet, so not in the token cache: checking it needs the database.
+    let token = app
+        .issue_token("Shop sync", &["payments"], "read_only")
+        .await;
 
     cable.cut();
+    // The API and the gateway answer a JSON 503 under the API's CSP, never the HTML page.
+    let whoami = app
+        .send(
+            actix_web::test::TestRequest::get()
+                .uri("/api/v2/whoami")
+                .insert_header(("Authorization", token.basic_auth())),
+        )
+        .await;
+    let gateway = app
+        .send(
+            actix_web::test::TestRequest::post()
+                .uri("/internal/v1/verify")
+                .insert_header(("Authorization", format!("Bearer {GATEWAY}")))
+                .insert_header(("Content-Type", "application/json"))
+                .set_payload(format!(r#"{{"authorization":"{}"}}"#, token.basic_auth())),
+        )
+        .await;
+    for answer in [whoami, gateway] {
+        answer.assert_status(503).assert_no_store();
+        assert_eq!(answer.header("content-type"), Some("application/json"));
+        assert_eq!(answer.header("retry-after"), Some("5"));
+        assert_eq!(
+            answer.header("content-security-policy"),
+            Some("default-src 'none'; frame-ancestors 'none'")
+        );
+        assert!(
+            answer.body.contains(r#""error":"UNAVAILABLE""#),
+            "{}",
+            answer.body
+        );
+    }
     app.get(LIST)
         .await
         .assert_status(503)

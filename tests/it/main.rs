@@ -5,6 +5,7 @@
 
 mod access_tokens;
 mod api;
+mod api_errors;
 mod assets;
 mod checkout;
 mod cli;
@@ -20,3 +21,4 @@ mod support;
 mod team;
 mod token_detail;
 mod token_table;
+mod use_cases;
