@@ -298,9 +298,3 @@ async fn check_public_key(
         }),
     })
 }
-
-/// Unknown API paths: JSON, not the HTML 404 page.
-pub async fn not_found() -> HttpResponse {
-    HttpResponse::NotFound()
-        .json(json!({ "error": "NOT_FOUND", "message": "No such API endpoint." }))
-}

@@ -101,8 +101,12 @@ pub async fn submit(
     }
 }
 
-/// Any other method on `/checkout/form`: 405, and a page that says what the address is for.
-pub async fn method_not_allowed() -> Result<HttpResponse, AppError> {
+/// Any other address under `/checkout`: for the form's own address (another method) a 405 and a page
+/// that says what it is for; anything else the 404 page.
+pub async fn unrouted(req: HttpRequest) -> Result<HttpResponse, AppError> {
+    if req.path() != "/checkout/form" {
+        return Err(AppError::NotFound);
+    }
     let page = MethodPage {
         assets: AssetUrls::get(),
         docs: DOCS,

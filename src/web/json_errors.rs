@@ -95,9 +95,11 @@ pub async fn json_errors(
 }
 
 /// The JSON 405 of a resource, with the methods it takes.
-pub fn method_not_allowed(allow: &'static str) -> HttpResponse {
+pub fn method_not_allowed(allow: &str) -> HttpResponse {
     let mut headers = HeaderMap::new();
-    headers.insert(header::ALLOW, HeaderValue::from_static(allow));
+    if let Ok(allow) = HeaderValue::from_str(allow) {
+        headers.insert(header::ALLOW, allow);
+    }
     answer(StatusCode::METHOD_NOT_ALLOWED, &headers)
 }
 

@@ -55,44 +55,32 @@ pub fn configure(cfg: &mut aw::ServiceConfig, state: &AppState) {
                 // gzip/brotli by Accept-Encoding: htmx drops from 51 KB to about 16 KB on the wire.
                 .wrap(actix_web::middleware::Compress::default())
                 .wrap(web::security::headers())
-                .route("/{path:.+}", get_or_head().to(web::assets::serve)),
+                .configure(|c| register(c, Area::Asset, "/static")),
         )
-        // The token-authenticated API: no session, no CSRF (it uses no cookies).
+        // The token-authenticated API: no session, no CSRF (it uses no cookies). Whatever fails
+        // answers JSON.
         .service(
             aw::scope("/api/v2")
                 .wrap(web::security::api_headers())
                 .wrap(from_fn(web::json_errors::json_errors))
-                .service(
-                    aw::resource("/whoami")
-                        .route(aw::get().to(web::api::whoami))
-                        .default_service(aw::to(|| async {
-                            web::json_errors::method_not_allowed("GET")
-                        })),
-                )
-                .default_service(aw::to(web::api::not_found)),
+                .configure(|c| register(c, Area::Api, "/api/v2"))
+                .default_service(aw::to(unrouted)),
         )
         .service(
             aw::scope("/internal/v1")
                 .wrap(web::security::api_headers())
                 .wrap(from_fn(web::json_errors::json_errors))
-                .service(
-                    aw::resource("/verify")
-                        .route(aw::post().to(web::api::gateway_verify))
-                        .default_service(aw::to(|| async {
-                            web::json_errors::method_not_allowed("POST")
-                        })),
-                )
-                .default_service(aw::to(web::api::not_found)),
+                .configure(|c| register(c, Area::Gateway, "/internal/v1"))
+                .default_service(aw::to(unrouted)),
         )
-        .route("/healthz", get_or_head().to(web::health::healthz))
-        .route("/readyz", get_or_head().to(web::health::readyz))
+        .configure(|c| register(c, Area::Health, ""))
         // Merchants' websites post here cross-site: no session, so no cookie and no CSRF check.
         .service(
-            aw::resource("/checkout/form")
+            aw::scope("/checkout")
                 .wrap(web::security::headers())
                 .wrap(tracing_actix_web::TracingLogger::<web::security::RequestSpan>::new())
-                .route(aw::post().to(web::checkout::submit))
-                .default_service(aw::to(web::checkout::method_not_allowed)),
+                .configure(|c| register(c, Area::Checkout, "/checkout"))
+                .default_service(aw::to(web::checkout::unrouted)),
         )
         .service(
             aw::scope("")
@@ -102,7 +90,7 @@ pub fn configure(cfg: &mut aw::ServiceConfig, state: &AppState) {
                 .wrap(from_fn(web::security::secure_cookie))
                 .wrap(web::security::headers())
                 .wrap(tracing_actix_web::TracingLogger::<web::security::RequestSpan>::new())
-                .configure(routes)
+                .configure(|c| register(c, Area::Page, ""))
                 .default_service(aw::to(web::not_found)),
         );
 }
@@ -114,55 +102,110 @@ fn get_or_head() -> actix_web::Route {
     aw::route().guard(Any(Get()).or(Head()))
 }
 
-/// A page route: method and path pattern.
+/// Which part of the app a route belongs to; each part has its own middleware (see [`configure`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Area {
+    /// Pages behind the session and CSRF middleware; roles are checked by each handler's extractor.
+    Page,
+    /// Embedded static files: no session.
+    Asset,
+    /// The token-authenticated JSON API.
+    Api,
+    /// The API gateway's JSON endpoint (bearer token).
+    Gateway,
+    /// The hosted checkout form, posted cross-site by merchants' websites.
+    Checkout,
+    /// Liveness and readiness, for load balancers and monitors.
+    Health,
+}
+
+/// A route: where it is, its method and its path pattern.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RouteSpec {
+    /// Which part of the app.
+    pub area: Area,
     /// Lower-case HTTP method.
     pub method: &'static str,
-    /// Path pattern, as registered.
+    /// Path pattern, in full.
     pub path: &'static str,
 }
 
-/// Declares the page routes once: [`ROUTES`] lists them (the role × route matrix test walks it, and
-/// fails for a route it has no expectations for) and [`routes`] registers exactly those.
+/// Declares every route once: [`ROUTES`] lists them (the role × route matrix test walks it, and
+/// fails for a route it has no expectations for) and `register` mounts exactly those, by area.
 macro_rules! route_table {
-    ($($method:ident $path:literal => $handler:path;)*) => {
-        /// Every page route behind the session and CSRF middleware.
-        pub const ROUTES: &[RouteSpec] = &[$(RouteSpec { method: stringify!($method), path: $path }),*];
+    ($($area:ident $method:ident $path:literal => $handler:path;)*) => {
+        /// Every route of the app.
+        pub const ROUTES: &[RouteSpec] = &[
+            $(RouteSpec { area: Area::$area, method: stringify!($method), path: $path }),*
+        ];
 
-        /// Registers [`ROUTES`]; roles are checked by each handler's extractor.
-        pub fn routes(cfg: &mut aw::ServiceConfig) {
-            $(cfg.route($path, aw::$method().to($handler));)*
+        /// Mounts the routes of `area` on `cfg`, their paths relative to `prefix` (the scope's).
+        fn register(cfg: &mut aw::ServiceConfig, area: Area, prefix: &str) {
+            $(if area == Area::$area {
+                let route = aw::$method();
+                // Assets and health checks answer HEAD too, for monitors and caches.
+                let route = if stringify!($method) == "get" && matches!(area, Area::Asset | Area::Health) {
+                    get_or_head()
+                } else {
+                    route
+                };
+                cfg.route($path.strip_prefix(prefix).unwrap_or($path), route.to($handler));
+            })*
         }
     };
 }
 
+/// The JSON answer of a JSON scope's address that no route takes: 405 with the methods its path
+/// does take, or 404.
+async fn unrouted(req: actix_web::HttpRequest) -> actix_web::HttpResponse {
+    let allow: Vec<String> = ROUTES
+        .iter()
+        .filter(|r| matches!(r.area, Area::Api | Area::Gateway))
+        .filter(|r| actix_web::dev::ResourceDef::new(r.path).is_match(req.path()))
+        .map(|r| r.method.to_ascii_uppercase())
+        .collect();
+    if allow.is_empty() {
+        web::json_errors::answer(
+            actix_web::http::StatusCode::NOT_FOUND,
+            &actix_web::http::header::HeaderMap::new(),
+        )
+    } else {
+        web::json_errors::method_not_allowed(&allow.join(", "))
+    }
+}
+
 route_table! {
-    get "/" => super::home;
-    get "/login" => login::form;
-    post "/login" => login::submit;
-    post "/logout" => login::logout;
-    get "/developers/access-tokens" => tokens::index;
-    post "/developers/access-tokens" => tokens::create;
-    get "/developers/access-tokens/new" => tokens::new_form;
-    get "/developers/access-tokens/{id}" => tokens::detail::show;
-    get "/developers/access-tokens/{id}/status" => tokens::confirm_status;
-    post "/developers/access-tokens/{id}/status" => tokens::set_status;
-    get "/developers/access-tokens/{id}/edit" => tokens::lifecycle::edit_form;
-    post "/developers/access-tokens/{id}/edit" => tokens::lifecycle::edit;
-    get "/developers/access-tokens/{id}/roll" => tokens::lifecycle::roll_form;
-    post "/developers/access-tokens/{id}/roll" => tokens::lifecycle::roll;
-    get "/developers/access-tokens/{id}/delete" => tokens::lifecycle::delete_form;
-    post "/developers/access-tokens/{id}/delete" => tokens::lifecycle::delete;
-    get "/settings/teams" => team::index;
-    post "/settings/teams" => team::create;
-    get "/settings/teams/new" => team::new_form;
-    get "/settings/teams/{id}/role" => team::confirm_role;
-    post "/settings/teams/{id}/role" => team::set_role;
-    get "/settings/teams/{id}/status" => team::confirm_status;
-    post "/settings/teams/{id}/status" => team::set_status;
-    get "/settings/history" => history::index;
-    get "/settings/history.csv" => history::csv;
-    get "/support" => support::index;
-    post "/support/tokens/{id}/status" => support::set_status;
+    Asset get "/static/{path:.+}" => web::assets::serve;
+    Api get "/api/v2/whoami" => web::api::whoami;
+    Gateway post "/internal/v1/verify" => web::api::gateway_verify;
+    Health get "/healthz" => web::health::healthz;
+    Health get "/readyz" => web::health::readyz;
+    Checkout post "/checkout/form" => web::checkout::submit;
+    Page get "/" => super::home;
+    Page get "/login" => login::form;
+    Page post "/login" => login::submit;
+    Page post "/logout" => login::logout;
+    Page get "/developers/access-tokens" => tokens::index;
+    Page post "/developers/access-tokens" => tokens::create;
+    Page get "/developers/access-tokens/new" => tokens::new_form;
+    Page get "/developers/access-tokens/{id}" => tokens::detail::show;
+    Page get "/developers/access-tokens/{id}/status" => tokens::confirm_status;
+    Page post "/developers/access-tokens/{id}/status" => tokens::set_status;
+    Page get "/developers/access-tokens/{id}/edit" => tokens::lifecycle::edit_form;
+    Page post "/developers/access-tokens/{id}/edit" => tokens::lifecycle::edit;
+    Page get "/developers/access-tokens/{id}/roll" => tokens::lifecycle::roll_form;
+    Page post "/developers/access-tokens/{id}/roll" => tokens::lifecycle::roll;
+    Page get "/developers/access-tokens/{id}/delete" => tokens::lifecycle::delete_form;
+    Page post "/developers/access-tokens/{id}/delete" => tokens::lifecycle::delete;
+    Page get "/settings/teams" => team::index;
+    Page post "/settings/teams" => team::create;
+    Page get "/settings/teams/new" => team::new_form;
+    Page get "/settings/teams/{id}/role" => team::confirm_role;
+    Page post "/settings/teams/{id}/role" => team::set_role;
+    Page get "/settings/teams/{id}/status" => team::confirm_status;
+    Page post "/settings/teams/{id}/status" => team::set_status;
+    Page get "/settings/history" => history::index;
+    Page get "/settings/history.csv" => history::csv;
+    Page get "/support" => support::index;
+    Page post "/support/tokens/{id}/status" => support::set_status;
 }

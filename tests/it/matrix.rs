@@ -1,5 +1,6 @@
-//! The role × route matrix: every page route, with each kind of visitor, answers as expected, and a
-//! refused request changes nothing. A route the matrix does not list fails the test.
+//! The role × route matrix: every route (pages, assets, the API, the gateway, the checkout and the
+//! health checks), with each kind of visitor, answers as expected, and a refused request changes
+//! nothing. A route the matrix does not list fails the test.
 
 use diesel::prelude::*;
 use kwik_dashboard::db::models::Role;
@@ -29,6 +30,13 @@ const WHO: [Who; 5] = [
 /// Expected status per visitor: anonymous, viewer, admin, support, another merchant's admin.
 /// `0` means "not asserted" (the login form itself, whose answer depends on the credentials sent).
 const MATRIX: &[(&str, &str, [u16; 5])] = &[
+    // Outside the pages: a session neither grants nor changes anything there.
+    ("get", "/static/{path:.+}", [200, 200, 200, 200, 200]),
+    ("get", "/api/v2/whoami", [401, 401, 401, 401, 401]),
+    ("post", "/internal/v1/verify", [404, 404, 404, 404, 404]),
+    ("get", "/healthz", [200, 200, 200, 200, 200]),
+    ("get", "/readyz", [200, 200, 200, 200, 200]),
+    ("post", "/checkout/form", [422, 422, 422, 422, 422]),
     ("get", "/", [303, 303, 303, 303, 303]),
     ("get", "/login", [200, 303, 303, 303, 303]),
     ("post", "/login", [0, 0, 0, 0, 0]),
@@ -225,7 +233,9 @@ async fn each_role_gets_the_expected_answer_on_every_route_and_refusals_change_n
             } else {
                 id
             };
-            let url = path.replace("{id}", &subject.to_string());
+            let url = path
+                .replace("{id}", &subject.to_string())
+                .replace("{path:.+}", "app.css");
             let before = snapshot();
             let answer = if *method == "get" {
                 visitor.get(&url).await
