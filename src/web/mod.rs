@@ -24,7 +24,7 @@ pub mod tokens;
 
 use actix_web::{HttpRequest, HttpResponse};
 
-pub use page::{Chrome, Flash, UserView, html, html_sized};
+pub use page::{Chrome, Flash, UserView, fragment_or_page, html, html_sized};
 pub use routes::{ROUTES, RouteSpec};
 
 use crate::web::current_user::CurrentUser;

@@ -138,6 +138,27 @@ impl Chrome {
     }
 }
 
+/// The answer to a request htmx may have sent: for htmx the fragment alone (it swaps it into the
+/// page already shown, a dialog say), otherwise the full page with its chrome, which holds the same
+/// fragment. `content` goes to whichever of the two is built.
+pub fn fragment_or_page<C, F, P>(
+    req: &actix_web::HttpRequest,
+    status: actix_web::http::StatusCode,
+    content: C,
+    fragment: impl FnOnce(C) -> F,
+    page: impl FnOnce(C) -> Result<P, AppError>,
+) -> Result<HttpResponse, AppError>
+where
+    F: askama::Template,
+    P: askama::Template,
+{
+    if super::is_htmx(req) {
+        html(status, &fragment(content))
+    } else {
+        html(status, &page(content)?)
+    }
+}
+
 /// Renders a template as an HTML response with `status`.
 pub fn html(
     status: actix_web::http::StatusCode,

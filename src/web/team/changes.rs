@@ -13,6 +13,7 @@ use crate::domain::users::team::{self, TeamChange, TeamError};
 use crate::web::csrf;
 use crate::web::current_user::MerchantAdmin;
 use crate::web::error::AppError;
+use crate::web::fragment_or_page;
 use crate::web::state::AppState;
 use crate::web::team::PATH;
 use crate::web::team::views::{
@@ -125,25 +126,22 @@ async fn confirm(
         change,
     };
     let csrf_token = csrf::token(&session)?;
-    if is_htmx(&req) {
-        html(
-            StatusCode::OK,
-            &ConfirmFragment {
+    fragment_or_page(
+        &req,
+        StatusCode::OK,
+        (confirm, csrf_token),
+        |(confirm, csrf_token)| ConfirmFragment {
+            confirm,
+            csrf_token,
+        },
+        |(confirm, csrf_token)| {
+            Ok(ConfirmPage {
+                page: Chrome::for_member(&session, &member)?.at("teams"),
                 confirm,
                 csrf_token,
-            },
-        )
-    } else {
-        let page = Chrome::for_member(&session, &member)?.at("teams");
-        html(
-            StatusCode::OK,
-            &ConfirmPage {
-                page,
-                confirm,
-                csrf_token,
-            },
-        )
-    }
+            })
+        },
+    )
 }
 
 /// `POST /settings/teams/{id}/role`.

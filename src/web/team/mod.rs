@@ -22,6 +22,7 @@ use crate::domain::users::{self, AddUserError};
 use crate::web::csrf;
 use crate::web::current_user::{MerchantAdmin, MerchantUser};
 use crate::web::error::AppError;
+use crate::web::fragment_or_page;
 use crate::web::state::AppState;
 use crate::web::{Chrome, Flash, html, is_htmx};
 
@@ -63,19 +64,19 @@ fn form_response(
     form: MemberForm,
 ) -> Result<HttpResponse, AppError> {
     let csrf_token = csrf::token(session)?;
-    if is_htmx(req) {
-        html(status, &FormFragment { form, csrf_token })
-    } else {
-        let page = Chrome::for_member(session, member)?.at("teams");
-        html(
-            status,
-            &NewPage {
-                page,
+    fragment_or_page(
+        req,
+        status,
+        (form, csrf_token),
+        |(form, csrf_token)| FormFragment { form, csrf_token },
+        |(form, csrf_token)| {
+            Ok(NewPage {
+                page: Chrome::for_member(session, member)?.at("teams"),
                 form,
                 csrf_token,
-            },
-        )
-    }
+            })
+        },
+    )
 }
 
 /// `GET /settings/teams/new`.

@@ -9,6 +9,7 @@ use crate::domain::tokens::{self, TokenInput};
 use crate::web::csrf;
 use crate::web::current_user::{MerchantAdmin, MerchantUser};
 use crate::web::error::AppError;
+use crate::web::fragment_or_page;
 use crate::web::once::{already_used, mark_used, new_submission_id};
 use crate::web::state::AppState;
 use crate::web::tokens::PATH;
@@ -26,18 +27,19 @@ pub fn form_response(
     form: FormView,
 ) -> Result<HttpResponse, AppError> {
     let csrf_token = csrf::token(session)?;
-    if is_htmx(req) {
-        html(status, &FormFragment { form, csrf_token })
-    } else {
-        html(
-            status,
-            &NewPage {
+    fragment_or_page(
+        req,
+        status,
+        (form, csrf_token),
+        |(form, csrf_token)| FormFragment { form, csrf_token },
+        |(form, csrf_token)| {
+            Ok(NewPage {
                 page: Chrome::for_member(session, member)?,
                 form,
                 csrf_token,
-            },
-        )
-    }
+            })
+        },
+    )
 }
 
 /// `GET /developers/access-tokens/new`.

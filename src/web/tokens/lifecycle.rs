@@ -12,12 +12,13 @@ use crate::domain::tokens::{self, TokenInput};
 use crate::web::csrf;
 use crate::web::current_user::{MerchantAdmin, MerchantUser};
 use crate::web::error::AppError;
+use crate::web::fragment_or_page;
 use crate::web::once::{already_used, mark_used, new_submission_id};
 use crate::web::state::AppState;
 use crate::web::tokens::PATH;
 use crate::web::tokens::create::{form_response, reveal_response};
 use crate::web::tokens::views::{FormView, RevealView, TokenRow};
-use crate::web::{Chrome, Flash, html, is_htmx, redirect};
+use crate::web::{Chrome, Flash, redirect};
 
 /// The roll or delete form's state.
 pub struct Confirm {
@@ -157,18 +158,19 @@ fn roll_response(
     c: Confirm,
 ) -> Result<HttpResponse, AppError> {
     let csrf_token = csrf::token(session)?;
-    if is_htmx(req) {
-        html(status, &RollFragment { c, csrf_token })
-    } else {
-        html(
-            status,
-            &RollPage {
+    fragment_or_page(
+        req,
+        status,
+        (c, csrf_token),
+        |(c, csrf_token)| RollFragment { c, csrf_token },
+        |(c, csrf_token)| {
+            Ok(RollPage {
                 page: Chrome::for_member(session, member)?,
                 c,
                 csrf_token,
-            },
-        )
-    }
+            })
+        },
+    )
 }
 
 /// `GET /developers/access-tokens/{id}/roll`.
@@ -258,18 +260,19 @@ fn delete_response(
     c: Confirm,
 ) -> Result<HttpResponse, AppError> {
     let csrf_token = csrf::token(session)?;
-    if is_htmx(req) {
-        html(status, &DeleteFragment { c, csrf_token })
-    } else {
-        html(
-            status,
-            &DeletePage {
+    fragment_or_page(
+        req,
+        status,
+        (c, csrf_token),
+        |(c, csrf_token)| DeleteFragment { c, csrf_token },
+        |(c, csrf_token)| {
+            Ok(DeletePage {
                 page: Chrome::for_member(session, member)?,
                 c,
                 csrf_token,
-            },
-        )
-    }
+            })
+        },
+    )
 }
 
 /// `GET /developers/access-tokens/{id}/delete`.

@@ -11,6 +11,7 @@ use crate::domain::tokens::{self};
 use crate::web::csrf;
 use crate::web::current_user::MerchantAdmin;
 use crate::web::error::AppError;
+use crate::web::fragment_or_page;
 use crate::web::state::AppState;
 use crate::web::tokens::pages::{ConfirmFragment, ConfirmPage, RowFragment};
 use crate::web::tokens::views::{ConfirmView, ReturnTo, TokenRow};
@@ -51,24 +52,22 @@ pub async fn confirm_status(
         from: query.from,
     };
     let csrf_token = csrf::token(&session)?;
-    if is_htmx(&req) {
-        html(
-            StatusCode::OK,
-            &ConfirmFragment {
-                confirm,
-                csrf_token,
-            },
-        )
-    } else {
-        html(
-            StatusCode::OK,
-            &ConfirmPage {
+    fragment_or_page(
+        &req,
+        StatusCode::OK,
+        (confirm, csrf_token),
+        |(confirm, csrf_token)| ConfirmFragment {
+            confirm,
+            csrf_token,
+        },
+        |(confirm, csrf_token)| {
+            Ok(ConfirmPage {
                 page: Chrome::for_member(&session, &member)?,
                 confirm,
                 csrf_token,
-            },
-        )
-    }
+            })
+        },
+    )
 }
 
 /// The status form.
