@@ -10,11 +10,8 @@ use crate::domain::users::{self};
 use crate::infra::threads::Priority;
 use crate::web::state::AppState;
 
-/// Sends each write at once (`TCP_NODELAY`), as Go's and Node's servers do by default. A response
-/// that leaves in more than one write (larger than the socket buffer takes at once, or sent in parts)
-/// would otherwise have its last small piece held back by Nagle's algorithm until the client's
-/// delayed ACK, up to 40 ms later. Measured when the list page was briefly sent in three parts: 20k
-/// requests a second became 2k, and this setting alone brought them back.
+/// Sends each write at once (`TCP_NODELAY`), as Go's and Node's servers do by default, so the last
+/// piece of a response is never held back for the client's delayed ACK (see `docs/perf.md`).
 fn no_delay(conn: &dyn std::any::Any, _: &mut actix_web::dev::Extensions) {
     if let Some(tcp) = conn.downcast_ref::<actix_web::rt::net::TcpStream>()
         && let Err(e) = tcp.set_nodelay(true)

@@ -1,23 +1,17 @@
 //! Fixed sets of named threads that blocking work runs on, answering back to the async caller.
 //!
 //! Two sets use it:
-//! - **Password hashing.** argon2id takes 19 MiB a hash. On the general blocking pool every thread
-//!   that ever hashed kept that memory in its allocator arena, so a login storm grew the process by
-//!   hundreds of MiB. Here at most `threads` hashes run at once and the rest queue: logins wait, none
-//!   is refused. The threads are `SCHED_IDLE`, so hashing mostly takes the CPU that requests leave.
-//!   Not always at once: on Linux 6.18 (EEVDF) `perf sched` showed a woken worker that was not yet
-//!   eligible wait a whole tick (4 ms) behind a hash on a shared CPU, which is most of what a login
-//!   storm adds to a page's p99.
-//! - **Database calls** (`db::call_threads` says how many). Calls for the same key that queue together
-//!   can share one run ([`Joined`]): the session store reads a session once for all of its requests
-//!   that are waiting.
+//! - **Password hashing** (`domain::auth::Hashing`): argon2id takes 19 MiB a hash, so at most
+//!   `threads` run at once and the rest queue, and the memory stays in these threads' arenas. The
+//!   threads are `SCHED_IDLE`: hashing takes the CPU that requests leave.
+//! - **Database calls** (`db::Database`; `db::call_threads` says how many). Calls for the same key
+//!   that queue together can share one run ([`Joined`]): the session store reads a session once for
+//!   all of its requests that are waiting.
 //!
-//! The database threads and the request workers (`cli::serve`) are `SCHED_BATCH`: the same share of
-//! the CPU, but a thread that is woken does not preempt the one running. Before, every database call
-//! woke a thread that preempted the worker at once, and every answer woke the worker, which preempted
-//! that thread in turn: 1.7 context switches a list page. Now the worker serves every connection that
-//! is ready and queues their calls, then a database thread takes the queued calls back to back: 0.2
-//! switches a page, and about 30 % less CPU a page (`perf stat` while `bench/run.py` loads it).
+//! The database threads and the request workers (`cli::serve`) are `SCHED_BATCH`: a woken thread
+//! does not preempt the running one, so a worker queues the calls of every ready connection and a
+//! database thread takes them back to back. The measurements behind both choices are in
+//! `docs/perf.md`.
 
 mod joined;
 
