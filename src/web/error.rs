@@ -163,3 +163,30 @@ impl From<crate::domain::tokens::StatusError> for AppError {
         }
     }
 }
+
+impl From<crate::domain::tokens::lifecycle::LifecycleError> for AppError {
+    fn from(err: crate::domain::tokens::lifecycle::LifecycleError) -> Self {
+        match err {
+            crate::domain::tokens::lifecycle::LifecycleError::Db(e) => e.into(),
+            other => Self::Internal(other.into()),
+        }
+    }
+}
+
+impl From<crate::domain::users::AddUserError> for AppError {
+    fn from(err: crate::domain::users::AddUserError) -> Self {
+        match err {
+            crate::domain::users::AddUserError::Db(e) => e.into(),
+            other => Self::Internal(other.into()),
+        }
+    }
+}
+
+impl From<crate::domain::auth::login::LoginError> for AppError {
+    fn from(err: crate::domain::auth::login::LoginError) -> Self {
+        match err {
+            crate::domain::auth::login::LoginError::Db(e) => e.into(),
+            other => Self::Internal(other.into()),
+        }
+    }
+}

@@ -9,7 +9,7 @@ use zeroize::Zeroizing;
 use super::{Chrome, html, see_other};
 use crate::db::models::user::normalize_email;
 use crate::domain::audit::{self, Event, Target};
-use crate::domain::auth::login::{self, Attempt, LoginError, Outcome};
+use crate::domain::auth::login::{self, Attempt, Outcome};
 use crate::web::csrf;
 use crate::web::current_user::CurrentUser;
 use crate::web::error::AppError;
@@ -106,8 +106,7 @@ pub async fn submit(
         html(status, &page)
     };
     let user = match login::attempt(&state.database, &state.hashing, attempt).await {
-        Err(LoginError::Db(e)) => return Err(e.into()),
-        Err(LoginError::Hash(e)) => return Err(AppError::internal(e)),
+        Err(e) => return Err(e.into()),
         Ok(Outcome::Throttled { minutes }) => {
             let unit = if minutes == 1 { "minute" } else { "minutes" };
             tracing::warn!(ip = ?ip, "login refused: throttled");

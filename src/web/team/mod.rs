@@ -149,8 +149,7 @@ pub async fn create(
                 ..MemberErrors::default()
             });
         }
-        Err(AddUserError::Db(e)) => return Err(e.into()),
-        Err(other) => return Err(AppError::internal(other)),
+        Err(other) => return Err(other.into()),
     };
     tracing::info!(user = user.id.0, merchant = merchant.0, "team member added");
 

@@ -69,13 +69,6 @@ async fn load(
         .await
 }
 
-fn lifecycle_error(e: LifecycleError) -> AppError {
-    match e {
-        LifecycleError::Db(e) => e.into(),
-        other => AppError::internal(other),
-    }
-}
-
 /// `GET /developers/access-tokens/{id}/edit`.
 pub async fn edit_form(
     req: HttpRequest,
@@ -130,7 +123,7 @@ pub async fn edit(
     let token = state
         .db(move |c| {
             lifecycle::update(c, &cache, merchant, TokenId(id), &actor, &spec)
-                .map_err(lifecycle_error)
+                .map_err(AppError::from)
         })
         .await?;
     Flash::success(format!(
@@ -237,7 +230,7 @@ pub async fn roll(
                 &actor,
                 lifecycle::RollChoice { grace, new_key },
             )
-            .map_err(lifecycle_error)
+            .map_err(AppError::from)
         })
         .await?;
     mark_used(&session, submission_id)?;
@@ -316,7 +309,7 @@ pub async fn delete(
         .db(
             move |c| match lifecycle::delete(c, &cache, merchant, TokenId(id), &actor, &name) {
                 Err(LifecycleError::NameMismatch) => Ok(None),
-                other => other.map(Some).map_err(lifecycle_error),
+                other => other.map(Some).map_err(AppError::from),
             },
         )
         .await?;
