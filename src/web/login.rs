@@ -13,6 +13,7 @@ use crate::domain::auth::login::{self, Attempt, Outcome};
 use crate::web::csrf;
 use crate::web::current_user::CurrentUser;
 use crate::web::error::AppError;
+use crate::web::redirects::Pages;
 use crate::web::session_store::USER_ID_KEY;
 use crate::web::state::AppState;
 
@@ -36,22 +37,23 @@ pub struct LoginQuery {
     signed_out: Option<String>,
 }
 
-/// Where to go after login: a local path only, never another site.
-fn safe_next(next: Option<&str>) -> &str {
-    match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n,
-        _ => super::tokens::PATH,
-    }
+/// The page to return to after sign-in, if `next` names one safely (see [`Pages::local_page`]).
+fn safe_next<'a>(pages: &Pages, next: Option<&'a str>) -> Option<&'a str> {
+    next.and_then(|n| pages.local_page(n))
 }
 
 /// `GET /login`.
 pub async fn form(
     session: Session,
+    pages: web::Data<Pages>,
     query: web::Query<LoginQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let next = safe_next(query.next.as_deref()).to_owned();
+    let next = safe_next(&pages, query.next.as_deref())
+        .unwrap_or_default()
+        .to_owned();
     if session.get::<i64>(USER_ID_KEY).ok().flatten().is_some() {
-        return Ok(see_other(&next));
+        // Signed in already: the page asked for, or the start page of their role.
+        return Ok(see_other(if next.is_empty() { "/" } else { &next }));
     }
     let notice = query.signed_out.is_some().then_some("You have signed out.");
     let page = LoginPage {
@@ -80,6 +82,7 @@ pub async fn submit(
     req: HttpRequest,
     session: Session,
     state: web::Data<AppState>,
+    pages: web::Data<Pages>,
     form: web::Form<LoginForm>,
 ) -> Result<HttpResponse, AppError> {
     let LoginForm {
@@ -87,7 +90,9 @@ pub async fn submit(
         password,
         next,
     } = form.into_inner();
-    let next = safe_next(next.as_deref()).to_owned();
+    let next = safe_next(&pages, next.as_deref())
+        .unwrap_or_default()
+        .to_owned();
     let ip = super::client_ip(&req, &state);
     let attempt = Attempt {
         email: email.clone(),
@@ -132,12 +137,12 @@ pub async fn submit(
     csrf::rotate(&session)?;
     tracing::info!(user = user_id.0, "login succeeded");
     // Without a page to return to, each role starts at its own screen.
-    let next = if next == super::tokens::PATH {
-        super::landing(&user).to_owned()
+    let next = if next.is_empty() || next == super::tokens::PATH {
+        super::landing(&user)
     } else {
-        next
+        &next
     };
-    Ok(see_other(&next))
+    Ok(see_other(next))
 }
 
 /// `POST /logout`: the session is deleted server side, so its cookie is worthless from now on.
@@ -163,25 +168,4 @@ pub async fn logout(
     }
     session.purge();
     Ok(see_other("/login?signed_out=1"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::safe_next;
-
-    #[test]
-    fn next_never_leaves_the_site() {
-        assert_eq!(
-            safe_next(Some("/developers/access-tokens?x=1")),
-            "/developers/access-tokens?x=1"
-        );
-        for bad in [
-            "//evil.example",
-            "https://evil.example",
-            "/\\evil.example",
-            "evil",
-        ] {
-            assert_eq!(safe_next(Some(bad)), "/developers/access-tokens", "{bad}");
-        }
-    }
 }

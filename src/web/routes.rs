@@ -38,6 +38,7 @@ pub fn configure(cfg: &mut aw::ServiceConfig, state: &AppState) {
     .build();
 
     cfg.app_data(aw::Data::new(state.clone()))
+        .app_data(aw::Data::new(pages()))
         .app_data(aw::PathConfig::default().error_handler(|_, _| AppError::NotFound.into()))
         .app_data(
             aw::QueryConfig::default()
@@ -153,6 +154,16 @@ macro_rules! route_table {
             })*
         }
     };
+}
+
+/// The app's pages (its `GET` page routes), which redirect targets taken from a request must name.
+pub fn pages() -> web::redirects::Pages {
+    web::redirects::Pages::new(
+        ROUTES
+            .iter()
+            .filter(|r| r.area == Area::Page && r.method == "get")
+            .map(|r| r.path),
+    )
 }
 
 /// The JSON answer of a JSON scope's address that no route takes: 405 with the methods its path

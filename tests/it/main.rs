@@ -17,6 +17,7 @@ mod lifecycle;
 mod list_cache;
 mod login;
 mod matrix;
+mod redirects;
 mod support;
 mod team;
 mod token_detail;

@@ -50,6 +50,13 @@ impl TestApp {
         };
         let status = res.status();
         let headers = res.headers().clone();
+        // No Location the app sends holds a control character (a tab that browsers would drop, say).
+        for location in headers.get_all(actix_web::http::header::LOCATION) {
+            assert!(
+                !location.as_bytes().iter().any(u8::is_ascii_control),
+                "a Location with a control character: {location:?}"
+            );
+        }
         for c in res.cookies() {
             if c.name() == kwik_dashboard::SESSION_COOKIE {
                 let removed = c.value().is_empty()
