@@ -25,7 +25,9 @@ pub mod tokens;
 
 use actix_web::{HttpRequest, HttpResponse};
 
-pub use page::{Chrome, Flash, UserView, fragment_or_page, html, html_sized};
+pub use page::{
+    Chrome, Flash, UserView, fragment_or_page, html, html_sized, member_fragment_or_page,
+};
 pub use routes::{ROUTES, RouteSpec};
 
 use crate::web::current_user::CurrentUser;

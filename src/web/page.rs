@@ -6,6 +6,7 @@ use actix_web::HttpResponse;
 
 use crate::web::assets;
 use crate::web::csrf;
+use crate::web::current_user::MerchantUser;
 use crate::web::error::AppError;
 
 /// A one-shot message shown on the next page.
@@ -157,6 +158,34 @@ where
     } else {
         html(status, &page(content)?)
     }
+}
+
+/// [`fragment_or_page`] for a form or confirmation of a merchant's page: the fragment holds the
+/// content and the session's CSRF token; the page, the same and the chrome at navigation entry
+/// `nav`.
+pub fn member_fragment_or_page<C, F, P>(
+    req: &actix_web::HttpRequest,
+    (session, member, nav): (&Session, &MerchantUser, &'static str),
+    status: actix_web::http::StatusCode,
+    content: C,
+    fragment: impl FnOnce(C, String) -> F,
+    page: impl FnOnce(Chrome, C, String) -> P,
+) -> Result<HttpResponse, AppError>
+where
+    F: askama::Template,
+    P: askama::Template,
+{
+    let csrf_token = csrf::token(session)?;
+    fragment_or_page(
+        req,
+        status,
+        (content, csrf_token),
+        |(content, csrf_token)| fragment(content, csrf_token),
+        |(content, csrf_token)| {
+            let chrome = Chrome::for_member(session, member)?.at(nav);
+            Ok(page(chrome, content, csrf_token))
+        },
+    )
 }
 
 /// Renders a template as an HTML response with `status`.

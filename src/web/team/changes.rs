@@ -10,16 +10,15 @@ use diesel::result::Error as DieselError;
 
 use crate::db::models::{Role, User, UserId};
 use crate::domain::users::team::{self, TeamChange, TeamError};
-use crate::web::csrf;
 use crate::web::current_user::MerchantAdmin;
 use crate::web::error::AppError;
-use crate::web::fragment_or_page;
+use crate::web::member_fragment_or_page;
 use crate::web::state::AppState;
 use crate::web::team::PATH;
 use crate::web::team::views::{
     ConfirmFragment, ConfirmPage, ConfirmView, MemberRow, RowFragment, refusal_message,
 };
-use crate::web::{Chrome, Flash, ascii_json, html, is_htmx, redirect, see_other};
+use crate::web::{Flash, ascii_json, html, is_htmx, redirect, see_other};
 
 /// Query of the role confirmation.
 #[derive(Debug, serde::Deserialize)]
@@ -125,21 +124,19 @@ async fn confirm(
         member: row,
         change,
     };
-    let csrf_token = csrf::token(&session)?;
-    fragment_or_page(
+    member_fragment_or_page(
         &req,
+        (&session, &member, "teams"),
         StatusCode::OK,
-        (confirm, csrf_token),
-        |(confirm, csrf_token)| ConfirmFragment {
+        confirm,
+        |confirm, csrf_token| ConfirmFragment {
             confirm,
             csrf_token,
         },
-        |(confirm, csrf_token)| {
-            Ok(ConfirmPage {
-                page: Chrome::for_member(&session, &member)?.at("teams"),
-                confirm,
-                csrf_token,
-            })
+        |page, confirm, csrf_token| ConfirmPage {
+            page,
+            confirm,
+            csrf_token,
         },
     )
 }

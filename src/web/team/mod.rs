@@ -19,10 +19,9 @@ use crate::domain::users::new_member::{
     DUPLICATE_EMAIL, MemberErrors, MemberInput, validate_member,
 };
 use crate::domain::users::{self, AddUserError};
-use crate::web::csrf;
 use crate::web::current_user::{MerchantAdmin, MerchantUser};
 use crate::web::error::AppError;
-use crate::web::fragment_or_page;
+use crate::web::member_fragment_or_page;
 use crate::web::state::AppState;
 use crate::web::{Chrome, Flash, html, is_htmx};
 
@@ -63,18 +62,16 @@ fn form_response(
     status: StatusCode,
     form: MemberForm,
 ) -> Result<HttpResponse, AppError> {
-    let csrf_token = csrf::token(session)?;
-    fragment_or_page(
+    member_fragment_or_page(
         req,
+        (session, member, "teams"),
         status,
-        (form, csrf_token),
-        |(form, csrf_token)| FormFragment { form, csrf_token },
-        |(form, csrf_token)| {
-            Ok(NewPage {
-                page: Chrome::for_member(session, member)?.at("teams"),
-                form,
-                csrf_token,
-            })
+        form,
+        |form, csrf_token| FormFragment { form, csrf_token },
+        |page, form, csrf_token| NewPage {
+            page,
+            form,
+            csrf_token,
         },
     )
 }

@@ -9,7 +9,7 @@ use crate::domain::tokens::{self, TokenInput};
 use crate::web::csrf;
 use crate::web::current_user::{MerchantAdmin, MerchantUser};
 use crate::web::error::AppError;
-use crate::web::fragment_or_page;
+use crate::web::member_fragment_or_page;
 use crate::web::once::{already_used, mark_used, new_submission_id};
 use crate::web::state::AppState;
 use crate::web::tokens::PATH;
@@ -26,18 +26,16 @@ pub fn form_response(
     status: StatusCode,
     form: FormView,
 ) -> Result<HttpResponse, AppError> {
-    let csrf_token = csrf::token(session)?;
-    fragment_or_page(
+    member_fragment_or_page(
         req,
+        (session, member, "tokens"),
         status,
-        (form, csrf_token),
-        |(form, csrf_token)| FormFragment { form, csrf_token },
-        |(form, csrf_token)| {
-            Ok(NewPage {
-                page: Chrome::for_member(session, member)?,
-                form,
-                csrf_token,
-            })
+        form,
+        |form, csrf_token| FormFragment { form, csrf_token },
+        |page, form, csrf_token| NewPage {
+            page,
+            form,
+            csrf_token,
         },
     )
 }

@@ -9,10 +9,9 @@ use askama::Template;
 use crate::db::models::{AccessToken, TokenId};
 use crate::domain::tokens::lifecycle::{self, Grace, LifecycleError};
 use crate::domain::tokens::{self, TokenInput};
-use crate::web::csrf;
 use crate::web::current_user::{MerchantAdmin, MerchantUser};
 use crate::web::error::AppError;
-use crate::web::fragment_or_page;
+use crate::web::member_fragment_or_page;
 use crate::web::once::{already_used, mark_used, new_submission_id};
 use crate::web::state::AppState;
 use crate::web::tokens::PATH;
@@ -150,18 +149,16 @@ fn roll_response(
     status: StatusCode,
     c: Confirm,
 ) -> Result<HttpResponse, AppError> {
-    let csrf_token = csrf::token(session)?;
-    fragment_or_page(
+    member_fragment_or_page(
         req,
+        (session, member, "tokens"),
         status,
-        (c, csrf_token),
-        |(c, csrf_token)| RollFragment { c, csrf_token },
-        |(c, csrf_token)| {
-            Ok(RollPage {
-                page: Chrome::for_member(session, member)?,
-                c,
-                csrf_token,
-            })
+        c,
+        |c, csrf_token| RollFragment { c, csrf_token },
+        |page, c, csrf_token| RollPage {
+            page,
+            c,
+            csrf_token,
         },
     )
 }
@@ -252,18 +249,16 @@ fn delete_response(
     status: StatusCode,
     c: Confirm,
 ) -> Result<HttpResponse, AppError> {
-    let csrf_token = csrf::token(session)?;
-    fragment_or_page(
+    member_fragment_or_page(
         req,
+        (session, member, "tokens"),
         status,
-        (c, csrf_token),
-        |(c, csrf_token)| DeleteFragment { c, csrf_token },
-        |(c, csrf_token)| {
-            Ok(DeletePage {
-                page: Chrome::for_member(session, member)?,
-                c,
-                csrf_token,
-            })
+        c,
+        |c, csrf_token| DeleteFragment { c, csrf_token },
+        |page, c, csrf_token| DeletePage {
+            page,
+            c,
+            csrf_token,
         },
     )
 }

@@ -8,14 +8,13 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use crate::db::models::{AccessToken, TokenId};
 use crate::domain::credentials::TokenStatus;
 use crate::domain::tokens::{self};
-use crate::web::csrf;
 use crate::web::current_user::MerchantAdmin;
 use crate::web::error::AppError;
-use crate::web::fragment_or_page;
+use crate::web::member_fragment_or_page;
 use crate::web::state::AppState;
 use crate::web::tokens::pages::{ConfirmFragment, ConfirmPage, RowFragment};
 use crate::web::tokens::views::{ConfirmView, ReturnTo, TokenRow};
-use crate::web::{Chrome, Flash, ascii_json, html, is_htmx, redirect};
+use crate::web::{Flash, ascii_json, html, is_htmx, redirect};
 
 /// Query of the confirmation.
 #[derive(Debug, serde::Deserialize)]
@@ -51,21 +50,19 @@ pub async fn confirm_status(
         target,
         from: query.from,
     };
-    let csrf_token = csrf::token(&session)?;
-    fragment_or_page(
+    member_fragment_or_page(
         &req,
+        (&session, &member, "tokens"),
         StatusCode::OK,
-        (confirm, csrf_token),
-        |(confirm, csrf_token)| ConfirmFragment {
+        confirm,
+        |confirm, csrf_token| ConfirmFragment {
             confirm,
             csrf_token,
         },
-        |(confirm, csrf_token)| {
-            Ok(ConfirmPage {
-                page: Chrome::for_member(&session, &member)?,
-                confirm,
-                csrf_token,
-            })
+        |page, confirm, csrf_token| ConfirmPage {
+            page,
+            confirm,
+            csrf_token,
         },
     )
 }
