@@ -45,6 +45,25 @@ pub enum DbError {
 
 pub use database::Database;
 
+impl DbError {
+    /// Whether the database, not the query, failed: the connection was closed, reset or lost in
+    /// the middle of the call (a restart, a failover, a cut network). The request can be tried
+    /// again; it is no bug.
+    pub fn is_connection_lost(&self) -> bool {
+        use diesel::result::{DatabaseErrorKind, Error};
+        match self {
+            Self::Unavailable(_) => true,
+            Self::Query(Error::DatabaseError(
+                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+                _,
+            )) => true,
+            // A transaction whose connection died cannot even be rolled back.
+            Self::Query(Error::BrokenTransactionManager) => true,
+            _ => false,
+        }
+    }
+}
+
 /// Which backend a database URL names, decided by its scheme (never by trying each in turn, which
 /// would hide the real connection error).
 #[derive(Debug, Clone, PartialEq, Eq)]

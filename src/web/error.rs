@@ -45,7 +45,8 @@ impl From<DbError> for AppError {
     fn from(err: DbError) -> Self {
         match err {
             DbError::Query(diesel::result::Error::NotFound) => Self::NotFound,
-            DbError::Unavailable(e) => Self::Unavailable(e.into()),
+            // A lost connection is an outage, not a bug: "temporarily unavailable", 503.
+            lost if lost.is_connection_lost() => Self::Unavailable(lost.into()),
             other => Self::Internal(other.into()),
         }
     }

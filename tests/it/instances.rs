@@ -277,3 +277,126 @@ async fn list_and_key_lookup_are_index_scans_on_postgres() {
         }
     });
 }
+
+/// Sends `request` while the access-token table is locked by another session, and kills the app's
+/// database connection while its query waits on that lock: the connection drops in the middle of
+/// the query, as in a restart or failover.
+async fn with_the_connection_dropped_mid_query(
+    app: &TestApp,
+    request: impl std::future::Future<Output = Answer>,
+) -> Answer {
+    use diesel::connection::SimpleConnection;
+    use diesel::{Connection, RunQueryDsl};
+
+    let mut locker = diesel::PgConnection::establish(&app.db.url).unwrap();
+    locker
+        .batch_execute("BEGIN; LOCK TABLE access_tokens IN ACCESS EXCLUSIVE MODE")
+        .unwrap();
+    let url = app.db.url.clone();
+    let killer = async move {
+        // Until the request's query waits on the lock, then end that backend.
+        for _ in 0..100 {
+            actix_web::rt::time::sleep(std::time::Duration::from_millis(20)).await;
+            let mut killer = diesel::PgConnection::establish(&url).unwrap();
+            let killed: Vec<bool> = diesel::sql_query(
+                "SELECT pg_terminate_backend(pid) AS killed FROM pg_stat_activity \
+                 WHERE datname = current_database() AND wait_event_type = 'Lock' \
+                 AND pid <> pg_backend_pid()",
+            )
+            .load::<Killed>(&mut killer)
+            .unwrap()
+            .into_iter()
+            .map(|k| k.killed)
+            .collect();
+            if killed.contains(&true) {
+                return;
+            }
+        }
+        panic!("the request's query never waited on the lock");
+    };
+    let (answer, ()) = futures_util::future::join(request, killer).await;
+    locker.batch_execute("ROLLBACK").unwrap();
+    answer
+}
+
+#[derive(diesel::QueryableByName)]
+struct Killed {
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    killed: bool,
+}
+
+#[actix_web::test]
+async fn a_connection_dropped_mid_query_answers_503_and_never_500() {
+    let db = std::rc::Rc::new(TestDb::new());
+    if !db.is_postgres() {
+        eprintln!("skipped: connections are dropped on Postgres (set TEST_DATABASE_URL)");
+        return;
+    }
+    let app = spawn_app_on(db, |c| c.gateway_token = Some(GATEWAY.into())).await;
+    app.logged_in_admin("Acme", "ops@acme.test").await;
+    // Never verified, so not in the token cache: whoami and the gateway read it.
+    let token = app
+        .issue_token("Shop sync", &["payments"], "read_only")
+        .await;
+    let form = app.get(&format!("{LIST}/new")).await.submission_id();
+
+    let page = with_the_connection_dropped_mid_query(&app, app.get(LIST)).await;
+    page.assert_status(503)
+        .assert_contains("Temporarily unavailable");
+    let create = with_the_connection_dropped_mid_query(
+        &app,
+        app.post(
+            LIST,
+            &[
+                ("name", "Second"),
+                ("sections", "orders"),
+                ("permission", "read_only"),
+                ("submission_id", &form),
+            ],
+        ),
+    )
+    .await;
+    create.assert_status(503);
+    let whoami = with_the_connection_dropped_mid_query(
+        &app,
+        app.send(
+            actix_web::test::TestRequest::get()
+                .uri("/api/v2/whoami")
+                .insert_header(("Authorization", token.basic_auth())),
+        ),
+    )
+    .await;
+    let gateway = with_the_connection_dropped_mid_query(
+        &app,
+        app.send(
+            actix_web::test::TestRequest::post()
+                .uri("/internal/v1/verify")
+                .insert_header(("Authorization", format!("Bearer {GATEWAY}")))
+                .insert_header(("Content-Type", "application/json"))
+                .set_payload(format!(r#"{{"authorization":"{}"}}"#, token.basic_auth())),
+        ),
+    )
+    .await;
+    for answer in [whoami, gateway] {
+        answer.assert_status(503);
+        assert_eq!(answer.header("content-type"), Some("application/json"));
+        assert!(
+            answer.body.contains(r#""error":"UNAVAILABLE""#),
+            "{}",
+            answer.body
+        );
+    }
+    // Nothing was half-written, and the app goes on by itself.
+    assert_eq!(app.all_tokens().len(), 1);
+    app.get(LIST).await.assert_status(200);
+    assert_eq!(
+        app.send(
+            actix_web::test::TestRequest::get()
+                .uri("/api/v2/whoami")
+                .insert_header(("Authorization", token.basic_auth())),
+        )
+        .await
+        .status,
+        200
+    );
+}
