@@ -194,7 +194,7 @@ fn add_user(
         PasswordChoice::Generate
     };
     let state = open()?;
-    let mut conn = state.pool.get()?;
+    let mut conn = state.database.pool.get()?;
     let (user, generated) = users::add_user(
         &mut conn,
         state.hashing.passwords(),
@@ -223,7 +223,7 @@ fn set_max_lifetime(merchant: &str, days: &str) -> anyhow::Result<()> {
         ),
     };
     let state = open()?;
-    let mut conn = state.pool.get()?;
+    let mut conn = state.database.pool.get()?;
     let found = crate::db::models::Merchant::find_by_name(&mut conn, merchant)?
         .ok_or_else(|| anyhow::anyhow!("no merchant named {merchant:?}"))?;
     crate::db::models::Merchant::set_max_token_lifetime(&mut conn, found.id, days)?;
@@ -245,7 +245,7 @@ fn set_token_status(
         anyhow::bail!("--key must be an API_KEY (kwik_ak_…), whole or as the table shows it");
     }
     let state = open()?;
-    let mut conn = state.pool.get()?;
+    let mut conn = state.database.pool.get()?;
     let found = support::search(&mut conn, &query)?;
     let token = match found.as_slice() {
         [] => anyhow::bail!("no token matches {key:?}"),
@@ -276,7 +276,7 @@ fn set_token_status(
 
 fn seed(merchants: usize, tokens_per_merchant: usize, into: Option<&str>) -> anyhow::Result<()> {
     let state = open()?;
-    let mut conn = state.pool.get()?;
+    let mut conn = state.database.pool.get()?;
     let merchants = if into.is_some() { 1 } else { merchants };
     let total = merchants * tokens_per_merchant;
     let mut last_report = std::time::Instant::now();

@@ -41,7 +41,7 @@ pub fn rotate_master_key() -> anyhow::Result<String> {
     if new.current_id() == old.current_id() {
         anyhow::bail!("the new master key is the current one");
     }
-    let mut conn = state.pool.get()?;
+    let mut conn = state.database.pool.get()?;
     let count = reseal_all(&mut conn, &old, &new)?;
     if file_based {
         let current = config.data_dir.join(MASTER_KEY_FILE);

@@ -24,7 +24,7 @@ pub(super) async fn serve() -> anyhow::Result<()> {
     let state = super::open()?;
     let bind = state.config.bind;
     {
-        let mut conn = state.pool.get()?;
+        let mut conn = state.database.pool.get()?;
         if let Some(password) = users::seed_first_run(&mut conn, state.hashing.passwords())? {
             // Printed, not logged: it must not end up in log storage.
             println!();

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use actix_web::cookie::Key;
 
 use crate::config::Config;
-use crate::db::{self, Database, DbConn, DbPool};
+use crate::db::{self, Database, DbConn};
 use crate::domain::auth::{Hashing, Passwords};
 use crate::domain::credentials::cache::TokenCache;
 use crate::domain::credentials::seal::{Keyring, load_keyring};
@@ -18,8 +18,6 @@ use crate::web::error::AppError;
 /// Shared state; cheap to clone.
 #[derive(Clone)]
 pub struct AppState {
-    /// Database connections.
-    pub pool: DbPool,
     /// The configuration the app started with.
     pub config: Arc<Config>,
     /// Signs and encrypts the session cookie. Every instance must share it.
@@ -37,7 +35,7 @@ pub struct AppState {
     pub token_cache: Arc<TokenCache>,
     /// Recently rendered pages of the token table.
     pub list_cache: Arc<crate::web::tokens::list::cache::ListCache>,
-    /// The pool again, with the threads database calls run on (one per pooled connection).
+    /// Database connections, with the threads database calls run on (one per pooled connection).
     pub database: Database,
 }
 
@@ -79,10 +77,9 @@ impl AppState {
         )?;
         Ok(Self {
             database: Database {
-                pool: pool.clone(),
+                pool,
                 threads: db_threads,
             },
-            pool,
             config: Arc::new(config),
             session_key,
             keyring,

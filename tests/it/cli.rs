@@ -56,7 +56,7 @@ fn find_user(db: &TestDb, email: &str) -> Option<User> {
     let mut config = crate::helpers::test_config(db.dir.path(), &db.url);
     config.session_key = None;
     let state = AppState::build(config).unwrap();
-    let mut conn = state.pool.get().unwrap();
+    let mut conn = state.database.pool.get().unwrap();
     User::find_by_email(&mut conn, email).unwrap()
 }
 
@@ -87,7 +87,7 @@ fn shop_token(
     kwik_dashboard::db::models::AccessToken,
     kwik_dashboard::domain::credentials::NewCredentials,
 ) {
-    let mut conn = state.pool.get().unwrap();
+    let mut conn = state.database.pool.get().unwrap();
     let (user, _) = kwik_dashboard::domain::users::add_user(
         &mut conn,
         &cheap_passwords(),
@@ -305,6 +305,7 @@ fn serve_on_an_empty_database_creates_a_first_admin_and_prints_the_login() {
             ..crate::helpers::test_config(db.dir.path(), &db.url)
         })
         .unwrap()
+        .database
         .pool
         .get()
         .unwrap(),
@@ -412,7 +413,7 @@ fn rotate_master_key_reseals_every_secret_and_signed_requests_still_verify() {
 
     let state = state_with_file_key(&db);
     assert_ne!(state.keyring.current_id(), old_id);
-    let mut conn = state.pool.get().unwrap();
+    let mut conn = state.database.pool.get().unwrap();
     let stored = AccessToken::find_for_merchant(&mut conn, token.merchant_id, token.id).unwrap();
     assert_eq!(
         stored.secret_key_id.as_deref(),
@@ -518,7 +519,7 @@ fn token_disable_from_the_command_line_finds_the_key_and_records_why() {
         "{}",
         text(&out.stdout)
     );
-    let mut conn = state.pool.get().unwrap();
+    let mut conn = state.database.pool.get().unwrap();
     let stored = kwik_dashboard::db::models::AccessToken::find(&mut conn, token.id).unwrap();
     assert_eq!(
         stored.status,

@@ -86,7 +86,7 @@ pub fn with_database(url: &str, name: &str) -> String {
 impl TestApp {
     /// Runs `f` on a database connection.
     pub fn db<T>(&self, f: impl FnOnce(&mut DbConn) -> T) -> T {
-        let mut conn = self.state.pool.get().unwrap();
+        let mut conn = self.state.database.pool.get().unwrap();
         f(&mut conn)
     }
 

@@ -113,7 +113,7 @@ async fn two_admins_demoting_each_other_at_once_leave_one_admin() {
     });
     for _ in 0..5 {
         let barrier = std::sync::Barrier::new(2);
-        let pool = &app.state.pool;
+        let pool = &app.state.database.pool;
         let outcomes: Vec<bool> = std::thread::scope(|s| {
             let demote = |actor: UserId, target: UserId| {
                 let barrier = &barrier;
