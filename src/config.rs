@@ -71,6 +71,10 @@ pub struct Config {
     pub token_cache_ttl: std::time::Duration,
     /// Password hashes computed at once (each takes the argon2 memory cost); logins beyond wait.
     pub argon2_concurrency: usize,
+    /// How long a sign-in or a re-authentication keeps sensitive actions open (sudo mode).
+    pub sudo_window: std::time::Duration,
+    /// Whether support staff must sign in with a second factor.
+    pub support_require_two_factor: bool,
 }
 
 /// A configuration value that could not be understood; the message names the variable.
@@ -100,6 +104,8 @@ impl Config {
     /// - `KWIK_REPLAY_CACHE_SIZE`: signatures remembered against replay, default 500000.
     /// - `KWIK_TOKEN_CACHE_TTL_MS`: how long verification reuses a token record, default 1000; 0 disables.
     /// - `KWIK_ARGON2_CONCURRENCY`: password hashes at once, default the number of CPUs.
+    /// - `KWIK_SUDO_MINUTES`: how long a sign-in or re-authentication allows sensitive actions, default 15.
+    /// - `KWIK_SUPPORT_REQUIRE_2FA`: support staff must use two-factor sign-in, default `true`.
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(|name| std::env::var(name).ok().filter(|v| !v.trim().is_empty()))
     }
@@ -112,11 +118,16 @@ impl Config {
             .unwrap_or_else(|| data_dir.join("kwik.db").to_string_lossy().into_owned());
         let bind = parse_var(&get, "KWIK_BIND", "127.0.0.1:8080", |v| v.parse().ok())?;
         let cookie_secure = parse_var(&get, "KWIK_COOKIE_SECURE", "auto", |v| {
-            match v.to_ascii_lowercase().as_str() {
-                "auto" => Some(CookieSecure::Auto),
-                "true" | "1" | "yes" => Some(CookieSecure::Always),
-                "false" | "0" | "no" => Some(CookieSecure::Never),
-                _ => None,
+            if v.eq_ignore_ascii_case("auto") {
+                Some(CookieSecure::Auto)
+            } else {
+                parse_bool(v).map(|on| {
+                    if on {
+                        CookieSecure::Always
+                    } else {
+                        CookieSecure::Never
+                    }
+                })
             }
         })?;
         let trusted_proxies = parse_var(&get, "KWIK_TRUSTED_PROXIES", "", |v| {
@@ -183,7 +194,17 @@ impl Config {
         let argon2_concurrency = parse_var(&get, "KWIK_ARGON2_CONCURRENCY", &cpus, |v| {
             v.parse().ok().filter(|n| *n > 0)
         })?;
+        let sudo_window = parse_var(&get, "KWIK_SUDO_MINUTES", "15", |v| {
+            v.parse::<u64>()
+                .ok()
+                .filter(|m| (1..=24 * 60).contains(m))
+                .map(|m| std::time::Duration::from_secs(m * 60))
+        })?;
+        let support_require_two_factor =
+            parse_var(&get, "KWIK_SUPPORT_REQUIRE_2FA", "true", parse_bool)?;
         Ok(Self {
+            sudo_window,
+            support_require_two_factor,
             token_cache_ttl,
             argon2_concurrency,
             master_key,
@@ -201,6 +222,15 @@ impl Config {
             db_connect_timeout,
             db_statement_timeout,
         })
+    }
+}
+
+/// `true`/`1`/`yes` or `false`/`0`/`no`, in any case.
+fn parse_bool(v: &str) -> Option<bool> {
+    match v.to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" => Some(true),
+        "false" | "0" | "no" => Some(false),
+        _ => None,
     }
 }
 
@@ -226,6 +256,25 @@ mod tests {
         assert_eq!(config.bind.to_string(), "127.0.0.1:8080");
         assert_eq!(config.cookie_secure, CookieSecure::Auto);
         assert_eq!(config.argon2, Argon2Params::OWASP);
+        assert_eq!(config.sudo_window, std::time::Duration::from_secs(15 * 60));
+        assert!(config.support_require_two_factor);
+    }
+
+    #[test]
+    fn sudo_minutes_and_the_support_policy_are_read_and_checked() {
+        let config = Config::from_lookup(|n| match n {
+            "KWIK_SUDO_MINUTES" => Some("5".into()),
+            "KWIK_SUPPORT_REQUIRE_2FA" => Some("no".into()),
+            _ => None,
+        })
+        .unwrap();
+        assert_eq!(config.sudo_window, std::time::Duration::from_secs(300));
+        assert!(!config.support_require_two_factor);
+        for bad in ["0", "-1", "soon", "1441"] {
+            let err = Config::from_lookup(|n| (n == "KWIK_SUDO_MINUTES").then(|| bad.into()))
+                .unwrap_err();
+            assert!(err.to_string().contains("KWIK_SUDO_MINUTES"), "{err}");
+        }
     }
 
     #[test]

@@ -130,6 +130,23 @@
       });
     });
 
+    // Saves an element's text as a file (the recovery codes), made in the page: nothing is fetched again.
+    root.querySelectorAll("[data-download-text]").forEach((button) => {
+      button.hidden = false;
+      button.addEventListener("click", () => {
+        const source = document.getElementById(button.dataset.downloadText);
+        const text = Array.from(source.querySelectorAll("li")).map((li) => li.textContent.trim()).join("\n") + "\n";
+        const url = URL.createObjectURL(new Blob([text], { type: "text/plain" }));
+        const a = document.createElement("a");
+        a.href = url;
+        a.download = button.dataset.filename || "download.txt";
+        document.body.appendChild(a);
+        a.click();
+        a.remove();
+        setTimeout(() => URL.revokeObjectURL(url), 1000);
+      });
+    });
+
     root.querySelectorAll("[data-download-env]").forEach((button) => {
       button.hidden = false;
       button.addEventListener("click", () => {
@@ -296,7 +313,7 @@
 
   window.addEventListener("pagehide", () => {
     // Keep credentials out of the back/forward cache.
-    document.querySelectorAll('[data-credential="api_key"], [data-credential="api_secret"], [data-credential="password"]').forEach((el) => {
+    document.querySelectorAll('[data-credential="api_key"], [data-credential="api_secret"], [data-credential="password"], [data-credential="recovery"]').forEach((el) => {
       el.textContent = "";
     });
   });

@@ -8,6 +8,7 @@ diesel::table! {
         created_at -> Timestamp,
         max_token_lifetime_days -> Nullable<Integer>,
         tokens_version -> BigInt,
+        require_two_factor -> Bool,
     }
 }
 
@@ -21,6 +22,10 @@ diesel::table! {
         disabled -> Bool,
         created_at -> Timestamp,
         last_login_at -> Nullable<Timestamp>,
+        totp_secret_sealed -> Nullable<Binary>,
+        totp_key_id -> Nullable<Text>,
+        totp_enabled_at -> Nullable<Timestamp>,
+        totp_last_step -> Nullable<BigInt>,
     }
 }
 
@@ -32,6 +37,7 @@ diesel::table! {
         created_at -> Timestamp,
         expires_at -> Timestamp,
         absolute_expires_at -> Timestamp,
+        pending_user_id -> Nullable<BigInt>,
     }
 }
 
@@ -111,6 +117,17 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    recovery_codes (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        code_hash -> Binary,
+        created_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(recovery_codes -> users (user_id));
 diesel::joinable!(token_usage_daily -> access_tokens (token_id));
 diesel::joinable!(users -> merchants (merchant_id));
 diesel::joinable!(audit_events -> merchants (merchant_id));
@@ -123,6 +140,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     sessions,
     access_tokens,
     login_failures,
+    recovery_codes,
     login_lockouts,
     audit_events,
     token_usage_daily,

@@ -36,6 +36,24 @@ text_enum! {
         UserDisabled = "user.disabled",
         /// A user was enabled again.
         UserEnabled = "user.enabled",
+        /// A user changed their password.
+        PasswordChanged = "user.password_changed",
+        /// A user signed one of their sessions out, or all the others.
+        SessionsEnded = "user.sessions_ended",
+        /// A user turned two-factor sign-in on.
+        TwoFactorEnabled = "user.2fa_enabled",
+        /// A user turned two-factor sign-in off.
+        TwoFactorDisabled = "user.2fa_disabled",
+        /// An admin reset a member's two-factor sign-in.
+        TwoFactorReset = "user.2fa_reset",
+        /// A user replaced their recovery codes.
+        RecoveryCodesRegenerated = "user.recovery_codes_regenerated",
+        /// A recovery code was used to sign in or re-authenticate.
+        RecoveryCodeUsed = "user.recovery_code_used",
+        /// A re-authentication before a sensitive action was refused.
+        SudoRefused = "user.sudo_refused",
+        /// An admin changed whether the merchant requires two-factor sign-in.
+        TwoFactorPolicyChanged = "merchant.2fa_policy_changed",
     }
 }
 
@@ -56,6 +74,15 @@ impl Event {
             Self::UserRoleChanged => "Role changed",
             Self::UserDisabled => "User disabled",
             Self::UserEnabled => "User enabled",
+            Self::PasswordChanged => "Password changed",
+            Self::SessionsEnded => "Sessions signed out",
+            Self::TwoFactorEnabled => "Two-factor turned on",
+            Self::TwoFactorDisabled => "Two-factor turned off",
+            Self::TwoFactorReset => "Two-factor reset",
+            Self::RecoveryCodesRegenerated => "Recovery codes replaced",
+            Self::RecoveryCodeUsed => "Recovery code used",
+            Self::SudoRefused => "Re-authentication refused",
+            Self::TwoFactorPolicyChanged => "Two-factor policy changed",
         }
     }
 }

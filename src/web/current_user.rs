@@ -21,7 +21,23 @@ pub struct CurrentUser {
 }
 
 impl CurrentUser {
+    /// The signed-in user, who must not still owe an enrolment (see [`EnrollingUser`]).
     async fn load(req: &HttpRequest) -> Result<Self, AppError> {
+        let current = Self::load_any(req).await?;
+        let state = req.app_data::<web::Data<AppState>>();
+        let support_requires = state.is_some_and(|s| s.config.support_require_two_factor);
+        if crate::domain::auth::two_factor::must_enrol(
+            &current.user,
+            current.merchant.as_ref(),
+            support_requires,
+        ) {
+            return Err(AppError::EnrolmentRequired);
+        }
+        Ok(current)
+    }
+
+    /// The signed-in user, enrolled or not.
+    async fn load_any(req: &HttpRequest) -> Result<Self, AppError> {
         let session = req.get_session();
         let state = req
             .app_data::<web::Data<AppState>>()
@@ -65,6 +81,21 @@ impl FromRequest for CurrentUser {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let req = req.clone();
         Box::pin(async move { Self::load(&req).await })
+    }
+}
+
+/// A signed-in user who may still have to enrol a second factor before anything else (their
+/// merchant, or the support policy, requires one): for the enrolment pages and signing out.
+#[derive(Debug, Clone)]
+pub struct EnrollingUser(pub CurrentUser);
+
+impl FromRequest for EnrollingUser {
+    type Error = AppError;
+    type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move { CurrentUser::load_any(&req).await.map(Self) })
     }
 }
 

@@ -8,6 +8,9 @@ use askama::Template;
 
 use crate::db::DbError;
 
+/// Where a user who must set up two-factor sign-in first is sent (the profile's enrolment page).
+pub const ENROL_PATH: &str = "/settings/profile/two-factor";
+
 /// Everything a request can fail with.
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -17,6 +20,9 @@ pub enum AppError {
     /// No valid session: the user must log in.
     #[error("login required")]
     LoginRequired,
+    /// Signed in, but the merchant (or the support policy) requires a second factor first.
+    #[error("two-factor enrolment required")]
+    EnrolmentRequired,
     /// Logged in, but not allowed to do this.
     #[error("forbidden: {0}")]
     Forbidden(&'static str),
@@ -79,6 +85,7 @@ impl ResponseError for AppError {
         match self {
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::LoginRequired => StatusCode::UNAUTHORIZED,
+            Self::EnrolmentRequired => StatusCode::SEE_OTHER,
             Self::Forbidden(_) | Self::Csrf(_) => StatusCode::FORBIDDEN,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -94,11 +101,16 @@ impl ResponseError for AppError {
             Self::Csrf(why) => tracing::warn!(reason = why, "CSRF check failed"),
             _ => {}
         }
-        if matches!(self, Self::LoginRequired) {
-            // Full pages go to the login form; htmx follows HX-Redirect instead of swapping a fragment.
+        let to = match self {
+            Self::LoginRequired => Some("/login"),
+            Self::EnrolmentRequired => Some(ENROL_PATH),
+            _ => None,
+        };
+        if let Some(to) = to {
+            // Full pages go to the form; htmx follows HX-Redirect instead of swapping a fragment.
             return HttpResponse::SeeOther()
-                .insert_header((header::LOCATION, "/login"))
-                .insert_header(("HX-Redirect", "/login"))
+                .insert_header((header::LOCATION, to))
+                .insert_header(("HX-Redirect", to))
                 .insert_header((header::CACHE_CONTROL, "no-store"))
                 .finish();
         }
@@ -187,6 +199,17 @@ impl From<crate::domain::auth::login::LoginError> for AppError {
     fn from(err: crate::domain::auth::login::LoginError) -> Self {
         match err {
             crate::domain::auth::login::LoginError::Db(e) => e.into(),
+            crate::domain::auth::login::LoginError::TwoFactor(e) => e.into(),
+            other => Self::Internal(other.into()),
+        }
+    }
+}
+
+impl From<crate::domain::auth::two_factor::TwoFactorError> for AppError {
+    fn from(err: crate::domain::auth::two_factor::TwoFactorError) -> Self {
+        use crate::domain::auth::two_factor::TwoFactorError;
+        match err {
+            TwoFactorError::Db(e) => e.into(),
             other => Self::Internal(other.into()),
         }
     }

@@ -10,11 +10,12 @@ use super::{Chrome, html, see_other};
 use crate::db::models::user::normalize_email;
 use crate::domain::audit::{self, Event, Target};
 use crate::domain::auth::login::{self, Attempt, Outcome};
+use crate::domain::auth::totp;
 use crate::web::csrf;
-use crate::web::current_user::CurrentUser;
+use crate::web::current_user::EnrollingUser;
 use crate::web::error::AppError;
 use crate::web::redirects::Pages;
-use crate::web::session_store::USER_ID_KEY;
+use crate::web::session_store::{PENDING_AT_KEY, PENDING_USER_KEY, USER_ID_KEY};
 use crate::web::state::AppState;
 
 /// The one message for every wrong email, password or disabled account: it tells an attacker nothing.
@@ -35,10 +36,11 @@ struct LoginPage {
 pub struct LoginQuery {
     next: Option<String>,
     signed_out: Option<String>,
+    expired: Option<String>,
 }
 
 /// The page to return to after sign-in, if `next` names one safely (see [`Pages::local_page`]).
-fn safe_next<'a>(pages: &Pages, next: Option<&'a str>) -> Option<&'a str> {
+pub(crate) fn safe_next<'a>(pages: &Pages, next: Option<&'a str>) -> Option<&'a str> {
     next.and_then(|n| pages.local_page(n))
 }
 
@@ -55,7 +57,11 @@ pub async fn form(
         // Signed in already: the page asked for, or the start page of their role.
         return Ok(see_other(if next.is_empty() { "/" } else { &next }));
     }
-    let notice = query.signed_out.is_some().then_some("You have signed out.");
+    let notice = if query.expired.is_some() {
+        Some("Your sign-in timed out before the code was entered. Enter your password again.")
+    } else {
+        query.signed_out.is_some().then_some("You have signed out.")
+    };
     let page = LoginPage {
         page: Chrome::public(&session)?,
         email: String::new(),
@@ -126,23 +132,22 @@ pub async fn submit(
             tracing::info!(ip = ?ip, "login failed");
             return again(StatusCode::UNAUTHORIZED, INVALID.to_owned());
         }
+        Ok(Outcome::CodeRequired(user)) => {
+            // Half signed in, server side: the code step is open for 5 minutes, in a new session.
+            session.renew();
+            session
+                .insert(PENDING_USER_KEY, user.id.0)
+                .and_then(|()| session.insert(PENDING_AT_KEY, totp::unix_now()))
+                .and_then(|()| session.insert(super::sign_in::NEXT_KEY, &next))
+                .map_err(AppError::internal)?;
+            csrf::rotate(&session)?;
+            tracing::info!(user = user.id.0, "password accepted, code required");
+            return Ok(see_other(super::sign_in::CODE_PATH));
+        }
         Ok(Outcome::SignedIn(user)) => user,
     };
-    let user_id = user.id;
-    // A new session id at login defeats session fixation; a new CSRF token too.
-    session.renew();
-    session
-        .insert(USER_ID_KEY, user_id.0)
-        .map_err(AppError::internal)?;
-    csrf::rotate(&session)?;
-    tracing::info!(user = user_id.0, "login succeeded");
-    // Without a page to return to, each role starts at its own screen.
-    let next = if next.is_empty() || next == super::tokens::PATH {
-        super::landing(&user)
-    } else {
-        &next
-    };
-    Ok(see_other(next))
+    super::sign_in::begin_session(&req, &state, &session, &user)?;
+    Ok(see_other(super::sign_in::start_page(&user, &next)))
 }
 
 /// `POST /logout`: the session is deleted server side, so its cookie is worthless from now on.
@@ -150,9 +155,9 @@ pub async fn logout(
     req: HttpRequest,
     session: Session,
     state: web::Data<AppState>,
-    current: Option<CurrentUser>,
+    current: Option<EnrollingUser>,
 ) -> Result<HttpResponse, AppError> {
-    if let Some(current) = current {
+    if let Some(EnrollingUser(current)) = current {
         let actor = super::actor(&req, &state, &current.user);
         let user = current.user;
         state

@@ -29,6 +29,14 @@ impl Flash {
         }
     }
 
+    /// A message about something refused.
+    pub fn error(message: impl Into<String>) -> Self {
+        Self {
+            kind: "error".into(),
+            message: message.into(),
+        }
+    }
+
     /// Stores the message for the next page.
     pub fn set(self, session: &Session) -> Result<(), AppError> {
         session.insert(FLASH_KEY, self).map_err(AppError::internal)
@@ -122,6 +130,25 @@ impl Chrome {
     pub fn at(mut self, entry: &'static str) -> Self {
         self.nav = entry;
         self
+    }
+
+    /// Chrome for any signed-in user's page (the profile, a prompt): their merchant's name, or Kwik
+    /// Support; takes the pending flash message.
+    pub fn for_user(
+        session: &Session,
+        user: &crate::db::models::User,
+        merchant: Option<&crate::db::models::Merchant>,
+    ) -> Result<Self, AppError> {
+        Ok(Self {
+            assets: assets::AssetUrls::get(),
+            csrf_token: csrf::token(session)?,
+            user: Some(UserView::of(
+                user,
+                merchant.map_or("Kwik Support", |m| m.name.as_str()),
+            )),
+            flash: Flash::take(session),
+            nav: "profile",
+        })
     }
 
     /// Chrome for a Kwik Support page; takes the pending flash message.

@@ -88,6 +88,7 @@ pub fn configure(cfg: &mut aw::ServiceConfig, state: &AppState) {
         )
         .service(
             aw::scope("")
+                .wrap(from_fn(web::sudo::guard))
                 .wrap(from_fn(web::csrf::guard))
                 .wrap(sessions)
                 .wrap(from_fn(web::health::session_store_outage))
@@ -132,15 +133,24 @@ pub struct RouteSpec {
     pub method: &'static str,
     /// Path pattern, in full.
     pub path: &'static str,
+    /// Needs a recent sign-in or re-authentication (sudo mode; see `web::sudo`).
+    pub sudo: bool,
 }
 
 /// Declares every route once: [`ROUTES`] lists them (the role × route matrix test walks it, and
 /// fails for a route it has no expectations for) and `register` mounts exactly those, by area.
 macro_rules! route_table {
-    ($($area:ident $method:ident $path:literal => $handler:path;)*) => {
+    (@sudo sudo) => { true };
+    (@sudo) => { false };
+    ($($area:ident $method:ident $($sudo:ident)? $path:literal => $handler:path;)*) => {
         /// Every route of the app.
         pub const ROUTES: &[RouteSpec] = &[
-            $(RouteSpec { area: Area::$area, method: stringify!($method), path: $path }),*
+            $(RouteSpec {
+                area: Area::$area,
+                method: stringify!($method),
+                path: $path,
+                sudo: route_table!(@sudo $($sudo)?),
+            }),*
         ];
 
         /// Mounts the routes of `area` on `cfg`, their paths relative to `prefix` (the scope's).
@@ -199,25 +209,38 @@ route_table! {
     Page get "/login" => login::form;
     Page post "/login" => login::submit;
     Page post "/logout" => login::logout;
+    Page get "/login/two-factor" => web::login_code::form;
+    Page post "/login/two-factor" => web::login_code::submit;
+    Page get "/settings/profile" => web::profile::index;
+    Page post sudo "/settings/profile/password" => web::profile::password::change;
+    Page post "/settings/profile/sessions/end-others" => web::profile::sessions::end_others;
+    Page post "/settings/profile/sessions/{marker}/end" => web::profile::sessions::end_one;
+    Page get "/settings/profile/two-factor" => web::profile::two_factor::enrol_form;
+    Page post sudo "/settings/profile/two-factor" => web::profile::two_factor::confirm;
+    Page post sudo "/settings/profile/two-factor/recovery-codes" => web::profile::two_factor::regenerate;
+    Page post sudo "/settings/profile/two-factor/disable" => web::profile::two_factor::turn_off;
     Page get "/developers/access-tokens" => tokens::index;
-    Page post "/developers/access-tokens" => tokens::create;
+    Page post sudo "/developers/access-tokens" => tokens::create;
     Page get "/developers/access-tokens/new" => tokens::new_form;
     Page get "/developers/access-tokens/{id}" => tokens::detail::show;
     Page get "/developers/access-tokens/{id}/status" => tokens::confirm_status;
     Page post "/developers/access-tokens/{id}/status" => tokens::set_status;
     Page get "/developers/access-tokens/{id}/edit" => tokens::lifecycle::edit_form;
-    Page post "/developers/access-tokens/{id}/edit" => tokens::lifecycle::edit;
+    Page post sudo "/developers/access-tokens/{id}/edit" => tokens::lifecycle::edit;
     Page get "/developers/access-tokens/{id}/roll" => tokens::lifecycle::roll_form;
-    Page post "/developers/access-tokens/{id}/roll" => tokens::lifecycle::roll;
+    Page post sudo "/developers/access-tokens/{id}/roll" => tokens::lifecycle::roll;
     Page get "/developers/access-tokens/{id}/delete" => tokens::lifecycle::delete_form;
-    Page post "/developers/access-tokens/{id}/delete" => tokens::lifecycle::delete;
+    Page post sudo "/developers/access-tokens/{id}/delete" => tokens::lifecycle::delete;
     Page get "/settings/teams" => team::index;
-    Page post "/settings/teams" => team::create;
+    Page post sudo "/settings/teams" => team::create;
     Page get "/settings/teams/new" => team::new_form;
     Page get "/settings/teams/{id}/role" => team::confirm_role;
-    Page post "/settings/teams/{id}/role" => team::set_role;
+    Page post sudo "/settings/teams/{id}/role" => team::set_role;
     Page get "/settings/teams/{id}/status" => team::confirm_status;
-    Page post "/settings/teams/{id}/status" => team::set_status;
+    Page post sudo "/settings/teams/{id}/status" => team::set_status;
+    Page post sudo "/settings/teams/two-factor" => team::policy::set_policy;
+    Page get "/settings/teams/{id}/two-factor" => team::policy::confirm_reset;
+    Page post sudo "/settings/teams/{id}/two-factor" => team::policy::reset;
     Page get "/settings/history" => history::index;
     Page get "/settings/history.csv" => history::csv;
     Page get "/support" => support::index;

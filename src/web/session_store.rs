@@ -17,6 +17,19 @@ use crate::domain::credentials::{random_bytes, sha256};
 
 /// The session state key holding the logged-in user's id.
 pub const USER_ID_KEY: &str = "uid";
+/// The session state key of the user half-way through a two-factor sign-in (password checked).
+pub const PENDING_USER_KEY: &str = "pending_uid";
+/// When that password step passed (unix seconds): the code step is open for 5 minutes after it.
+pub const PENDING_AT_KEY: &str = "pending_at";
+/// When the user last proved who they are (sign-in, or a sudo prompt), in unix seconds.
+pub const SUDO_AT_KEY: &str = "sudo_at";
+/// The user agent and address the session signed in from, as the profile lists them.
+pub const DEVICE_KEY: &str = "device";
+/// See [`DEVICE_KEY`].
+pub const ADDRESS_KEY: &str = "address";
+/// A random label of the signed-in session, naming it on the profile page (no secret: it only lets
+/// the same user sign that session out).
+pub const MARKER_KEY: &str = "sid";
 /// The session state key under which `load` hands over the signed-in user and their merchant, read
 /// from the database in the same trip as the session (one blocking call a request instead of two).
 /// Its value is a number that [`take_signed_in`] redeems on the same thread. Only ever in memory:
@@ -144,6 +157,7 @@ impl DbSessionStore {
         let row = SessionRow {
             id_hash: sha256(&key).to_vec(),
             user_id: user_of(state),
+            pending_user_id: pending_of(state),
             state: serde_json::to_string(state)?,
             created_at: now,
             expires_at: now + idle(ttl),
@@ -205,8 +219,17 @@ fn touch(pool: &DbPool, id_hash: &[u8]) {
 
 /// The user a session state belongs to (actix-session stores values as JSON text).
 fn user_of(state: &State) -> Option<UserId> {
+    id_at(state, USER_ID_KEY)
+}
+
+/// The user whose two-factor sign-in the state is half-way through.
+fn pending_of(state: &State) -> Option<UserId> {
+    id_at(state, PENDING_USER_KEY)
+}
+
+fn id_at(state: &State, key: &str) -> Option<UserId> {
     state
-        .get(USER_ID_KEY)
+        .get(key)
         .and_then(|v| serde_json::from_str::<i64>(v).ok())
         .map(UserId)
 }
@@ -264,13 +287,13 @@ impl SessionStore for DbSessionStore {
     ) -> Result<SessionKey, UpdateError> {
         state.remove(SIGNED_IN_KEY);
         let id_hash = sha256(session_key.as_ref()).to_vec();
-        let user = user_of(&state);
+        let (user, pending) = (user_of(&state), pending_of(&state));
         let text =
             serde_json::to_string(&state).map_err(|e| UpdateError::Serialization(e.into()))?;
         let now = db::now();
         let expires = now + idle(ttl);
         let found = self
-            .run(move |c| SessionRow::update_state(c, &id_hash, user, &text, expires, now))
+            .run(move |c| SessionRow::update_state(c, &id_hash, user, pending, &text, expires, now))
             .await
             .map_err(UpdateError::Other)?;
         if found {

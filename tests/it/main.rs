@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod access_tokens;
+mod accounts;
 mod api;
 mod api_errors;
 mod assets;

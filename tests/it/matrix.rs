@@ -126,6 +126,62 @@ const MATRIX: &[(&str, &str, [u16; 5])] = &[
     ),
     ("get", "/settings/history", [303, 200, 200, 200, 200]),
     ("get", "/settings/history.csv", [303, 200, 200, 200, 200]),
+    ("get", "/login/two-factor", [303, 303, 303, 303, 303]),
+    ("post", "/login/two-factor", [303, 303, 303, 303, 303]),
+    ("get", "/settings/profile", [303, 200, 200, 200, 200]),
+    // The matrix's form has no current password: refused on the form.
+    (
+        "post",
+        "/settings/profile/password",
+        [303, 422, 422, 422, 422],
+    ),
+    // The admin's other sessions include the one making the tokens: not ended here.
+    (
+        "post",
+        "/settings/profile/sessions/end-others",
+        [303, 303, 0, 303, 303],
+    ),
+    (
+        "post",
+        "/settings/profile/sessions/{marker}/end",
+        [303, 303, 303, 303, 303],
+    ),
+    // Starts an enrolment, which the next row's code (none) does not confirm.
+    (
+        "get",
+        "/settings/profile/two-factor",
+        [303, 200, 200, 200, 200],
+    ),
+    (
+        "post",
+        "/settings/profile/two-factor",
+        [303, 422, 422, 422, 422],
+    ),
+    (
+        "post",
+        "/settings/profile/two-factor/recovery-codes",
+        [303, 303, 303, 303, 303],
+    ),
+    (
+        "post",
+        "/settings/profile/two-factor/disable",
+        [303, 303, 303, 303, 303],
+    ),
+    (
+        "post",
+        "/settings/teams/two-factor",
+        [303, 403, 400, 403, 400],
+    ),
+    (
+        "get",
+        "/settings/teams/{id}/two-factor",
+        [303, 403, 200, 403, 404],
+    ),
+    (
+        "post",
+        "/settings/teams/{id}/two-factor",
+        [303, 403, 303, 403, 404],
+    ),
     ("get", "/support", [303, 403, 403, 200, 403]),
     (
         "post",

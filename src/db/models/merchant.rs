@@ -23,6 +23,8 @@ pub struct Merchant {
     /// Changes with every change to the merchant's tokens (set by database triggers, never by code):
     /// what the token table shows is reused only while it is the same.
     pub tokens_version: i64,
+    /// Every member must sign in with a second factor.
+    pub require_two_factor: bool,
 }
 
 impl Merchant {
@@ -62,6 +64,14 @@ impl Merchant {
     ) -> QueryResult<()> {
         diesel::update(merchants::table.find(id))
             .set(merchants::max_token_lifetime_days.eq(days))
+            .execute(conn)
+            .map(drop)
+    }
+
+    /// Requires (or stops requiring) two-factor sign-in of every member.
+    pub fn set_require_two_factor(conn: &mut DbConn, id: MerchantId, on: bool) -> QueryResult<()> {
+        diesel::update(merchants::table.find(id))
+            .set(merchants::require_two_factor.eq(on))
             .execute(conn)
             .map(drop)
     }

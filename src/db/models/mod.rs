@@ -7,6 +7,7 @@ pub mod login_throttle;
 pub mod merchant;
 pub mod session;
 pub mod token_list;
+pub mod two_factor;
 pub mod user;
 
 pub use access_token::{AccessToken, NewAccessToken, Permission, Section, Sections, TokenStatus};

@@ -45,6 +45,21 @@ pub struct SessionRow {
     pub expires_at: time::PrimitiveDateTime,
     /// Absolute expiry (UTC), fixed at creation.
     pub absolute_expires_at: time::PrimitiveDateTime,
+    /// The user whose two-factor sign-in this session is half-way through.
+    pub pending_user_id: Option<UserId>,
+}
+
+/// One of a user's live sessions, as the profile page lists them.
+#[derive(Debug, Clone, Queryable)]
+pub struct UserSession {
+    /// SHA-256 of the session key.
+    pub id_hash: Vec<u8>,
+    /// The session's state, as JSON (it holds the device and address it signed in from).
+    pub state: String,
+    /// When it was created: the sign-in.
+    pub created_at: time::PrimitiveDateTime,
+    /// Idle expiry: the last request came one idle timeout (at most a minute more) before it.
+    pub expires_at: time::PrimitiveDateTime,
 }
 
 impl SessionRow {
@@ -105,6 +120,7 @@ impl SessionRow {
         conn: &mut DbConn,
         id_hash: &[u8],
         user_id: Option<UserId>,
+        pending_user_id: Option<UserId>,
         state: &str,
         expires_at: time::PrimitiveDateTime,
         now: time::PrimitiveDateTime,
@@ -116,6 +132,7 @@ impl SessionRow {
         )
         .set((
             sessions::user_id.eq(user_id),
+            sessions::pending_user_id.eq(pending_user_id),
             sessions::state.eq(state),
             sessions::expires_at.eq(expires_at),
         ))
@@ -150,9 +167,53 @@ impl SessionRow {
             .map(drop)
     }
 
-    /// Deletes every session of a user (used when the user is disabled).
-    pub fn delete_for_user(conn: &mut DbConn, user: UserId) -> QueryResult<usize> {
-        diesel::delete(sessions::table.filter(sessions::user_id.eq(user))).execute(conn)
+    /// Deletes every session of a user, signed in or half-way through a two-factor sign-in, except
+    /// the one with hash `keep` (the request's own, when it should stay signed in).
+    pub fn delete_for_user(
+        conn: &mut DbConn,
+        user: UserId,
+        keep: Option<&[u8]>,
+    ) -> QueryResult<usize> {
+        let of_user = sessions::table.filter(
+            sessions::user_id
+                .eq(user)
+                .or(sessions::pending_user_id.eq(user)),
+        );
+        match keep {
+            Some(keep) => diesel::delete(of_user.filter(sessions::id_hash.ne(keep))).execute(conn),
+            None => diesel::delete(of_user).execute(conn),
+        }
+    }
+
+    /// The user's signed-in sessions that are live at `now`, the most recently active first.
+    pub fn live_for_user(
+        conn: &mut DbConn,
+        user: UserId,
+        now: time::PrimitiveDateTime,
+    ) -> QueryResult<Vec<UserSession>> {
+        sessions::table
+            .filter(sessions::user_id.eq(user))
+            .filter(sessions::expires_at.gt(now))
+            .filter(sessions::absolute_expires_at.gt(now))
+            .order((sessions::expires_at.desc(), sessions::created_at.desc()))
+            .select((
+                sessions::id_hash,
+                sessions::state,
+                sessions::created_at,
+                sessions::expires_at,
+            ))
+            .load(conn)
+    }
+
+    /// Deletes the user's session with this hash; whether there was one.
+    pub fn delete_of_user(conn: &mut DbConn, user: UserId, id_hash: &[u8]) -> QueryResult<bool> {
+        diesel::delete(
+            sessions::table
+                .filter(sessions::user_id.eq(user))
+                .filter(sessions::id_hash.eq(id_hash)),
+        )
+        .execute(conn)
+        .map(|n| n > 0)
     }
 
     /// Deletes sessions that have expired by `now`.

@@ -53,7 +53,33 @@ pub struct User {
     pub created_at: time::PrimitiveDateTime,
     /// Last successful login (UTC).
     pub last_login_at: Option<time::PrimitiveDateTime>,
+    /// When two-factor sign-in was turned on; `None`: off (an enrolment may be pending).
+    pub totp_enabled_at: Option<time::PrimitiveDateTime>,
 }
+
+/// The columns of [`User`], in its field order, for `RETURNING` (the table has more: the sealed
+/// TOTP secret is read only by `two_factor`).
+pub const USER_COLUMNS: (
+    users::id,
+    users::merchant_id,
+    users::email,
+    users::password_hash,
+    users::role,
+    users::disabled,
+    users::created_at,
+    users::last_login_at,
+    users::totp_enabled_at,
+) = (
+    users::id,
+    users::merchant_id,
+    users::email,
+    users::password_hash,
+    users::role,
+    users::disabled,
+    users::created_at,
+    users::last_login_at,
+    users::totp_enabled_at,
+);
 
 /// A user to insert.
 #[derive(Debug, Insertable)]
@@ -102,7 +128,7 @@ impl User {
     pub fn insert(conn: &mut DbConn, new: &NewUser<'_>) -> QueryResult<User> {
         diesel::insert_into(users::table)
             .values(new)
-            .returning(users::all_columns)
+            .returning(USER_COLUMNS)
             .get_result(conn)
     }
 
@@ -161,7 +187,7 @@ impl User {
     pub fn set_role(conn: &mut DbConn, id: UserId, role: Role) -> QueryResult<User> {
         diesel::update(users::table.find(id))
             .set(users::role.eq(role))
-            .returning(users::all_columns)
+            .returning(USER_COLUMNS)
             .get_result(conn)
     }
 
@@ -169,8 +195,16 @@ impl User {
     pub fn set_disabled(conn: &mut DbConn, id: UserId, disabled: bool) -> QueryResult<User> {
         diesel::update(users::table.find(id))
             .set(users::disabled.eq(disabled))
-            .returning(users::all_columns)
+            .returning(USER_COLUMNS)
             .get_result(conn)
+    }
+
+    /// Replaces a user's password hash.
+    pub fn set_password_hash(conn: &mut DbConn, id: UserId, hash: &str) -> QueryResult<()> {
+        diesel::update(users::table.find(id))
+            .set(users::password_hash.eq(hash))
+            .execute(conn)
+            .map(drop)
     }
 
     /// Records a successful login.

@@ -40,6 +40,9 @@ pub enum Outcome {
     Refused,
     /// The password matched an enabled account, whose login is recorded.
     SignedIn(User),
+    /// The password matched an enabled account with two-factor sign-in: a code must follow (see
+    /// [`second_step`]). Nothing is recorded yet, and the failures counted so far still count.
+    CodeRequired(User),
 }
 
 /// What can fail besides the attempt itself.
@@ -51,6 +54,15 @@ pub enum LoginError {
     /// The password check.
     #[error(transparent)]
     Hash(#[from] HashError),
+    /// Checking the second factor (its secret does not open, say).
+    #[error(transparent)]
+    TwoFactor(#[from] super::two_factor::TwoFactorError),
+}
+
+impl From<diesel::result::Error> for LoginError {
+    fn from(e: diesel::result::Error) -> Self {
+        Self::Db(e.into())
+    }
 }
 
 /// Decides a sign-in and records it.
@@ -117,8 +129,115 @@ pub async fn attempt(
         return Ok(Outcome::Refused);
     };
 
+    if user.totp_enabled_at.is_some() {
+        return Ok(Outcome::CodeRequired(user));
+    }
+    record_success(database, &scope, &actor, user, "").await
+}
+
+/// The second step of a two-factor sign-in, for the user whose password was accepted.
+pub struct CodeAttempt {
+    /// The user the password step accepted.
+    pub user: crate::db::models::UserId,
+    /// The code as typed: six digits, or a recovery code.
+    pub code: Zeroizing<String>,
+    /// The client's address.
+    pub ip: Option<IpAddr>,
+    /// The client's user agent.
+    pub user_agent: Option<String>,
+}
+
+/// Decides the code step of a two-factor sign-in and records it. It counts toward the same throttle
+/// as the password (5 failures per email, 20 per address); a wrong, reused or mistyped code is one
+/// answer. A user disabled or reset meanwhile is refused.
+pub async fn second_step(
+    database: &Database,
+    keyring: &std::sync::Arc<crate::domain::credentials::seal::Keyring>,
+    attempt: CodeAttempt,
+) -> Result<Outcome, LoginError> {
+    use super::two_factor::{self, Factor, TwoFactorError};
+    let now = crate::db::now();
+    let keyring = keyring.clone();
+    let mut actor = Actor::anonymous(attempt.ip.map(|i| i.to_string()), attempt.user_agent);
+    let (uid, ip, code) = (attempt.user, attempt.ip, attempt.code);
+    let decided = {
+        let actor = actor.clone();
+        database
+            .call(move |c| -> Result<_, LoginError> {
+                let Some(user) = User::find(c, uid).ok().filter(|u| !u.disabled) else {
+                    return Ok(None);
+                };
+                let scope = Scope::new(&user.email, ip);
+                if let Some(until) = scope.locked_until(c, now)? {
+                    let why = "throttled: too many failed attempts";
+                    record_failure(c, &with_email(&actor, &user), Some(&user), why)?;
+                    return Ok(Some((user, scope, Err(Some(until)))));
+                }
+                let checked = two_factor::check(
+                    c,
+                    &keyring,
+                    &Actor::user(&user, actor.ip.clone(), actor.user_agent.clone()),
+                    &user,
+                    &code,
+                );
+                let checked = match checked {
+                    Ok(factor) => Ok(factor),
+                    Err(TwoFactorError::WrongCode | TwoFactorError::NotOn) => {
+                        c.transaction(|c| {
+                            scope.record_failure(c, now)?;
+                            record_failure(
+                                c,
+                                &with_email(&actor, &user),
+                                Some(&user),
+                                "wrong two-factor code",
+                            )
+                        })
+                        .map_err(DbError::from)?;
+                        Err(None)
+                    }
+                    Err(TwoFactorError::Db(e)) => return Err(e.into()),
+                    Err(other) => return Err(other.into()),
+                };
+                Ok(Some((user, scope, checked)))
+            })
+            .await?
+    };
+    let Some((user, scope, checked)) = decided else {
+        return Ok(Outcome::Refused);
+    };
+    match checked {
+        Err(Some(until)) => Ok(Outcome::Throttled {
+            minutes: (((until - now).whole_seconds() + 59) / 60).max(1),
+        }),
+        Err(None) => Ok(Outcome::Refused),
+        Ok(factor) => {
+            actor.email = Some(user.email.clone());
+            let how = match factor {
+                Factor::Totp => "with an authenticator code",
+                Factor::RecoveryCode => "with a recovery code",
+            };
+            record_success(database, &scope, &actor, user, how).await
+        }
+    }
+}
+
+fn with_email(actor: &Actor, user: &User) -> Actor {
+    let mut a = actor.clone();
+    a.email = Some(user.email.clone());
+    a
+}
+
+/// Records a completed sign-in: the email's failures forgotten, the login time, the History.
+async fn record_success(
+    database: &Database,
+    scope: &Scope,
+    actor: &Actor,
+    user: User,
+    detail: &'static str,
+) -> Result<Outcome, LoginError> {
+    let now = crate::db::now();
     let signed_in = Actor::user(&user, actor.ip.clone(), actor.user_agent.clone());
-    let recorded = user.clone();
+    let (recorded, scope) = (user.clone(), scope.clone());
     database
         .call(move |c| -> Result<(), DbError> {
             Ok(c.transaction(|c| {
@@ -135,7 +254,7 @@ pub async fn attempt(
                     Event::LoginSucceeded,
                     recorded.merchant_id,
                     Some(target),
-                    "",
+                    detail,
                 )
             })?)
         })

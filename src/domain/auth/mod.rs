@@ -4,7 +4,11 @@
 pub mod hashing;
 pub mod login;
 pub mod password;
+pub mod profile;
+pub mod sudo;
 pub mod throttle;
+pub mod totp;
+pub mod two_factor;
 
 pub use hashing::Hashing;
 pub use password::Passwords;

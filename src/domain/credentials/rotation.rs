@@ -1,4 +1,4 @@
-//! Re-sealing every API secret under a new master key, in batches of one transaction each, so a
+//! Re-sealing every API secret (and every user's TOTP secret) under a new master key, in batches of one transaction each, so a
 //! rotation stopped half-way is finished by running it again. The key files are `cli::rotate`'s.
 
 use diesel::Connection;
@@ -27,7 +27,32 @@ pub fn reseal_all(conn: &mut DbConn, old: &Keyring, new: &Keyring) -> anyhow::Re
         AccessToken::previous_sealed_not_under,
         AccessToken::set_previous_sealed,
     )?;
-    Ok(current + previous)
+    Ok(current + previous + reseal_totp(conn, old, new)?)
+}
+
+/// Re-seals users' TOTP secrets (bound to their user ids) under `new`.
+fn reseal_totp(conn: &mut DbConn, old: &Keyring, new: &Keyring) -> anyhow::Result<usize> {
+    use crate::db::models::two_factor;
+    use crate::domain::auth::totp::binding;
+    let (mut done, mut after) = (0, crate::db::models::UserId(0));
+    loop {
+        let rows = two_factor::sealed_batch(conn, new.current_id(), after, BATCH)?;
+        let Some(last) = rows.last() else {
+            return Ok(done);
+        };
+        after = last.0;
+        conn.transaction(|conn| -> anyhow::Result<()> {
+            for (user, sealed, key_id) in &rows {
+                let secret = old
+                    .open(key_id, sealed, &binding(*user))
+                    .map_err(|e| anyhow::anyhow!("user {}'s TOTP secret: {e}", user.0))?;
+                let (new_id, resealed) = new.seal(&secret, &binding(*user))?;
+                two_factor::store_sealed(conn, *user, &new_id, &resealed)?;
+            }
+            Ok(())
+        })?;
+        done += rows.len();
+    }
 }
 
 type Find = fn(

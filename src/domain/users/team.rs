@@ -152,7 +152,7 @@ pub fn apply(
             TeamChange::Disable => {
                 let user = User::set_disabled(conn, target, true)?;
                 // Every browser they are signed in on loses its session at once, on every instance.
-                let ended = SessionRow::delete_for_user(conn, target)?;
+                let ended = SessionRow::delete_for_user(conn, target, None)?;
                 let detail = format!("status: active → disabled; sessions ended: {ended}");
                 (user, Event::UserDisabled, detail)
             }

@@ -3,6 +3,7 @@
 //! Every route takes [`MerchantAdmin`]: viewers and Kwik support get its 403 page.
 
 mod changes;
+pub mod policy;
 mod views;
 
 pub use changes::{confirm_role, confirm_status, set_role, set_status};
@@ -49,6 +50,8 @@ pub async fn index(
     let member = admin.0;
     let page = IndexPage {
         members: rows(&state, member.merchant.id, member.user.id).await?,
+        require_two_factor: member.merchant.require_two_factor,
+        you_have_two_factor: member.user.totp_enabled_at.is_some(),
         page: Chrome::for_member(&session, &member)?.at("teams"),
     };
     html(StatusCode::OK, &page)

@@ -24,6 +24,8 @@ pub struct MemberRow {
     pub last_login_full: Option<String>,
     /// The same time in UTC, for `<time datetime>`.
     pub last_login_iso: Option<String>,
+    /// Whether they sign in with a second factor.
+    pub two_factor: bool,
 }
 
 impl MemberRow {
@@ -40,6 +42,7 @@ impl MemberRow {
                 .map_or_else(|| "Never".to_owned(), |t| format::ago(t, crate::db::now())),
             last_login_full: user.last_login_at.map(format::date_time),
             last_login_iso: user.last_login_at.map(format::iso),
+            two_factor: user.totp_enabled_at.is_some(),
         }
     }
 
@@ -144,6 +147,10 @@ pub fn refusal_message(refusal: Refusal, email: &str, is_you: bool) -> String {
 pub struct IndexPage {
     pub page: Chrome,
     pub members: Vec<MemberRow>,
+    /// Whether the merchant requires two-factor sign-in of every member.
+    pub require_two_factor: bool,
+    /// Whether the admin looking has it on (required before they may require it of others).
+    pub you_have_two_factor: bool,
 }
 
 #[derive(Template)]

@@ -36,8 +36,9 @@ async function waitForHealth(base, child, timeoutMs = 30_000) {
   throw new Error(`the server did not answer ${base}/healthz within ${timeoutMs} ms`);
 }
 
-/** A running dashboard: `base` URL, the first-run admin, `addUser()`, and `stop()`. */
-export async function startServer() {
+/** A running dashboard: `base` URL, the first-run admin, `addUser()`, and `stop()`. `options.env` adds
+ * or overrides environment variables. */
+export async function startServer(options = {}) {
   if (!existsSync(binary)) {
     throw new Error(`${binary} is missing: run \`cargo build --release\` in ${repoRoot} first (run.sh does)`);
   }
@@ -52,7 +53,11 @@ export async function startServer() {
     KWIK_ARGON2_MEMORY_KIB: "256",
     KWIK_ARGON2_ITERATIONS: "1",
     KWIK_LOG: process.env.KWIK_LOG ?? "warn",
+    // Support staff sign in with a password alone here; the two-factor flows turn it on themselves
+    // (a merchant's policy, or `options.env`).
+    KWIK_SUPPORT_REQUIRE_2FA: "false",
     NO_COLOR: "1",
+    ...(options.env ?? {}),
   };
   delete env.DATABASE_URL;
   delete env.KWIK_SESSION_KEY;

@@ -111,6 +111,8 @@ impl TestApp {
                 "access_tokens",
                 "login_failures",
                 "login_lockouts",
+                "recovery_codes",
+                "audit_events",
             ]
             .iter()
             .map(|table| {

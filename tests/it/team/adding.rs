@@ -35,7 +35,10 @@ async fn an_admin_lists_only_their_merchants_users_with_role_status_and_last_log
         .captures_iter(&page.body)
         .map(|c| c.get(1).unwrap().as_str())
         .collect();
-    assert_eq!(columns, ["Email", "Role", "Status", "Last login"]);
+    assert_eq!(
+        columns,
+        ["Email", "Role", "Status", "Two-factor", "Last login"]
+    );
     // Nobody is offered to disable their own account.
     let own = app.db(|c| id_of(c, "ops@acme.test"));
     page.assert_lacks(&format!("/settings/teams/{own}/status?status=disabled"))
