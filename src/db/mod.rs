@@ -2,6 +2,7 @@
 
 mod database;
 pub mod models;
+mod pg_url;
 pub mod schema;
 
 use std::path::Path;
@@ -199,9 +200,15 @@ pub(crate) fn discard(conn: &mut DbConn) {
 }
 
 /// Opens a pool on `database_url`, creating the SQLite file's folder if it is missing. Fails when the
-/// database cannot be reached now; once running, the pool reconnects by itself after an outage.
+/// database cannot be reached now; once running, the pool reconnects by itself after an outage. A
+/// Postgres URL gets libpq's keepalive and socket timeouts unless it sets them (see `pg_url`).
 pub fn connect(database_url: &str, options: &PoolOptions) -> Result<DbPool, String> {
-    let backend = Backend::from_url(database_url)?;
+    let backend = match Backend::from_url(database_url)? {
+        Backend::Postgres(url) => {
+            Backend::Postgres(pg_url::with_socket_timeouts(&url, options.connect_timeout))
+        }
+        sqlite => sqlite,
+    };
     if let Backend::Sqlite(path) = &backend
         && let Some(dir) = Path::new(path).parent()
         && !dir.as_os_str().is_empty()
