@@ -59,6 +59,11 @@ pub struct Config {
     pub db_connect_timeout: std::time::Duration,
     /// Longest a single statement may run on Postgres before it is cancelled (`None`: no limit).
     pub db_statement_timeout: Option<std::time::Duration>,
+    /// Deadline of each database call of a request (queueing included): past it, 503 at once.
+    pub db_call_timeout: std::time::Duration,
+    /// Deadline of the database read that verifies credentials (whoami, the gateway); at most
+    /// `db_call_timeout`.
+    pub db_verify_timeout: std::time::Duration,
     /// The master key sealing API secrets (32 bytes). `None`: load or create `master.key` in `data_dir`.
     pub master_key: Option<Vec<u8>>,
     /// Earlier master keys, still accepted to open secrets until `rotate-master-key` re-seals them.
@@ -97,6 +102,9 @@ impl Config {
     /// - `KWIK_DB_POOL_SIZE`: database connections per instance, default 10.
     /// - `KWIK_DB_CONNECT_TIMEOUT_MS`: how long a request waits for a connection, default 3000.
     /// - `KWIK_DB_STATEMENT_TIMEOUT_MS`: Postgres `statement_timeout`, default 5000; 0 disables it.
+    /// - `KWIK_DB_CALL_TIMEOUT_MS`: deadline of a request's database call, default 2000 (1 to 600000).
+    /// - `KWIK_DB_VERIFY_TIMEOUT_MS`: deadline of a credential lookup, default 500 (1 to
+    ///   `KWIK_DB_CALL_TIMEOUT_MS`).
     /// - `KWIK_MASTER_KEY`: base64 of 32 random bytes sealing API secrets; shared by every instance.
     ///   Default: generated once into `$KWIK_DATA_DIR/master.key` (mode 0600).
     /// - `KWIK_MASTER_KEY_PREVIOUS`: comma-separated base64 keys still accepted for opening (rotation).
@@ -163,6 +171,16 @@ impl Config {
                 .ok()
                 .map(|ms| (ms > 0).then(|| std::time::Duration::from_millis(ms)))
         })?;
+        let db_call_timeout = millis(&get, "KWIK_DB_CALL_TIMEOUT_MS", 2000)?;
+        let db_verify_timeout = millis(&get, "KWIK_DB_VERIFY_TIMEOUT_MS", 500)?;
+        if db_verify_timeout > db_call_timeout {
+            return Err(ConfigError(format!(
+                "KWIK_DB_VERIFY_TIMEOUT_MS ({} ms) is longer than KWIK_DB_CALL_TIMEOUT_MS ({} ms): \
+                 a credential lookup must not be allowed longer than any other database call",
+                db_verify_timeout.as_millis(),
+                db_call_timeout.as_millis()
+            )));
+        }
         let decode_key = |name: &str, v: &str| {
             crate::keys::decode_master_key(v).map_err(|e| ConfigError(format!("{name}: {e}")))
         };
@@ -221,6 +239,8 @@ impl Config {
             db_pool_size,
             db_connect_timeout,
             db_statement_timeout,
+            db_call_timeout,
+            db_verify_timeout,
         })
     }
 }
@@ -231,6 +251,29 @@ fn parse_bool(v: &str) -> Option<bool> {
         "true" | "1" | "yes" => Some(true),
         "false" | "0" | "no" => Some(false),
         _ => None,
+    }
+}
+
+/// Longest deadline a database call may be given: ten minutes (a bigger value is surely a typo).
+const MAX_DEADLINE_MS: u64 = 600_000;
+
+/// A deadline in milliseconds, from 1 to [`MAX_DEADLINE_MS`]; the error says which and why.
+fn millis(
+    get: &impl Fn(&str) -> Option<String>,
+    name: &str,
+    default: u64,
+) -> Result<std::time::Duration, ConfigError> {
+    let Some(raw) = get(name) else {
+        return Ok(std::time::Duration::from_millis(default));
+    };
+    match raw.trim().parse::<u64>() {
+        Ok(ms) if (1..=MAX_DEADLINE_MS).contains(&ms) => Ok(std::time::Duration::from_millis(ms)),
+        Ok(ms) => Err(ConfigError(format!(
+            "{name}: {ms} ms is out of range; use 1 to {MAX_DEADLINE_MS} (milliseconds)"
+        ))),
+        Err(_) => Err(ConfigError(format!(
+            "{name}: cannot understand {raw:?}; use a whole number of milliseconds, e.g. {default}"
+        ))),
     }
 }
 
@@ -274,6 +317,55 @@ mod tests {
             let err = Config::from_lookup(|n| (n == "KWIK_SUDO_MINUTES").then(|| bad.into()))
                 .unwrap_err();
             assert!(err.to_string().contains("KWIK_SUDO_MINUTES"), "{err}");
+        }
+    }
+
+    #[test]
+    fn database_deadlines_default_to_2_s_and_500_ms_and_are_checked() {
+        let config = Config::from_lookup(|_| None).unwrap();
+        assert_eq!(
+            config.db_call_timeout,
+            std::time::Duration::from_millis(2000)
+        );
+        assert_eq!(
+            config.db_verify_timeout,
+            std::time::Duration::from_millis(500)
+        );
+        let with = |pairs: &'static [(&'static str, &'static str)]| {
+            Config::from_lookup(|n| {
+                pairs
+                    .iter()
+                    .find(|(k, _)| *k == n)
+                    .map(|(_, v)| (*v).to_owned())
+            })
+        };
+        let set = with(&[
+            ("KWIK_DB_CALL_TIMEOUT_MS", "3000"),
+            ("KWIK_DB_VERIFY_TIMEOUT_MS", "3000"),
+        ])
+        .unwrap();
+        assert_eq!(set.db_verify_timeout, std::time::Duration::from_secs(3));
+        for (pairs, says) in [
+            (&[("KWIK_DB_CALL_TIMEOUT_MS", "0")][..], "out of range"),
+            (
+                &[("KWIK_DB_CALL_TIMEOUT_MS", "2s")][..],
+                "whole number of milliseconds",
+            ),
+            (
+                &[("KWIK_DB_VERIFY_TIMEOUT_MS", "-1")][..],
+                "KWIK_DB_VERIFY_TIMEOUT_MS",
+            ),
+            (
+                &[("KWIK_DB_VERIFY_TIMEOUT_MS", "900000")][..],
+                "1 to 600000",
+            ),
+            (
+                &[("KWIK_DB_VERIFY_TIMEOUT_MS", "2500")][..],
+                "longer than KWIK_DB_CALL",
+            ),
+        ] {
+            let err = with(pairs).unwrap_err().to_string();
+            assert!(err.contains(says), "{pairs:?}: {err}");
         }
     }
 

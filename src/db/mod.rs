@@ -2,6 +2,7 @@
 
 mod database;
 pub mod models;
+mod pg_url;
 pub mod schema;
 
 use std::path::Path;
@@ -41,18 +42,23 @@ pub enum DbError {
     /// The call gave no answer (it panicked, or the database threads stopped).
     #[error(transparent)]
     Stopped(#[from] crate::infra::threads::Stopped),
+    /// The call did not end within its deadline (see [`Database::call`]): the database, or the
+    /// network to it, stopped answering, or every database thread is held by calls that did.
+    #[error("the database did not answer within {0:?}")]
+    TimedOut(Duration),
 }
 
 pub use database::Database;
 
 impl DbError {
     /// Whether the database, not the query, failed: the connection was closed, reset or lost in
-    /// the middle of the call (a restart, a failover, a cut network). The request can be tried
+    /// the middle of the call (a restart, a failover, a cut network), or stopped answering until the
+    /// call's deadline (its connection is then discarded: lost too). The request can be tried
     /// again; it is no bug.
     pub fn is_connection_lost(&self) -> bool {
         use diesel::result::{DatabaseErrorKind, Error};
         match self {
-            Self::Unavailable(_) => true,
+            Self::Unavailable(_) | Self::TimedOut(_) => true,
             Self::Query(Error::DatabaseError(
                 DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
                 _,
@@ -176,15 +182,33 @@ impl r2d2::ManageConnection for ConnectionManager {
         }
     }
 
-    fn has_broken(&self, _conn: &mut DbConn) -> bool {
-        false
+    /// Checked as each connection comes back: diesel's rule (a transaction left open, or a
+    /// transaction manager in error, which is how [`discard`] marks a connection), and a connection
+    /// given back by a thread unwinding from a panic. A broken one is dropped, not pooled again.
+    fn has_broken(&self, conn: &mut DbConn) -> bool {
+        std::thread::panicking() || diesel::r2d2::R2D2Connection::is_broken(conn)
     }
 }
 
+/// Makes the pool drop `conn` when it is given back instead of lending it again: used for a
+/// connection whose call outlived its deadline, which sat on a socket that stopped answering. It
+/// puts the connection's transaction manager in error, which diesel's `R2D2Connection::is_broken`
+/// (and so [`ConnectionManager`]'s `has_broken`) reports; nothing runs on it after this.
+pub(crate) fn discard(conn: &mut DbConn) {
+    use diesel::connection::TransactionManager;
+    <DbConn as TransactionManager<DbConn>>::transaction_manager_status_mut(conn).set_in_error();
+}
+
 /// Opens a pool on `database_url`, creating the SQLite file's folder if it is missing. Fails when the
-/// database cannot be reached now; once running, the pool reconnects by itself after an outage.
+/// database cannot be reached now; once running, the pool reconnects by itself after an outage. A
+/// Postgres URL gets libpq's keepalive and socket timeouts unless it sets them (see `pg_url`).
 pub fn connect(database_url: &str, options: &PoolOptions) -> Result<DbPool, String> {
-    let backend = Backend::from_url(database_url)?;
+    let backend = match Backend::from_url(database_url)? {
+        Backend::Postgres(url) => {
+            Backend::Postgres(pg_url::with_socket_timeouts(&url, options.connect_timeout))
+        }
+        sqlite => sqlite,
+    };
     if let Backend::Sqlite(path) = &backend
         && let Some(dir) = Path::new(path).parent()
         && !dir.as_os_str().is_empty()
@@ -247,6 +271,27 @@ mod tests {
         assert_eq!(call_threads("/tmp/kwik.db", 64), cpus.max(2));
         assert_eq!(call_threads("sqlite:///tmp/kwik.db", 1), 1);
         assert_eq!(call_threads("/tmp/kwik.db", 0), 1);
+    }
+
+    #[test]
+    fn a_discarded_connection_is_dropped_by_the_pool_not_lent_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let options = PoolOptions {
+            max_size: 1,
+            connect_timeout: Duration::from_secs(5),
+            statement_timeout: None,
+        };
+        let pool = connect(&dir.path().join("t.db").to_string_lossy(), &options).unwrap();
+        let marked = |conn: &mut DbConn| conn.batch_execute("SELECT * FROM marker").is_ok();
+        let mut conn = pool.get().unwrap();
+        conn.batch_execute("CREATE TEMP TABLE marker (x)").unwrap();
+        drop(conn);
+        let mut conn = pool.get().unwrap();
+        assert!(marked(&mut conn), "a connection given back is lent again");
+        discard(&mut conn);
+        drop(conn);
+        let mut conn = pool.get().unwrap();
+        assert!(!marked(&mut conn), "the discarded one was replaced");
     }
 
     #[test]

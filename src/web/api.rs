@@ -53,6 +53,7 @@ async fn decide(state: &web::Data<AppState>, facts: Facts) -> Result<Decision, A
         keyring: &state.keyring,
         replays: &state.replays,
         usage: &state.usage,
+        deadline: state.config.db_verify_timeout,
     };
     Ok(check.decide(&facts, unix_now()).await?)
 }
@@ -277,7 +278,10 @@ async fn check_public_key(
     section: Option<Section>,
 ) -> Result<Decision, AppError> {
     let checked = state
-        .db(move |c| public_key::check(c, &public_key, section))
+        .database
+        .call_within(state.config.db_verify_timeout, move |c| {
+            public_key::check(c, &public_key, section).map_err(AppError::from)
+        })
         .await?;
     Ok(match checked {
         Err(Refusal::Unknown) => Decision::Denied(Code::InvalidCredentials),

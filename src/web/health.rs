@@ -1,5 +1,7 @@
 //! Liveness and readiness, and turning a database outage seen by the session store into a 503 page.
 
+use std::time::Duration;
+
 use actix_session::storage::{LoadError, SaveError, UpdateError};
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -8,6 +10,7 @@ use actix_web::middleware::Next;
 use actix_web::{HttpResponse, web};
 use diesel::connection::SimpleConnection;
 
+use crate::db::DbError;
 use crate::web::error::AppError;
 use crate::web::state::AppState;
 
@@ -18,10 +21,19 @@ pub async fn healthz() -> HttpResponse {
         .body("ok")
 }
 
-/// `GET /readyz`: whether this instance can serve pages now, i.e. reach its database. Load balancers
-/// take an instance out of rotation on 503 and back when it answers 200 again.
+/// How long `/readyz` waits for the database: well under the 1 s a health checker usually allows,
+/// whatever the database does (down, or connected and silent), and whatever `KWIK_DB_CALL_TIMEOUT_MS`
+/// says.
+pub const READY_DEADLINE: Duration = Duration::from_millis(800);
+
+/// `GET /readyz`: whether this instance can serve pages now, i.e. reach its database within
+/// [`READY_DEADLINE`]. Load balancers take an instance out of rotation on 503 and back when it
+/// answers 200 again.
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
-    match state.db(|c| c.batch_execute("SELECT 1")).await {
+    let ping = state.database.call_within(READY_DEADLINE, |c| {
+        c.batch_execute("SELECT 1").map_err(DbError::from)
+    });
+    match ping.await {
         Ok(()) => HttpResponse::Ok().json(serde_json::json!({ "status": "ready" })),
         Err(e) => {
             tracing::warn!(error = %e, "not ready");

@@ -22,10 +22,7 @@ pub fn configure(cfg: &mut aw::ServiceConfig, state: &AppState) {
         web::session_store::IDLE_TIMEOUT.whole_seconds(),
     );
     let sessions = SessionMiddleware::builder(
-        web::session_store::DbSessionStore::new(
-            state.database.pool.clone(),
-            state.database.threads.clone(),
-        ),
+        web::session_store::DbSessionStore::new(state.database.clone()),
         state.session_key.clone(),
     )
     .cookie_name(SESSION_COOKIE.to_owned())

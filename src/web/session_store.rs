@@ -1,6 +1,10 @@
 //! actix-session's `SessionStore` over the `sessions` table, so that logout (and later disabling a
 //! user) revokes a session at once, on every instance. The cookie carries only an opaque random key;
 //! the table keeps its SHA-256.
+//!
+//! Every call goes through `db::Database` and so has the same deadline as a page's own calls
+//! (`KWIK_DB_CALL_TIMEOUT_MS`): a database that stops answering gives the page its 503 (see
+//! `health::session_store_outage`) at the deadline, instead of holding the request in the middleware.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -12,7 +16,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use diesel::OptionalExtension;
 
 use crate::db::models::{Merchant, SessionRow, User, UserId};
-use crate::db::{self, DbPool};
+use crate::db::{self, Database, DbError};
 use crate::domain::credentials::{random_bytes, sha256};
 
 /// The session state key holding the logged-in user's id.
@@ -120,19 +124,18 @@ type Loaded = Option<Result<(State, Option<SignedIn>), String>>;
 /// Database-backed session storage.
 #[derive(Clone)]
 pub struct DbSessionStore {
-    pool: DbPool,
-    threads: crate::infra::threads::Threads,
+    database: Database,
     /// Reads of one session that have not started yet answer every request that asks meanwhile.
-    reads: crate::infra::threads::Joined<[u8; 32], Result<Loaded, Arc<anyhow::Error>>>,
+    reads: crate::infra::threads::Joined<[u8; 32], Result<Loaded, Arc<DbError>>>,
 }
 
 impl DbSessionStore {
-    /// A store on this pool, queried on these threads. Use it with a state TTL of [`IDLE_TIMEOUT`] and the `OnStateChanges`
-    /// extension policy: loading a session already extends its idle expiry (see `load`).
-    pub fn new(pool: DbPool, threads: crate::infra::threads::Threads) -> Self {
+    /// A store on this database. Use it with a state TTL of [`IDLE_TIMEOUT`] and the
+    /// `OnStateChanges` extension policy: loading a session already extends its idle expiry (see
+    /// `load`).
+    pub fn new(database: Database) -> Self {
         Self {
-            pool,
-            threads,
+            database,
             reads: Default::default(),
         }
     }
@@ -142,13 +145,10 @@ impl DbSessionStore {
         F: FnOnce(&mut db::DbConn) -> diesel::QueryResult<T> + Send + 'static,
         T: Send + 'static,
     {
-        let pool = self.pool.clone();
-        self.threads
-            .run(move || -> anyhow::Result<T> {
-                let mut conn = pool.get()?;
-                Ok(f(&mut conn)?)
-            })
-            .await?
+        Ok(self
+            .database
+            .call(move |c| f(c).map_err(DbError::from))
+            .await?)
     }
 
     async fn insert(&self, state: &State, ttl: &CookieDuration) -> anyhow::Result<SessionKey> {
@@ -170,8 +170,7 @@ impl DbSessionStore {
 
 /// The live session with this id hash, with its user: the one read of a page's session. Also whether
 /// its idle expiry is due to be pushed (see [`touch`]).
-fn read_live(pool: &DbPool, id_hash: &[u8]) -> anyhow::Result<(Loaded, bool)> {
-    let c = &mut pool.get()?;
+fn read_live(c: &mut db::DbConn, id_hash: &[u8]) -> Result<(Loaded, bool), DbError> {
     let now = db::now();
     let Some(live) = SessionRow::load_live(c, id_hash, now)? else {
         return Ok((None, false));
@@ -201,17 +200,9 @@ fn touch_before(now: time::PrimitiveDateTime) -> time::PrimitiveDateTime {
 /// Any request is activity: pushes the session's idle expiry, at most once per [`TOUCH_STEP`], so that
 /// requests that do not change the session cost a read and, once a minute, one small write. A failure
 /// only leaves the old expiry (the next request tries again).
-fn touch(pool: &DbPool, id_hash: &[u8]) {
+fn touch(c: &mut db::DbConn, id_hash: &[u8]) {
     let now = db::now();
-    let touched = pool.get().map_err(anyhow::Error::from).and_then(|mut c| {
-        let expires = now + IDLE_TIMEOUT;
-        Ok(SessionRow::touch(
-            &mut c,
-            id_hash,
-            expires,
-            touch_before(now),
-        )?)
-    });
+    let touched = SessionRow::touch(c, id_hash, now + IDLE_TIMEOUT, touch_before(now));
     if let Err(e) = touched {
         tracing::warn!(error = %e, "could not extend a session's idle expiry");
     }
@@ -242,23 +233,22 @@ fn idle(ttl: &CookieDuration) -> time::Duration {
 impl SessionStore for DbSessionStore {
     async fn load(&self, session_key: &SessionKey) -> Result<Option<State>, LoadError> {
         let id_hash = sha256(session_key.as_ref());
-        let (pool, threads) = (self.pool.clone(), self.threads.clone());
+        let database = self.database.clone();
         // Requests of the same session that queue while its read waits for a thread share it (see
         // `Joined`): never a read that started before they arrived.
         let stored = self
-            .reads
-            .run(&self.threads, id_hash, move || {
-                let read = read_live(&pool, &id_hash);
+            .database
+            .call_joined(&self.reads, id_hash, move |c| {
+                let read = read_live(c, &id_hash);
                 if let Ok((_, true)) = read {
                     // A job of its own, after the read: the requests sharing this read never wait
                     // for the write (a commit on Postgres, the write lock on SQLite).
-                    threads.spawn(move || touch(&pool, &id_hash));
+                    database.spawn(move |c| touch(c, &id_hash));
                 }
-                read.map(|(loaded, _)| loaded).map_err(Arc::new)
+                read.map(|(loaded, _)| loaded)
             })
             .await
-            .map_err(|e| LoadError::Other(e.into()))?
-            .map_err(|e| LoadError::Other(anyhow::anyhow!("{e:#}")))?;
+            .map_err(|e| LoadError::Other(anyhow::Error::new(e)))?;
         match stored {
             None => Ok(None),
             Some(Ok((mut state, signed_in))) => {

@@ -79,6 +79,7 @@ impl AppState {
             database: Database {
                 pool,
                 threads: db_threads,
+                deadline: config.db_call_timeout,
             },
             config: Arc::new(config),
             session_key,
@@ -99,7 +100,7 @@ impl AppState {
     }
 
     /// Runs `f` with a pooled connection on the database threads, so diesel never blocks an async
-    /// worker.
+    /// worker; past `KWIK_DB_CALL_TIMEOUT_MS` the request gets its 503 at once (see `db::Database`).
     pub async fn db<T, E, F>(&self, f: F) -> Result<T, AppError>
     where
         F: FnOnce(&mut DbConn) -> Result<T, E> + Send + 'static,

@@ -18,6 +18,7 @@ mod lifecycle;
 mod list_cache;
 mod login;
 mod matrix;
+mod outage;
 mod redirects;
 mod support;
 mod team;

@@ -2,8 +2,14 @@
 //! the cheap checks and a cache hit answer at once (microseconds of hashing); a record past half its
 //! life is read again in the background while it keeps answering; only a miss waits for the
 //! database. Every decision about a found token is counted for its usage chart.
+//!
+//! During a database outage a cached record keeps answering only within its normal life
+//! (`KWIK_TOKEN_CACHE_TTL_MS`); it is never stretched because the database cannot be asked, so a
+//! disable made elsewhere is never outlived by more than that TTL. Past it, verification fails closed:
+//! the miss waits at most `deadline`, then the request gets its 503.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use super::cache::{Cached, TokenCache};
 use super::seal::Keyring;
@@ -23,6 +29,9 @@ pub struct Check<'a> {
     pub replays: &'a ReplayGuard,
     /// Counts uses for the usage chart and last-used times.
     pub usage: &'a UsageRecorder,
+    /// How long a miss may wait for the database (`KWIK_DB_VERIFY_TIMEOUT_MS`), after which the
+    /// request fails closed with [`DbError::TimedOut`].
+    pub deadline: Duration,
 }
 
 impl Check<'_> {
@@ -49,7 +58,9 @@ impl Check<'_> {
                 let generation = self.cache.generation();
                 let found = self
                     .database
-                    .call(move |c| verify::find_by_key_hash(c, &key_hash).map_err(DbError::from))
+                    .call_within(self.deadline, move |c| {
+                        verify::find_by_key_hash(c, &key_hash).map_err(DbError::from)
+                    })
                     .await?;
                 found.map(|record| {
                     let record = Arc::new(record);

@@ -9,6 +9,9 @@
 //! the moment it starts, so a call that arrives while the run is already reading starts a run of its
 //! own. A logout committed before a request arrived is therefore always seen by that request, on
 //! every instance, exactly as with one read a request.
+//!
+//! A run that none of its callers waits for any more (each gave up at its deadline, or its request
+//! was dropped) does not start: after a stall, the reads abandoned meanwhile are not run late.
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
@@ -50,6 +53,7 @@ where
 {
     /// The answer of `work` for `key`, run on `threads`: by this call, or by a run for the same key
     /// that was queued before this call and had not started yet (this call's `work` is then dropped).
+    /// A caller that stops waiting (drops this future) is left out of the run's answer.
     pub async fn run(
         &self,
         threads: &Threads,
@@ -71,7 +75,11 @@ where
             let waiting = self.waiting.clone();
             threads.spawn(move || {
                 // From here on, whoever asks for this key gets a run that starts after they asked.
-                let callers = lock(&waiting).remove(&key).unwrap_or_default();
+                let mut callers = lock(&waiting).remove(&key).unwrap_or_default();
+                callers.retain(|caller| !caller.is_closed());
+                if callers.is_empty() {
+                    return;
+                }
                 let answer = work();
                 answer_all(callers, answer);
             });
@@ -165,6 +173,31 @@ mod tests {
         assert_eq!(early.unwrap(), "read before the change");
         let late = late.expect("the late call joined a run that had started");
         assert_eq!(late.unwrap(), "read after the change");
+    }
+
+    #[actix_web::test]
+    async fn a_run_whose_callers_have_all_given_up_does_not_start() {
+        let (threads, release) = held();
+        let joined = Joined::<u8, u8>::default();
+        let runs = Arc::new(AtomicUsize::new(0));
+        let counted = runs.clone();
+        let gave_up = actix_web::rt::time::timeout(
+            std::time::Duration::from_millis(50),
+            joined.run(&threads, 1, move || {
+                counted.fetch_add(1, Ordering::SeqCst) as u8
+            }),
+        )
+        .await;
+        assert!(gave_up.is_err(), "the thread is held, so the call waits");
+        release.send(()).unwrap();
+        // Work queued after the abandoned run ends after it (one thread, in order).
+        threads.run(|| ()).await.unwrap();
+        assert_eq!(
+            runs.load(Ordering::SeqCst),
+            0,
+            "the abandoned run was skipped"
+        );
+        assert_eq!(joined.run(&threads, 1, || 9).await.unwrap(), 9);
     }
 
     #[actix_web::test]

@@ -4,6 +4,7 @@
 //! - [`app`]: starting an app, or a second instance on the same database; its users, and a client
 //!   per user;
 //! - [`browser`]: one client's requests, cookie and CSRF token;
+//! - [`cable`]: a TCP forwarder in front of Postgres that can be cut, to play outages;
 //! - [`db`]: the fresh database of one test, and reading it behind the app's back;
 //! - [`answer`]: what a request answered, and the assertions on it;
 //! - [`fixtures`]: shared data and the tokens tests start from.
@@ -11,12 +12,14 @@
 mod answer;
 mod app;
 mod browser;
+mod cable;
 mod db;
 mod fixtures;
 
 pub use answer::*;
 pub use app::*;
 pub use browser::*;
+pub use cable::*;
 pub use db::*;
 pub use fixtures::*;
 
