@@ -76,7 +76,8 @@ pub struct Config {
     pub token_cache_ttl: std::time::Duration,
     /// Password hashes computed at once (each takes the argon2 memory cost); logins beyond wait.
     pub argon2_concurrency: usize,
-    /// How long a sign-in or a re-authentication keeps sensitive actions open (sudo mode).
+    /// How long a sign-in or a re-authentication keeps sensitive actions open (sudo mode); zero asks
+    /// before every sensitive action.
     pub sudo_window: std::time::Duration,
     /// Whether support staff must sign in with a second factor.
     pub support_require_two_factor: bool,
@@ -112,7 +113,8 @@ impl Config {
     /// - `KWIK_REPLAY_CACHE_SIZE`: signatures remembered against replay, default 500000.
     /// - `KWIK_TOKEN_CACHE_TTL_MS`: how long verification reuses a token record, default 1000; 0 disables.
     /// - `KWIK_ARGON2_CONCURRENCY`: password hashes at once, default the number of CPUs.
-    /// - `KWIK_SUDO_MINUTES`: how long a sign-in or re-authentication allows sensitive actions, default 15.
+    /// - `KWIK_SUDO_MINUTES`: how long a sign-in or re-authentication allows sensitive actions, default 15;
+    ///   0 asks before every one.
     /// - `KWIK_SUPPORT_REQUIRE_2FA`: support staff must use two-factor sign-in, default `true`.
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(|name| std::env::var(name).ok().filter(|v| !v.trim().is_empty()))
@@ -215,7 +217,7 @@ impl Config {
         let sudo_window = parse_var(&get, "KWIK_SUDO_MINUTES", "15", |v| {
             v.parse::<u64>()
                 .ok()
-                .filter(|m| (1..=24 * 60).contains(m))
+                .filter(|m| *m <= 24 * 60)
                 .map(|m| std::time::Duration::from_secs(m * 60))
         })?;
         let support_require_two_factor =
@@ -313,7 +315,9 @@ mod tests {
         .unwrap();
         assert_eq!(config.sudo_window, std::time::Duration::from_secs(300));
         assert!(!config.support_require_two_factor);
-        for bad in ["0", "-1", "soon", "1441"] {
+        let every_time = Config::from_lookup(|n| (n == "KWIK_SUDO_MINUTES").then(|| "0".into()));
+        assert_eq!(every_time.unwrap().sudo_window, std::time::Duration::ZERO);
+        for bad in ["-1", "soon", "1441"] {
             let err = Config::from_lookup(|n| (n == "KWIK_SUDO_MINUTES").then(|| bad.into()))
                 .unwrap_err();
             assert!(err.to_string().contains("KWIK_SUDO_MINUTES"), "{err}");

@@ -123,6 +123,13 @@ pub enum UserCommand {
         #[arg(long)]
         password_stdin: bool,
     },
+    /// Reset a user's two-factor sign-in (a lost phone, for support staff, who have no admin): their
+    /// key and recovery codes go and every session ends; recorded in the history.
+    ResetTwoFactor {
+        /// The user's email.
+        #[arg(long)]
+        email: String,
+    },
 }
 
 /// Runs the parsed command line; errors are one clear line on stderr and a non-zero exit.
@@ -160,6 +167,9 @@ pub async fn run(cli: Cli) -> ExitCode {
                     password_stdin,
                 },
         } => add_user(&email, merchant.as_deref(), &role, password_stdin),
+        Command::User {
+            command: UserCommand::ResetTwoFactor { email },
+        } => reset_two_factor(&email),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -174,6 +184,25 @@ pub async fn run(cli: Cli) -> ExitCode {
 fn open() -> anyhow::Result<AppState> {
     let config = Config::from_env()?;
     AppState::build(config)
+}
+
+fn reset_two_factor(email: &str) -> anyhow::Result<()> {
+    let state = open()?;
+    let mut conn = state.database.pool.get()?;
+    let email = crate::db::models::user::normalize_email(email);
+    let user = crate::db::models::User::find_by_email(&mut conn, &email)?
+        .ok_or_else(|| anyhow::anyhow!("no user with email {email}"))?;
+    let actor = crate::domain::audit::Actor::cli();
+    match crate::domain::auth::two_factor::reset(&mut conn, &actor, &user) {
+        Ok(ended) => {
+            println!("Two-factor sign-in of {email} was reset; {ended} sessions ended.");
+            Ok(())
+        }
+        Err(crate::domain::auth::two_factor::TwoFactorError::NotOn) => {
+            anyhow::bail!("{email} has no two-factor sign-in")
+        }
+        Err(e) => Err(e.into()),
+    }
 }
 
 fn add_user(

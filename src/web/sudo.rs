@@ -35,6 +35,8 @@ struct Prompt {
     /// The form as submitted, without its CSRF token and any earlier proof.
     fields: Vec<(String, String)>,
     two_factor: bool,
+    /// The form had a password in it, which is not carried along.
+    typed_password: bool,
     error: Option<String>,
     /// With htmx: the element the original form replaced (`member-3`), when not the dialog's content.
     row_target: Option<String>,
@@ -63,6 +65,12 @@ fn is_sensitive(req: &ServiceRequest) -> bool {
                 && r.method == "post"
                 && actix_web::dev::ResourceDef::new(r.path).is_match(req.path())
         })
+}
+
+/// Whether a form field holds a password (never echoed back into a page): `password`, or a name
+/// ending in `_password` (not `password_mode`, a choice).
+fn is_password(name: &str) -> bool {
+    name == "password" || name.ends_with("_password")
 }
 
 /// Whether the session proved who it is within the sudo window.
@@ -113,9 +121,12 @@ pub async fn guard(
         .iter()
         .find(|(k, _)| k == PROOF_FIELD)
         .map(|(_, v)| Zeroizing::new(v.clone()));
+    // A password typed into the form (a member's chosen one, a password change) is never written
+    // back into a page: the user types it again after the prompt.
+    let typed_password = pairs.iter().any(|(k, v)| is_password(k) && !v.is_empty());
     let fields: Vec<(String, String)> = pairs
         .into_iter()
-        .filter(|(k, _)| k != PROOF_FIELD && k != crate::web::csrf::FORM_FIELD)
+        .filter(|(k, _)| k != PROOF_FIELD && k != crate::web::csrf::FORM_FIELD && !is_password(k))
         .collect();
     let mut error = None;
     let mut status = StatusCode::OK;
@@ -179,6 +190,7 @@ pub async fn guard(
         action: req.path().to_owned(),
         fields,
         two_factor,
+        typed_password,
         error,
         row_target,
     };

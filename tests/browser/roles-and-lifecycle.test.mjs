@@ -92,7 +92,7 @@ test("support: finds a token by the key as displayed, its prefix and its name, r
       // Support starts at the console, and sees no merchant page in the navigation.
       await login(page, support, { landing: "/support" });
       assert.equal(await page.getByRole("heading", { level: 1 }).innerText(), "Support console");
-      assert.deepEqual(await navLinks(page), ["Support console", "History"]);
+      assert.deepEqual(await navLinks(page), ["Support console", "History", "Profile"]);
       assert.equal((await focused(page)).id, "support-q", "the search box has the focus");
       await gate(page, "support console");
 
@@ -398,7 +398,7 @@ test("team: add a viewer with a generated password, who signs in; change a role;
     await gate(page, "confirm disabling a user");
     await shot(page, "team-confirm");
     await disable.getByRole("button", { name: "Disable user" }).click();
-    await until("the badge to say Disabled", async () => (await nandi.locator(".badge").innerText()) === "Disabled");
+    await until("the badge to say Disabled", async () => (await nandi.locator("td[data-label=Status] .badge").innerText()) === "Disabled");
     await followNav(newcomer.page, "History", "/login");
     assert.equal(await newcomer.page.getByRole("heading", { level: 1 }).innerText(), "Sign in to your dashboard");
     newcomer.assertNoProblems();

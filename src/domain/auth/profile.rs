@@ -29,6 +29,9 @@ pub enum PasswordChangeError {
     /// The current password is wrong.
     #[error("Your current password is not correct.")]
     WrongCurrent,
+    /// No current password was typed (nothing is checked, nothing counted).
+    #[error("Enter your current password.")]
+    MissingCurrent,
     /// Too many wrong passwords lately.
     #[error("Too many wrong passwords. For your security, try again in {0} minutes.")]
     Throttled(i64),
@@ -60,6 +63,9 @@ pub async fn change_password(
     change: PasswordChange,
     keep: Option<Vec<u8>>,
 ) -> Result<usize, PasswordChangeError> {
+    if change.current.is_empty() {
+        return Err(PasswordChangeError::MissingCurrent);
+    }
     let now = crate::db::now();
     let ip = actor.ip.as_deref().and_then(|ip| ip.parse().ok());
     let (stored, locked) = database

@@ -83,12 +83,14 @@ pub async fn change(
             Flash::success(format!("Your password was changed.{others}")).set(&session)?;
             return Ok(see_other(PATH));
         }
-        Err(e @ (PasswordChangeError::WrongCurrent | PasswordChangeError::Throttled(_))) => {
-            PasswordErrors {
-                current: Some(e.to_string()),
-                new: None,
-            }
-        }
+        Err(
+            e @ (PasswordChangeError::WrongCurrent
+            | PasswordChangeError::MissingCurrent
+            | PasswordChangeError::Throttled(_)),
+        ) => PasswordErrors {
+            current: Some(e.to_string()),
+            new: None,
+        },
         Err(
             e @ (PasswordChangeError::Weak(_)
             | PasswordChangeError::Mismatch

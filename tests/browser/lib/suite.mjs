@@ -8,14 +8,14 @@ import { startServer } from "./server.mjs";
 /**
  * Registers the before/after hooks of the suite file whose report is `name` (artifacts/report-<name>.json).
  * What it returns is read inside the tests, once `before` has run: `server` (see startServer), `browser`,
- * `session(options)` and `inSession(options, flow)`.
+ * `session(options)` and `inSession(options, flow)`. `serverOptions` go to startServer.
  */
-export function useSuite(name) {
+export function useSuite(name, serverOptions = {}) {
   let server;
   let browser;
 
   before(async () => {
-    server = await startServer();
+    server = await startServer(serverOptions);
     browser = await launch();
   });
 

@@ -137,3 +137,49 @@ async fn support_staff_enrol_first_when_the_configuration_requires_it() {
         .await
         .assert_redirect_to("/support");
 }
+
+#[actix_web::test]
+async fn the_cli_resets_a_support_users_second_factor_and_ends_their_sessions() {
+    let app = spawn_app_with(|c| c.support_require_two_factor = true).await;
+    app.add_user("sam@kwik.test", None, Role::Support);
+    let sam = app.client_for("sam@kwik.test").await;
+    enrol(&sam).await;
+    sam.get("/support").await.assert_status(200);
+    let reset = |email: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_kwik-dashboard"))
+            .current_dir(app.db.dir.path())
+            .env_clear()
+            .env("KWIK_DATA_DIR", app.db.dir.path())
+            .env("DATABASE_URL", &app.db.url)
+            .env("KWIK_LOG", "warn")
+            .args(["user", "reset-two-factor", "--email", email])
+            .output()
+            .unwrap()
+    };
+    let out = reset("Sam@Kwik.test");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "Two-factor sign-in of sam@kwik.test was reset; 1 sessions ended."
+    );
+    sam.get("/support").await.assert_redirect_to("/login");
+    assert!(
+        events(&app)
+            .iter()
+            .any(|e| e == "user.2fa_reset 1 sessions ended")
+    );
+    // Again: nothing to reset, one clear line and a failing exit.
+    let again = reset("sam@kwik.test");
+    assert!(!again.status.success());
+    assert_eq!(
+        String::from_utf8_lossy(&again.stderr).trim(),
+        "error: sam@kwik.test has no two-factor sign-in"
+    );
+    // The password alone now leads to enrolment again (support must use it).
+    let next = app.client_for("sam@kwik.test").await;
+    next.get("/support").await.assert_redirect_to(ENROL);
+}

@@ -230,3 +230,42 @@ async fn every_sensitive_route_is_guarded_and_the_rest_are_not() {
         .await
         .assert_status(303);
 }
+
+#[actix_web::test]
+async fn a_typed_password_is_never_written_back_into_the_prompt() {
+    let (app, ana) = stale_admin().await;
+    ana.get("/settings/teams/new").await;
+    age_sudo(&app);
+    let chosen = "a chosen member passphrase";
+    let fields = [
+        ("email", "new@shop.test"),
+        ("role", "viewer"),
+        ("password_mode", "choose"),
+        ("password", chosen),
+    ];
+    let prompt = ana.post("/settings/teams", &fields).await;
+    prompt
+        .assert_status(200)
+        .assert_lacks(chosen)
+        .assert_contains(r#"<input type="hidden" name="password_mode" value="choose">"#)
+        .assert_contains("the password you typed in the form is not kept");
+    // After the proof the form comes back with the rest kept and asks for the password again.
+    let again = ana
+        .post(
+            "/settings/teams",
+            &[
+                ("email", "new@shop.test"),
+                ("role", "viewer"),
+                ("password_mode", "choose"),
+                ("sudo_proof", PASSWORD),
+            ],
+        )
+        .await;
+    again
+        .assert_status(422)
+        .assert_contains(r#"value="new@shop.test""#);
+    // And with the password typed again (sudo mode is on now), the member is added.
+    ana.post("/settings/teams", &fields)
+        .await
+        .assert_redirect_to("/settings/teams");
+}
