@@ -127,7 +127,7 @@ impl ResponseError for AppError {
             Self::BadRequest(_) => ("Bad request", "The request could not be understood."),
             Self::Unavailable(_) => (
                 "Temporarily unavailable",
-                "The dashboard cannot reach its database right now. Nothing was changed. Please try again in a moment.",
+                "The dashboard cannot reach its database right now. Please try again in a moment. If you were saving something, check whether it was saved before you send it again.",
             ),
             _ => (
                 "Something went wrong",
