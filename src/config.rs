@@ -81,6 +81,8 @@ pub struct Config {
     pub sudo_window: std::time::Duration,
     /// Whether support staff must sign in with a second factor.
     pub support_require_two_factor: bool,
+    /// How long a stopping server (SIGTERM, SIGINT) lets requests in flight finish.
+    pub shutdown_timeout: std::time::Duration,
 }
 
 /// A configuration value that could not be understood; the message names the variable.
@@ -116,6 +118,7 @@ impl Config {
     /// - `KWIK_SUDO_MINUTES`: how long a sign-in or re-authentication allows sensitive actions, default 15;
     ///   0 asks before every one.
     /// - `KWIK_SUPPORT_REQUIRE_2FA`: support staff must use two-factor sign-in, default `true`.
+    /// - `KWIK_SHUTDOWN_TIMEOUT_S`: how long requests in flight may finish on SIGTERM/SIGINT, default 30.
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(|name| std::env::var(name).ok().filter(|v| !v.trim().is_empty()))
     }
@@ -222,7 +225,14 @@ impl Config {
         })?;
         let support_require_two_factor =
             parse_var(&get, "KWIK_SUPPORT_REQUIRE_2FA", "true", parse_bool)?;
+        let shutdown_timeout = parse_var(&get, "KWIK_SHUTDOWN_TIMEOUT_S", "30", |v| {
+            v.parse::<u64>()
+                .ok()
+                .filter(|s| (1..=3600).contains(s))
+                .map(std::time::Duration::from_secs)
+        })?;
         Ok(Self {
+            shutdown_timeout,
             sudo_window,
             support_require_two_factor,
             token_cache_ttl,

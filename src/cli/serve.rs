@@ -46,7 +46,7 @@ pub(super) async fn serve() -> anyhow::Result<()> {
     }
     tracing::info!(%bind, master_key = state.keyring.current_id(), "serving the Kwik dashboard");
     let app_state = state.clone();
-    HttpServer::new(move || {
+    let server = HttpServer::new(move || {
         // Runs on each request worker's own thread as it starts. See `threads`: with the workers and
         // the database threads both batch-scheduled, neither preempts the other on every call.
         if let Err(e) = crate::infra::threads::schedule(Priority::Batch) {
@@ -55,9 +55,23 @@ pub(super) async fn serve() -> anyhow::Result<()> {
         App::new().configure(|cfg| crate::configure(cfg, &app_state))
     })
     .on_connect(no_delay)
+    // Our own signal handling (below): SIGINT stops as gracefully as SIGTERM.
+    .disable_signals()
+    .shutdown_timeout(state.config.shutdown_timeout.as_secs())
     .bind(bind)?
-    .run()
-    .await?;
+    .run();
+    let handle = server.handle();
+    let grace = state.config.shutdown_timeout;
+    actix_web::rt::spawn(async move {
+        let signal = stop_signal().await;
+        tracing::info!(
+            signal,
+            grace_s = grace.as_secs(),
+            "stopping: no new connections; finishing the requests in flight"
+        );
+        handle.stop(true).await;
+    });
+    server.await?;
     // Graceful stop: write the last few seconds of token use.
     let usage = state.usage.clone();
     match state.db(move |c| usage.flush(c)).await {
@@ -65,6 +79,22 @@ pub(super) async fn serve() -> anyhow::Result<()> {
         Err(e) => tracing::warn!(error = %e, "could not write last-used times at shutdown"),
     }
     Ok(())
+}
+
+/// Waits for SIGTERM (what orchestrators send) or SIGINT (Ctrl-C); names the one that came.
+async fn stop_signal() -> &'static str {
+    use actix_web::rt::signal::unix::{SignalKind, signal};
+    let (Ok(mut term), Ok(mut int)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) else {
+        tracing::error!("cannot listen for SIGTERM/SIGINT: the server stops only when killed");
+        return std::future::pending().await;
+    };
+    match futures_util::future::select(Box::pin(term.recv()), Box::pin(int.recv())).await {
+        futures_util::future::Either::Left(_) => "SIGTERM",
+        futures_util::future::Either::Right(_) => "SIGINT",
+    }
 }
 
 /// How often last-used times are written (at most this much is lost on a crash).
