@@ -1,5 +1,6 @@
 //! The command line: `serve` (the default), `migrate`, and `user add`.
 
+mod backup;
 pub mod rotate;
 pub mod seed;
 mod serve;
@@ -35,6 +36,12 @@ pub enum Command {
     /// Re-seal every API secret under a new master key (KWIK_NEW_MASTER_KEY, or a generated one when
     /// the key lives in $KWIK_DATA_DIR/master.key).
     RotateMasterKey,
+    /// Copy the SQLite database, consistently, while the server runs (Postgres: use pg_dump).
+    Backup {
+        /// The file to write; it must not exist.
+        #[arg(long)]
+        to: std::path::PathBuf,
+    },
     /// Fill the database with merchants and tokens for load work (batched inserts).
     Seed {
         /// Merchants to create.
@@ -155,6 +162,7 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Merchant {
             command: MerchantCommand::SetMaxTokenLifetime { merchant, days },
         } => set_max_lifetime(&merchant, &days),
+        Command::Backup { to } => backup::backup(&to).map(|report| println!("{report}")),
         Command::RotateMasterKey => {
             crate::cli::rotate::rotate_master_key().map(|report| println!("{report}"))
         }

@@ -8,6 +8,7 @@ mod accounts;
 mod api;
 mod api_errors;
 mod assets;
+mod backup;
 mod checkout;
 mod cli;
 mod csrf;
