@@ -82,8 +82,31 @@ pub async fn secure_cookie(
 /// credential could ride along), status and a request id.
 pub struct RequestSpan;
 
+/// What the access line of a request needs at its end: when it started, and how it is named.
+struct Access {
+    start: std::time::Instant,
+    route: String,
+    request_id: String,
+}
+
+/// Target of the one access line per request (`KWIK_LOG=...,kwik_dashboard::access=info` turns it on;
+/// `KWIK_LOG_FORMAT=json` does by default).
+pub const ACCESS_TARGET: &str = "kwik_dashboard::access";
+
 impl tracing_actix_web::RootSpanBuilder for RequestSpan {
     fn on_request_start(request: &ServiceRequest) -> tracing::Span {
+        if tracing::enabled!(target: ACCESS_TARGET, tracing::Level::INFO) {
+            let access = Access {
+                start: std::time::Instant::now(),
+                route: request.match_pattern().unwrap_or_default(),
+                request_id: request
+                    .extensions()
+                    .get::<tracing_actix_web::RequestId>()
+                    .map(ToString::to_string)
+                    .unwrap_or_default(),
+            };
+            request.extensions_mut().insert(access);
+        }
         tracing::info_span!(
             "HTTP request",
             http.method = %request.method(),
@@ -109,6 +132,19 @@ impl tracing_actix_web::RootSpanBuilder for RequestSpan {
         span.record("http.status_code", status.as_u16());
         if let Some(error) = error {
             log_error(error, status);
+        }
+        if let Ok(res) = outcome
+            && let Some(access) = res.request().extensions().get::<Access>()
+        {
+            tracing::info!(
+                target: ACCESS_TARGET,
+                request_id = %access.request_id,
+                method = %res.request().method(),
+                route = %access.route,
+                status = status.as_u16(),
+                duration_ms = access.start.elapsed().as_secs_f64() * 1000.0,
+                "request"
+            );
         }
     }
 }

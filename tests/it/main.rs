@@ -18,6 +18,7 @@ mod instances;
 mod lifecycle;
 mod list_cache;
 mod login;
+mod logs;
 mod matrix;
 mod outage;
 mod redirects;
