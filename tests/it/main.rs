@@ -14,6 +14,7 @@ mod cli;
 mod csrf;
 mod helpers;
 mod history;
+mod hostile;
 mod instances;
 mod lifecycle;
 mod list_cache;

@@ -71,7 +71,9 @@ pub async fn attempt(
     hashing: &Hashing,
     attempt: Attempt,
 ) -> Result<Outcome, LoginError> {
-    let email = normalize_email(&attempt.email);
+    // No address has a control character: one (a NUL, say) marks the attempt as junk, and is
+    // replaced before it reaches the throttle or the History (Postgres refuses NUL in text).
+    let email = normalize_email(&attempt.email).replace(|c: char| c.is_control(), "\u{fffd}");
     let scope = Scope::new(&email, attempt.ip);
     let now = crate::db::now();
     let actor = {
