@@ -278,6 +278,9 @@ async fn a_stalled_database_answers_503_within_the_deadlines_and_recovers_within
     let app = spawn_app_on(db.clone(), |c| {
         c.database_url = url;
         c.gateway_token = Some(GATEWAY.into());
+        // The production defaults (KWIK_DB_CALL_TIMEOUT_MS, KWIK_DB_VERIFY_TIMEOUT_MS).
+        c.db_call_timeout = Duration::from_millis(2000);
+        c.db_verify_timeout = Duration::from_millis(500);
     })
     .await;
     let config = app.state.config.clone();
