@@ -20,6 +20,7 @@ mod login;
 mod matrix;
 mod outage;
 mod redirects;
+mod secret_scanning;
 mod support;
 mod team;
 mod token_detail;
