@@ -235,6 +235,7 @@ route_table! {
     Page get "/developers/access-tokens" => tokens::index;
     Page post sudo "/developers/access-tokens" => tokens::create;
     Page get "/developers/access-tokens/new" => tokens::new_form;
+    Page post "/developers/access-tokens/leak-reports/acknowledge" => tokens::leaks::acknowledge;
     Page get "/developers/access-tokens/{id}" => tokens::detail::show;
     Page get "/developers/access-tokens/{id}/status" => tokens::confirm_status;
     Page post "/developers/access-tokens/{id}/status" => tokens::set_status;

@@ -14,6 +14,7 @@ mod csrf;
 mod helpers;
 mod history;
 mod instances;
+mod leak_banner;
 mod lifecycle;
 mod list_cache;
 mod login;

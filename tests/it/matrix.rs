@@ -68,6 +68,11 @@ const MATRIX: &[(&str, &str, [u16; 5])] = &[
         [303, 403, 200, 403, 200],
     ),
     (
+        "post",
+        "/developers/access-tokens/leak-reports/acknowledge",
+        [303, 403, 303, 403, 303],
+    ),
+    (
         "get",
         "/developers/access-tokens/{id}",
         [303, 200, 200, 403, 404],

@@ -54,7 +54,7 @@ fn sign(key: &SigningKey, body: &str) -> String {
 
 /// An app that takes GitHub reports signed with `signing_key(42)` as [`KEY_ID`], and GitLab's with
 /// [`GITLAB_TOKEN`]; its admin is signed in.
-async fn scanning_app() -> TestApp {
+pub async fn scanning_app() -> TestApp {
     let app = spawn_app_with(|c| {
         c.github_scanning_keys = Some(c.data_dir.join("github-keys.json"));
         c.gitlab_revocation_token = Some(GITLAB_TOKEN.into());
@@ -78,7 +78,7 @@ async fn report_signed(app: &TestApp, body: &str, key_id: &str, signature: &str)
 }
 
 /// Reports `tokens` as GitHub would, signed with the configured key.
-async fn report(app: &TestApp, tokens: &[&str]) -> Answer {
+pub async fn report(app: &TestApp, tokens: &[&str]) -> Answer {
     let body = github_body(tokens);
     report_signed(app, &body, KEY_ID, &sign(&signing_key(42), &body)).await
 }

@@ -76,9 +76,23 @@ impl Outcome {
     }
 }
 
+/// How the status reason of a token disabled after a leak report starts.
+pub const REASON_START: &str = "Disabled automatically: found in public ";
+
 /// The sentence the token's page shows.
 pub fn reason(source: &str, url: &str) -> String {
-    format!("Disabled automatically: found in public {source} ({url})")
+    format!("{REASON_START}{source} ({url})")
+}
+
+/// Whether a token was last disabled after a leak report: disabled, not by support, with the
+/// report's sentence as its reason (the merchant's own status changes carry no reason).
+pub fn disabled_by_leak(token: &AccessToken) -> bool {
+    token.status == TokenStatus::Disabled
+        && !token.status_changed_by_support
+        && token
+            .status_reason
+            .as_deref()
+            .is_some_and(|r| r.starts_with(REASON_START))
 }
 
 fn clipped(text: &str) -> &str {
@@ -196,4 +210,50 @@ pub fn handle(
         cache.invalidate_all();
     }
     Ok(outcome)
+}
+
+/// What the Access Tokens banner lists: a token disabled after a leak report, not yet acknowledged.
+#[derive(Debug, Clone)]
+pub struct Unacknowledged {
+    /// The report.
+    pub report: LeakReport,
+    /// The token's name.
+    pub token_name: String,
+}
+
+/// The merchant's leak disables no admin has acknowledged yet, newest first.
+pub fn unacknowledged(
+    conn: &mut DbConn,
+    merchant: crate::db::models::MerchantId,
+) -> diesel::QueryResult<Vec<Unacknowledged>> {
+    Ok(LeakReport::unacknowledged(conn, merchant)?
+        .into_iter()
+        .map(|(report, token_name)| Unacknowledged { report, token_name })
+        .collect())
+}
+
+/// An admin acknowledges the banner: every unacknowledged report of their merchant, recorded in
+/// the history, in one transaction. Returns how many there were (none: nothing recorded).
+pub fn acknowledge(
+    conn: &mut DbConn,
+    merchant: crate::db::models::MerchantId,
+    actor: &Actor,
+) -> diesel::QueryResult<usize> {
+    let Some(user) = actor.user_id else {
+        return Ok(0);
+    };
+    conn.transaction(|conn| {
+        let count = LeakReport::acknowledge_all(conn, merchant, user, crate::db::now())?;
+        if count > 0 {
+            audit::record(
+                conn,
+                actor,
+                Event::LeakReportsAcknowledged,
+                Some(merchant),
+                None,
+                &format!("leak reports acknowledged: {count}"),
+            )?;
+        }
+        Ok(count)
+    })
 }

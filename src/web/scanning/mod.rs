@@ -23,29 +23,29 @@ pub struct Reported {
     pub url: String,
 }
 
-/// Acts on every finding, each in its own transaction, on the database threads; the outcomes in
-/// the same order.
+/// Acts on every finding, each in its own transaction and its own database call (so a large batch
+/// is not held to one call's deadline, and what was done stays done if a later one fails); the
+/// outcomes in the same order.
 pub async fn handle_all(
     state: &AppState,
     reporter: Reporter,
     findings: Vec<Reported>,
 ) -> Result<Vec<Outcome>, AppError> {
-    let cache = state.token_cache.clone();
-    let outcomes = state
-        .db(move |conn| {
-            findings
-                .iter()
-                .map(|f| {
-                    let finding = Finding {
-                        token: &f.token,
-                        source: &f.source,
-                        url: &f.url,
-                    };
-                    leaks::handle(conn, &cache, reporter, finding)
-                })
-                .collect::<Result<Vec<_>, _>>()
-        })
-        .await?;
+    let mut outcomes = Vec::with_capacity(findings.len());
+    for f in findings {
+        let cache = state.token_cache.clone();
+        let outcome = state
+            .db(move |conn| {
+                let finding = Finding {
+                    token: &f.token,
+                    source: &f.source,
+                    url: &f.url,
+                };
+                leaks::handle(conn, &cache, reporter, finding)
+            })
+            .await?;
+        outcomes.push(outcome);
+    }
     let disabled = outcomes.iter().filter(|o| **o == Outcome::Disabled).count();
     tracing::info!(
         reporter = reporter.as_str(),
