@@ -93,3 +93,47 @@ async fn the_banner_lists_leak_disables_until_an_admin_acknowledges_them() {
         .await
         .assert_contains(FOUND);
 }
+
+#[actix_web::test]
+async fn support_can_list_the_tokens_disabled_after_a_leak_report() {
+    let app = scanning_app().await;
+    let leaked = app
+        .issue_token("Leaked one", &["orders"], "read_write")
+        .await;
+    let other = app
+        .issue_token("Turned off by hand", &["orders"], "read_write")
+        .await;
+    app.issue_token("Still fine", &["orders"], "read_write")
+        .await;
+    report(&app, &[&leaked.secret]).await.assert_status(200);
+    app.post(
+        &format!("{LIST}/{}/status", other.id),
+        &[("status", "disabled")],
+    )
+    .await;
+    let by_hand = app
+        .all_tokens()
+        .into_iter()
+        .find(|t| t.id.0 == other.id)
+        .unwrap();
+    assert_eq!(
+        by_hand.status,
+        kwik_dashboard::db::models::TokenStatus::Disabled
+    );
+    app.add_user("agent@kwik.test", None, Role::Support);
+    let support = app.client();
+    support.login("agent@kwik.test", PASSWORD).await;
+
+    let page = support.get("/support?filter=leaks").await;
+    page.assert_status(200)
+        .assert_contains("Showing tokens disabled after a leak report")
+        .assert_contains("Leaked one")
+        .assert_contains(FOUND)
+        .assert_lacks("Turned off by hand")
+        .assert_lacks("Still fine")
+        .assert_lacks(&leaked.secret);
+    support
+        .get("/support")
+        .await
+        .assert_contains("/support?filter=leaks");
+}

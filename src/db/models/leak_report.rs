@@ -131,6 +131,25 @@ impl LeakReport {
     }
 }
 
+/// The tokens leak reports disabled, across merchants, with their merchant's name: newest report
+/// first, each token once, at most `limit` (for the support console).
+pub fn disabled_tokens(conn: &mut DbConn, limit: i64) -> QueryResult<Vec<(AccessToken, String)>> {
+    use crate::db::schema::merchants;
+    let rows: Vec<(AccessToken, String)> = leak_reports::table
+        .inner_join(access_tokens::table.inner_join(merchants::table))
+        .filter(leak_reports::outcome.eq("disabled"))
+        .order(leak_reports::id.desc())
+        .limit(limit * 4)
+        .select((AccessToken::as_select(), merchants::name))
+        .load(conn)?;
+    let mut seen = std::collections::HashSet::new();
+    Ok(rows
+        .into_iter()
+        .filter(|(t, _)| seen.insert(t.id))
+        .take(usize::try_from(limit).unwrap_or(0))
+        .collect())
+}
+
 /// The undeleted token whose API_KEY has this SHA-256 (the current key, or the previous one of a
 /// roll still in its grace period).
 pub fn token_by_key_hash(
