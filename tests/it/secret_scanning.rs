@@ -424,3 +424,34 @@ async fn gitlab_is_rate_limited() {
     assert!(last.header("retry-after").is_some());
     assert_eq!(statuses[60], 429);
 }
+
+#[actix_web::test]
+async fn githubs_documented_sample_request_is_accepted_as_github_sends_it() {
+    // GitHub's documented sample (key identifier, signature, raw body) and its published key with
+    // that identifier: the endpoint verifies GitHub's own bytes, not only ours.
+    let app = scanning_app().await;
+    let key = "-----BEGIN PUBLIC KEY-----\nMFkwEwYHKoZIzj0CAQYIKoZIzj0DAQcDQgAE9MJJHnMfn2+H4xL4YaPDA4RpJqUq\nkCmRCBnYERxZanmcpzQSXs1X/AljlKkbJ8qpVIW4clayyef9gWhFbNHWAA==\n-----END PUBLIC KEY-----\n";
+    let id = "90a421169f0a406205f1563a953312f0be898d3c7b6c06b681aa86a874555f4a";
+    std::fs::write(
+        app.dir.join("github-keys.json"),
+        json!({ "public_keys": [{ "key_identifier": id, "key": key, "is_current": false }] })
+            .to_string(),
+    )
+    .unwrap();
+    let body = r#"[{"token":"some_token","type":"some_type","url":"some_url"}]"#;
+    let signature = "MEUCIQDKZokqnCjrRtw0tni+2Ltvl/uiMJ1EGumEsp1BsNr32AIgQY1YXD2nlj+XNfGK4rBfkMJ1JDOQcYXxa2sY8FNkrKc=";
+
+    let answer = report_signed(&app, body, id, signature).await;
+
+    assert_eq!(
+        labels(&answer),
+        vec![json!({
+            "token_hash": hex::encode(sha256("some_token")),
+            "token_type": "some_type",
+            "label": "false_positive",
+        })]
+    );
+    report_signed(&app, &body.replace("some_url", "some_url2"), id, signature)
+        .await
+        .assert_status(403);
+}

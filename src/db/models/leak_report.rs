@@ -118,17 +118,6 @@ impl LeakReport {
         ))
         .execute(conn)
     }
-
-    /// The latest report that disabled this token.
-    pub fn latest_disable(conn: &mut DbConn, token: TokenId) -> QueryResult<Option<LeakReport>> {
-        leak_reports::table
-            .filter(leak_reports::token_id.eq(token))
-            .filter(leak_reports::outcome.eq("disabled"))
-            .order(leak_reports::id.desc())
-            .select(LeakReport::as_select())
-            .first(conn)
-            .optional()
-    }
 }
 
 /// The tokens leak reports disabled, across merchants, with their merchant's name: newest report

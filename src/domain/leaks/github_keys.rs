@@ -6,7 +6,7 @@
 //! changes, so a key rotation needs no restart.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::SystemTime;
 
@@ -93,11 +93,6 @@ impl KeyFile {
             path: path.into(),
             loaded: Mutex::new(None),
         }
-    }
-
-    /// The file's path.
-    pub fn path(&self) -> &Path {
-        &self.path
     }
 
     fn failure(&self, why: impl std::fmt::Display) -> SignatureError {
