@@ -70,6 +70,11 @@ pub struct Config {
     pub previous_master_keys: Vec<Vec<u8>>,
     /// Bearer token of the API gateway for `POST /internal/v1/verify`; `None` disables that endpoint.
     pub gateway_token: Option<String>,
+    /// GitHub's secret-scanning key list (its `public_keys` JSON format), read again when it changes;
+    /// `None` disables `POST /secret-scanning/github`.
+    pub github_scanning_keys: Option<PathBuf>,
+    /// Bearer token GitLab sends to the token revocation API; `None` disables those endpoints.
+    pub gitlab_revocation_token: Option<String>,
     /// How many signed-request signatures are remembered to refuse replays.
     pub replay_cache_size: usize,
     /// How long a verified token's record is reused without asking the database (zero: never).
@@ -112,6 +117,10 @@ impl Config {
     ///   Default: generated once into `$KWIK_DATA_DIR/master.key` (mode 0600).
     /// - `KWIK_MASTER_KEY_PREVIOUS`: comma-separated base64 keys still accepted for opening (rotation).
     /// - `KWIK_GATEWAY_TOKEN`: bearer token for `POST /internal/v1/verify`; unset disables the endpoint.
+    /// - `KWIK_GITHUB_SCANNING_KEYS`: path of GitHub's secret-scanning public key list (JSON, as
+    ///   GitHub publishes it); unset disables `POST /secret-scanning/github`.
+    /// - `KWIK_GITLAB_REVOCATION_TOKEN`: bearer token of GitLab's token revocation API (at least 32
+    ///   characters); unset disables `/secret-scanning/gitlab/v1/*`.
     /// - `KWIK_REPLAY_CACHE_SIZE`: signatures remembered against replay, default 500000.
     /// - `KWIK_TOKEN_CACHE_TTL_MS`: how long verification reuses a token record, default 1000; 0 disables.
     /// - `KWIK_ARGON2_CONCURRENCY`: password hashes at once, default the number of CPUs.
@@ -205,6 +214,16 @@ impl Config {
                 "KWIK_GATEWAY_TOKEN: use at least 32 characters".into(),
             ));
         }
+        let github_scanning_keys = get("KWIK_GITHUB_SCANNING_KEYS").map(PathBuf::from);
+        let gitlab_revocation_token = get("KWIK_GITLAB_REVOCATION_TOKEN");
+        if gitlab_revocation_token
+            .as_ref()
+            .is_some_and(|t| t.len() < 32)
+        {
+            return Err(ConfigError(
+                "KWIK_GITLAB_REVOCATION_TOKEN: use at least 32 characters".into(),
+            ));
+        }
         let replay_cache_size = parse_var(&get, "KWIK_REPLAY_CACHE_SIZE", "500000", |v| {
             v.parse().ok().filter(|n| *n > 0)
         })?;
@@ -240,6 +259,8 @@ impl Config {
             master_key,
             previous_master_keys,
             gateway_token,
+            github_scanning_keys,
+            gitlab_revocation_token,
             replay_cache_size,
             data_dir,
             database_url,

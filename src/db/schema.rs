@@ -127,6 +127,23 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    leak_reports (id) {
+        id -> BigInt,
+        received_at -> Timestamp,
+        reporter -> Text,
+        kind -> Text,
+        token_id -> BigInt,
+        merchant_id -> BigInt,
+        outcome -> Text,
+        source -> Text,
+        url -> Text,
+        acknowledged_at -> Nullable<Timestamp>,
+        acknowledged_by -> Nullable<BigInt>,
+    }
+}
+
+diesel::joinable!(leak_reports -> access_tokens (token_id));
 diesel::joinable!(recovery_codes -> users (user_id));
 diesel::joinable!(token_usage_daily -> access_tokens (token_id));
 diesel::joinable!(users -> merchants (merchant_id));
@@ -144,4 +161,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     login_lockouts,
     audit_events,
     token_usage_daily,
+    leak_reports,
 );

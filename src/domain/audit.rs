@@ -22,6 +22,12 @@ text_enum! {
         TokenDeleted = "token.deleted",
         /// A token's secret was rolled.
         TokenSecretRolled = "token.secret_rolled",
+        /// A secret scanner found a token's key or secret in public, and the token was disabled.
+        TokenLeakDisabled = "token.leak_disabled",
+        /// A secret scanner found a token's public key in public (public by design: nothing done).
+        PublicKeyReported = "token.public_key_reported",
+        /// An admin acknowledged the banner about tokens disabled after a leak report.
+        LeakReportsAcknowledged = "token.leak_reports_acknowledged",
         /// Someone signed in.
         LoginSucceeded = "login.succeeded",
         /// A sign-in was refused (wrong password, unknown email, or throttled).
@@ -67,6 +73,9 @@ impl Event {
             Self::TokenDisabled => "Token disabled",
             Self::TokenDeleted => "Token deleted",
             Self::TokenSecretRolled => "Secret rolled",
+            Self::TokenLeakDisabled => "Disabled after a leak report",
+            Self::PublicKeyReported => "Public key reported found in public",
+            Self::LeakReportsAcknowledged => "Leak report acknowledged",
             Self::LoginSucceeded => "Signed in",
             Self::LoginFailed => "Sign-in refused",
             Self::Logout => "Signed out",
@@ -134,6 +143,15 @@ impl Actor {
     pub fn cli() -> Self {
         Self {
             role: "cli".into(),
+            ..Self::default()
+        }
+    }
+
+    /// A secret scanner reporting a leak (`name`: "GitHub secret scanning").
+    pub fn scanner(name: &str) -> Self {
+        Self {
+            role: "scanner".into(),
+            email: Some(name.to_owned()),
             ..Self::default()
         }
     }

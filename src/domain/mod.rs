@@ -5,6 +5,7 @@ pub mod audit;
 pub mod auth;
 pub mod checkout;
 pub mod credentials;
+pub mod leaks;
 pub mod support;
 pub mod tokens;
 pub mod users;

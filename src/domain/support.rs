@@ -86,6 +86,17 @@ pub fn parse(text: &str) -> Result<Query, Refusal> {
     Ok(Query::Name(q.to_owned()))
 }
 
+/// Tokens disabled after a leak report and still disabled (not re-enabled since), across
+/// merchants, newest report first, at most [`LIMIT`].
+pub fn leak_disabled(conn: &mut DbConn) -> QueryResult<Vec<(AccessToken, String)>> {
+    Ok(
+        crate::db::models::leak_report::disabled_tokens(conn, LIMIT)?
+            .into_iter()
+            .filter(|(t, _)| crate::domain::leaks::disabled_by_leak(t))
+            .collect(),
+    )
+}
+
 /// `text` with LIKE's wildcards escaped (with `\\`).
 fn like_escaped(text: &str) -> String {
     text.replace('\\', "\\\\")

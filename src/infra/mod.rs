@@ -1,8 +1,9 @@
 //! Plumbing that knows nothing of the product: the threads blocking work runs on, IP networks,
-//! gzip members, and South African time. Imports neither `web` nor the domain.
+//! gzip members, a request counter, and South African time. Imports neither `web` nor the domain.
 
 pub mod gzip;
 pub mod net;
 pub mod random;
+pub mod rate_limit;
 pub mod sa_time;
 pub mod threads;

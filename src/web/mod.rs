@@ -18,6 +18,7 @@ pub mod page;
 pub mod profile;
 pub mod redirects;
 pub mod routes;
+pub mod scanning;
 pub mod security;
 pub mod session_store;
 pub mod sign_in;

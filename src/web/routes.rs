@@ -74,6 +74,17 @@ pub fn configure(cfg: &mut aw::ServiceConfig, state: &AppState) {
                 .configure(|c| register(c, Area::Gateway, "/internal/v1"))
                 .default_service(aw::to(unrouted)),
         )
+        // Secret scanners (GitHub, GitLab) report leaked credentials here, server to server: no
+        // session, no CSRF; signed (GitHub) or a bearer token (GitLab). Whatever fails answers JSON.
+        .service(
+            aw::scope("/secret-scanning")
+                .app_data(aw::PayloadConfig::new(web::scanning::BODY_LIMIT))
+                .wrap(web::security::api_headers())
+                .wrap(from_fn(web::json_errors::json_errors))
+                .wrap(tracing_actix_web::TracingLogger::<web::security::RequestSpan>::new())
+                .configure(|c| register(c, Area::Scanning, "/secret-scanning"))
+                .default_service(aw::to(unrouted)),
+        )
         .configure(|c| register(c, Area::Health, ""))
         // Merchants' websites post here cross-site: no session, so no cookie and no CSRF check.
         .service(
@@ -115,6 +126,8 @@ pub enum Area {
     Api,
     /// The API gateway's JSON endpoint (bearer token).
     Gateway,
+    /// Secret scanners' leak reports (GitHub's signature, GitLab's bearer token).
+    Scanning,
     /// The hosted checkout form, posted cross-site by merchants' websites.
     Checkout,
     /// Liveness and readiness, for load balancers and monitors.
@@ -181,7 +194,7 @@ pub fn pages() -> web::redirects::Pages {
 async fn unrouted(req: actix_web::HttpRequest) -> actix_web::HttpResponse {
     let allow: Vec<String> = ROUTES
         .iter()
-        .filter(|r| matches!(r.area, Area::Api | Area::Gateway))
+        .filter(|r| matches!(r.area, Area::Api | Area::Gateway | Area::Scanning))
         .filter(|r| actix_web::dev::ResourceDef::new(r.path).is_match(req.path()))
         .map(|r| r.method.to_ascii_uppercase())
         .collect();
@@ -199,6 +212,9 @@ route_table! {
     Asset get "/static/{path:.+}" => web::assets::serve;
     Api get "/api/v2/whoami" => web::api::whoami;
     Gateway post "/internal/v1/verify" => web::api::gateway_verify;
+    Scanning post "/secret-scanning/github" => web::scanning::github::report;
+    Scanning get "/secret-scanning/gitlab/v1/revocable_token_types" => web::scanning::gitlab::types;
+    Scanning post "/secret-scanning/gitlab/v1/revoke_tokens" => web::scanning::gitlab::revoke;
     Health get "/healthz" => web::health::healthz;
     Health get "/readyz" => web::health::readyz;
     Checkout post "/checkout/form" => web::checkout::submit;
@@ -219,6 +235,7 @@ route_table! {
     Page get "/developers/access-tokens" => tokens::index;
     Page post sudo "/developers/access-tokens" => tokens::create;
     Page get "/developers/access-tokens/new" => tokens::new_form;
+    Page post "/developers/access-tokens/leak-reports/acknowledge" => tokens::leaks::acknowledge;
     Page get "/developers/access-tokens/{id}" => tokens::detail::show;
     Page get "/developers/access-tokens/{id}/status" => tokens::confirm_status;
     Page post "/developers/access-tokens/{id}/status" => tokens::set_status;

@@ -35,6 +35,10 @@ pub struct AppState {
     pub token_cache: Arc<TokenCache>,
     /// Recently rendered pages of the token table.
     pub list_cache: Arc<crate::web::tokens::list::cache::ListCache>,
+    /// GitHub's secret-scanning keys, when configured.
+    pub github_keys: Option<Arc<crate::domain::leaks::github_keys::KeyFile>>,
+    /// Requests to GitLab's revocation API in the current window (its own rate limit).
+    pub gitlab_limit: Arc<crate::infra::rate_limit::RateLimit>,
     /// Database connections, with the threads database calls run on (one per pooled connection).
     pub database: Database,
 }
@@ -81,6 +85,11 @@ impl AppState {
                 threads: db_threads,
                 deadline: config.db_call_timeout,
             },
+            github_keys: config
+                .github_scanning_keys
+                .as_ref()
+                .map(|p| Arc::new(crate::domain::leaks::github_keys::KeyFile::new(p))),
+            gitlab_limit: Arc::default(),
             config: Arc::new(config),
             session_key,
             keyring,

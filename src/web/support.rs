@@ -34,6 +34,8 @@ struct ConsolePage {
     refusal: Option<&'static str>,
     results: Vec<Found>,
     searched: bool,
+    /// Listing the tokens disabled after a leak report instead of searching.
+    leaks: bool,
 }
 
 /// Query of the console.
@@ -41,6 +43,9 @@ struct ConsolePage {
 pub struct SearchQuery {
     #[serde(default)]
     q: String,
+    /// `leaks`: the tokens disabled after a leak report.
+    #[serde(default)]
+    filter: String,
 }
 
 async fn console(
@@ -48,27 +53,25 @@ async fn console(
     session: &Session,
     staff: &SupportStaff,
     q: String,
+    leaks: bool,
     failed: Option<(i64, String, String)>,
 ) -> Result<ConsolePage, AppError> {
-    let searched = !q.trim().is_empty();
-    let (refusal, results) = match support::parse(&q) {
-        Err(Refusal::Empty) => (None, Vec::new()),
+    let searched = leaks || !q.trim().is_empty();
+    let parsed = if leaks {
+        Err(Refusal::Empty)
+    } else {
+        support::parse(&q)
+    };
+    let (refusal, results) = match parsed {
+        Err(Refusal::Empty) if !leaks => (None, Vec::new()),
+        Err(Refusal::Empty) => {
+            let found = state.db(support::leak_disabled).await?;
+            (None, found_rows(&found, &failed))
+        }
         Err(r) => (Some(r.message()), Vec::new()),
         Ok(query) => {
             let found = state.db(move |c| support::search(c, &query)).await?;
-            let results = found
-                .iter()
-                .map(|(token, merchant)| {
-                    let failed_here = failed.as_ref().filter(|(id, _, _)| *id == token.id.0);
-                    Found {
-                        merchant: merchant.clone(),
-                        row: TokenRow::new(token),
-                        reason: failed_here.map(|(_, r, _)| r.clone()).unwrap_or_default(),
-                        error: failed_here.map(|(_, _, e)| e.clone()),
-                    }
-                })
-                .collect();
-            (None, results)
+            (None, found_rows(&found, &failed))
         }
     };
     Ok(ConsolePage {
@@ -77,7 +80,26 @@ async fn console(
         refusal,
         results,
         searched,
+        leaks,
     })
+}
+
+fn found_rows(
+    found: &[(crate::db::models::AccessToken, String)],
+    failed: &Option<(i64, String, String)>,
+) -> Vec<Found> {
+    found
+        .iter()
+        .map(|(token, merchant)| {
+            let failed_here = failed.as_ref().filter(|(id, _, _)| *id == token.id.0);
+            Found {
+                merchant: merchant.clone(),
+                row: TokenRow::new(token),
+                reason: failed_here.map(|(_, r, _)| r.clone()).unwrap_or_default(),
+                error: failed_here.map(|(_, _, e)| e.clone()),
+            }
+        })
+        .collect()
 }
 
 /// `GET /support`.
@@ -87,7 +109,16 @@ pub async fn index(
     state: web::Data<AppState>,
     query: web::Query<SearchQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let page = console(&state, &session, &staff, query.into_inner().q, None).await?;
+    let query = query.into_inner();
+    let page = console(
+        &state,
+        &session,
+        &staff,
+        query.q,
+        query.filter == "leaks",
+        None,
+    )
+    .await?;
     html(StatusCode::OK, &page)
 }
 
@@ -132,7 +163,15 @@ pub async fn set_status(
             REASON_CHARS.start(),
             REASON_CHARS.end()
         );
-        let page = console(&state, &session, &staff, q, Some((id.0, reason, message))).await?;
+        let page = console(
+            &state,
+            &session,
+            &staff,
+            q,
+            false,
+            Some((id.0, reason, message)),
+        )
+        .await?;
         return html(StatusCode::UNPROCESSABLE_ENTITY, &page);
     };
     tracing::info!(token = token.id.0, merchant = token.merchant_id.0, status = %status, "status set by support");

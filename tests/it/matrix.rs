@@ -34,6 +34,17 @@ const MATRIX: &[(&str, &str, [u16; 5])] = &[
     ("get", "/static/{path:.+}", [200, 200, 200, 200, 200]),
     ("get", "/api/v2/whoami", [401, 401, 401, 401, 401]),
     ("post", "/internal/v1/verify", [404, 404, 404, 404, 404]),
+    ("post", "/secret-scanning/github", [404, 404, 404, 404, 404]),
+    (
+        "get",
+        "/secret-scanning/gitlab/v1/revocable_token_types",
+        [404, 404, 404, 404, 404],
+    ),
+    (
+        "post",
+        "/secret-scanning/gitlab/v1/revoke_tokens",
+        [404, 404, 404, 404, 404],
+    ),
     ("get", "/healthz", [200, 200, 200, 200, 200]),
     ("get", "/readyz", [200, 200, 200, 200, 200]),
     ("post", "/checkout/form", [422, 422, 422, 422, 422]),
@@ -55,6 +66,11 @@ const MATRIX: &[(&str, &str, [u16; 5])] = &[
         "get",
         "/developers/access-tokens/new",
         [303, 403, 200, 403, 200],
+    ),
+    (
+        "post",
+        "/developers/access-tokens/leak-reports/acknowledge",
+        [303, 403, 303, 403, 303],
     ),
     (
         "get",

@@ -3,6 +3,7 @@
 
 pub mod access_token;
 pub mod audit;
+pub mod leak_report;
 pub mod login_throttle;
 pub mod merchant;
 pub mod session;

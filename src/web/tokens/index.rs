@@ -60,8 +60,10 @@ pub async fn index(
         res
     } else {
         let page = Chrome::for_member(&session, &member)?;
+        let leaks = crate::web::tokens::leaks::notices(&state, member.merchant.id).await?;
         html_around_rows(StatusCode::OK, &tokens, gzip, |tokens| IndexPage {
             page,
+            leaks,
             tokens,
             can_manage,
             list,

@@ -4,6 +4,7 @@
 pub mod create;
 pub mod detail;
 pub mod index;
+pub mod leaks;
 pub mod lifecycle;
 pub mod list;
 pub mod pages;

@@ -10,6 +10,8 @@ use crate::web::tokens::views::{ConfirmView, FormView, RevealView, TokenRow};
 #[template(path = "access_tokens/index.html")]
 pub struct IndexPage {
     pub page: Chrome,
+    /// Tokens disabled after a leak report that no admin has acknowledged yet.
+    pub leaks: Vec<crate::web::tokens::leaks::LeakNotice>,
     pub tokens: Rows,
     pub can_manage: bool,
     pub list: crate::web::tokens::list::ListView,

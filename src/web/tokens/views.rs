@@ -28,8 +28,12 @@ pub struct TokenRow {
     pub last_used: String,
     /// The full last-used time, for a title.
     pub last_used_full: Option<String>,
-    /// "Disabled by Kwik Support on 22 Nov 2026: “reason”", when support made the last change.
+    /// "Disabled by Kwik Support on 22 Nov 2026: “reason”", when support made the last change;
+    /// "Disabled automatically: found in public commit (URL) on 22 Nov 2026 14:05", after a leak
+    /// report.
     pub status_note: Option<String>,
+    /// Last disabled after a leak report (the Access Tokens banner and the support filter say so).
+    pub leak_disabled: bool,
     /// The token was deleted (only the support console still lists it).
     pub deleted: bool,
     /// The token's expiry has passed.
@@ -64,23 +68,8 @@ impl TokenRow {
                 .last_used_at
                 .map_or_else(|| "Never".to_owned(), |t| format::ago(t, crate::db::now())),
             last_used_full: token.last_used_at.map(format::date_time),
-            status_note: token.status_changed_by_support.then(|| {
-                let verb = if token.status == TokenStatus::Live {
-                    "Enabled"
-                } else {
-                    "Disabled"
-                };
-                let when = token
-                    .status_changed_at
-                    .map(|t| format!(" on {}", format::date(t)))
-                    .unwrap_or_default();
-                let why = token
-                    .status_reason
-                    .as_deref()
-                    .map(|r| format!(": “{r}”"))
-                    .unwrap_or_default();
-                format!("{verb} by Kwik Support{when}{why}")
-            }),
+            status_note: leak_note(token).or_else(|| support_note(token)),
+            leak_disabled: crate::domain::leaks::disabled_by_leak(token),
             deleted: token.deleted_at.is_some(),
             expired: token.expires_at.is_some_and(|at| at <= now),
             expiry_note: token
@@ -102,6 +91,39 @@ impl TokenRow {
     pub fn is_live(&self) -> bool {
         self.status == TokenStatus::Live
     }
+}
+
+/// "Disabled automatically: found in public commit (URL) on 2 Dec 2026, 14:05".
+fn leak_note(token: &AccessToken) -> Option<String> {
+    if !crate::domain::leaks::disabled_by_leak(token) {
+        return None;
+    }
+    let when = token
+        .status_changed_at
+        .map(|t| format!(" on {}", format::date_time(t)))
+        .unwrap_or_default();
+    token.status_reason.as_deref().map(|r| format!("{r}{when}"))
+}
+
+/// "Disabled by Kwik Support on 22 Nov 2026: “reason”", when support made the last change.
+fn support_note(token: &AccessToken) -> Option<String> {
+    token.status_changed_by_support.then(|| {
+        let verb = if token.status == TokenStatus::Live {
+            "Enabled"
+        } else {
+            "Disabled"
+        };
+        let when = token
+            .status_changed_at
+            .map(|t| format!(" on {}", format::date(t)))
+            .unwrap_or_default();
+        let why = token
+            .status_reason
+            .as_deref()
+            .map(|r| format!(": “{r}”"))
+            .unwrap_or_default();
+        format!("{verb} by Kwik Support{when}{why}")
+    })
 }
 
 /// A section checkbox.

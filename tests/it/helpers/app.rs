@@ -61,6 +61,8 @@ pub fn test_config(data_dir: &std::path::Path, database_url: &str) -> Config {
         master_key: Some(vec![5u8; 32]),
         previous_master_keys: vec![],
         gateway_token: None,
+        github_scanning_keys: None,
+        gitlab_revocation_token: None,
         replay_cache_size: 10_000,
         token_cache_ttl: std::time::Duration::from_secs(1),
         argon2_concurrency: 2,

@@ -113,6 +113,7 @@ impl TestApp {
                 "login_lockouts",
                 "recovery_codes",
                 "audit_events",
+                "leak_reports",
             ]
             .iter()
             .map(|table| {
