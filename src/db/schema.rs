@@ -144,4 +144,12 @@ diesel::allow_tables_to_appear_in_same_query!(
     login_lockouts,
     audit_events,
     token_usage_daily,
+    replay_signatures,
 );
+
+diesel::table! {
+    replay_signatures (signature_hash) {
+        signature_hash -> Binary,
+        expires_at -> BigInt,
+    }
+}

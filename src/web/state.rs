@@ -9,6 +9,7 @@ use crate::config::Config;
 use crate::db::{self, Database, DbConn};
 use crate::domain::auth::{Hashing, Passwords};
 use crate::domain::credentials::cache::TokenCache;
+use crate::domain::credentials::replay_store::{Replays, SharedHealth};
 use crate::domain::credentials::seal::{Keyring, load_keyring};
 use crate::domain::credentials::usage::UsageRecorder;
 use crate::domain::credentials::verify::ReplayGuard;
@@ -27,8 +28,9 @@ pub struct AppState {
     pub hashing: Hashing,
     /// Master keys sealing API secrets.
     pub keyring: Arc<Keyring>,
-    /// Signatures seen recently, to refuse replays.
-    pub replays: Arc<ReplayGuard>,
+    /// Signatures seen recently, to refuse replays: in memory on SQLite, in the database (shared by
+    /// every instance) on Postgres.
+    pub replays: Arc<Replays>,
     /// Last-used times and IPs waiting to be written.
     pub usage: Arc<UsageRecorder>,
     /// Recently verified tokens, by key hash.
@@ -68,7 +70,16 @@ impl AppState {
             .map_err(|e| anyhow::anyhow!("session key unusable: {e}"))?;
         let passwords = Passwords::new(config.argon2)?;
         let keyring = Arc::new(load_keyring(&config)?);
-        let replays = Arc::new(ReplayGuard::new(config.replay_cache_size));
+        let replays = Arc::new(
+            if matches!(
+                db::Backend::from_url(&config.database_url),
+                Ok(db::Backend::Postgres(_))
+            ) {
+                Replays::Shared(SharedHealth::default())
+            } else {
+                Replays::Memory(ReplayGuard::new(config.replay_cache_size))
+            },
+        );
         let (config_ttl, argon2_concurrency) = (config.token_cache_ttl, config.argon2_concurrency);
         let db_threads = Threads::new(
             "db",

@@ -169,7 +169,7 @@ async fn a_secret_with_a_bad_checksum_is_refused_before_any_database_work() {
     );
     let verifier = Verifier {
         keyring: &app.state.keyring,
-        replays: &app.state.replays,
+        replays: app.state.replays.local(),
     };
     let facts = Facts {
         presented: parse_basic(basic_auth(&c.key, &tampered).as_bytes()).unwrap(),
@@ -223,7 +223,7 @@ async fn the_decision_matrix_holds_in_verify_whoami_and_the_gateway() {
     }
     let verifier = Verifier {
         keyring: &app.state.keyring,
-        replays: &app.state.replays,
+        replays: app.state.replays.local(),
     };
     let mut checked = 0;
     for (live, read_only, c) in &tokens {

@@ -11,6 +11,7 @@ mod assets;
 mod checkout;
 mod cli;
 mod csrf;
+mod fleet;
 mod helpers;
 mod history;
 mod instances;

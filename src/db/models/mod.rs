@@ -5,6 +5,7 @@ pub mod access_token;
 pub mod audit;
 pub mod login_throttle;
 pub mod merchant;
+pub mod replay;
 pub mod session;
 pub mod token_list;
 pub mod two_factor;
