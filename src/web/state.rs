@@ -6,6 +6,7 @@ use std::sync::Arc;
 use actix_web::cookie::Key;
 
 use crate::config::Config;
+use crate::db::listen::Heard;
 use crate::db::{self, Database, DbConn};
 use crate::domain::auth::{Hashing, Passwords};
 use crate::domain::credentials::cache::TokenCache;
@@ -81,6 +82,13 @@ impl AppState {
             },
         );
         let (config_ttl, argon2_concurrency) = (config.token_cache_ttl, config.argon2_concurrency);
+        let token_cache = Arc::new(TokenCache::new(config_ttl, 100_000));
+        if matches!(
+            db::Backend::from_url(&config.database_url),
+            Ok(db::Backend::Postgres(_))
+        ) {
+            listen_for_changes(&config.database_url, &token_cache)?;
+        }
         let db_threads = Threads::new(
             "db",
             db::call_threads(&config.database_url, config.db_pool_size),
@@ -97,7 +105,7 @@ impl AppState {
             keyring,
             replays,
             usage: Arc::new(UsageRecorder::default()),
-            token_cache: Arc::new(TokenCache::new(config_ttl, 100_000)),
+            token_cache,
             // 8 MiB: about 70 pages of 50 rows.
             list_cache: Arc::new(crate::web::tokens::list::cache::ListCache::new(
                 config_ttl,
@@ -122,4 +130,22 @@ impl AppState {
             .call(move |conn| f(conn).map_err(Into::into))
             .await
     }
+}
+
+/// Evicts the tokens that other instances or the CLI change, as the database tells (see
+/// `db::listen`), from this instance's verification cache; everything when the listener
+/// (re)connects. The listener stops once this instance's cache is gone.
+fn listen_for_changes(url: &str, cache: &Arc<TokenCache>) -> std::io::Result<()> {
+    let cache = Arc::downgrade(cache);
+    db::listen::spawn(url, move |heard| {
+        let Some(cache) = cache.upgrade() else {
+            return false;
+        };
+        match heard {
+            Heard::Changed(key_hash) => cache.evict(&key_hash),
+            Heard::Connected => cache.invalidate_all(),
+            Heard::Quiet => {}
+        }
+        true
+    })
 }

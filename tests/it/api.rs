@@ -581,6 +581,14 @@ async fn a_busy_token_is_read_again_past_half_its_cache_life_not_all_at_once_at_
     a.logged_in_admin("Acme", "ops@acme.test").await;
     let c = issue(&a, &["payments"], "read_only", true).await;
     let auth = [("Authorization", c.basic_auth())];
+    if a.db.is_postgres() {
+        // As while the change channel is down: the TTL and its read-ahead are then the fallback.
+        use diesel::connection::SimpleConnection;
+        a.db(|c| {
+            c.batch_execute("ALTER TABLE access_tokens DISABLE TRIGGER access_tokens_notify")
+                .unwrap()
+        });
+    }
     let cached_at = std::time::Instant::now();
     whoami(&b, &auth, "").await.assert_status(200);
     // Disabled by the other instance: b has not been told.

@@ -200,3 +200,130 @@ async fn the_replay_store_forgets_expired_signatures_in_batches_and_keeps_live_o
         );
     });
 }
+
+/// The pids of the token change listeners connected to `url`'s database.
+fn listener_pids(url: &str) -> Vec<i32> {
+    on_postgres(
+        url,
+        "SELECT pid FROM pg_stat_activity WHERE application_name = $1 \
+         AND datname = current_database() ORDER BY pid",
+        None,
+    )
+}
+
+/// Runs `sql` with `$1` = the listener's application name, or `pid`, on a plain connection to
+/// `url`, on a thread of its own (the sync client cannot run inside the test's runtime); the first
+/// column of each row.
+fn on_postgres(url: &str, sql: &'static str, pid: Option<i32>) -> Vec<i32> {
+    let url = url.to_owned();
+    std::thread::spawn(move || {
+        let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+        let name = kwik_dashboard::db::listen::APPLICATION_NAME;
+        let rows = match pid {
+            Some(pid) => client.query(sql, &[&pid]),
+            None => client.query(sql, &[&name]),
+        };
+        rows.unwrap()
+            .iter()
+            .filter_map(|row| row.try_get(0).ok())
+            .collect()
+    })
+    .join()
+    .unwrap()
+}
+
+/// Waits (at most 5 s) until `n` listeners are connected to `url`'s database, none of them in
+/// `not`; their pids.
+async fn wait_for_listeners(url: &str, n: usize, not: &[i32]) -> Vec<i32> {
+    for _ in 0..100 {
+        let pids = listener_pids(url);
+        if pids.len() == n && pids.iter().all(|p| !not.contains(p)) {
+            // LISTEN runs just after the connection shows up: give it a moment.
+            actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+            return pids;
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("{n} listeners did not connect: {:?}", listener_pids(url));
+}
+
+/// Sets token `id`'s status through `app`'s dashboard.
+async fn set_status(app: &TestApp, id: i64, status: &str) {
+    app.post(&format!("{LIST}/{id}/status"), &[("status", status)])
+        .await
+        .assert_redirect_to(LIST);
+}
+
+/// Disables through `a`, then asks `b` until it refuses; how long that took. `b` has the token's
+/// live record cached first, and its TTL is long, so only the notification can explain the refusal.
+async fn disable_seen_after(a: &TestApp, b: &TestApp, c: &Credentials) -> Duration {
+    set_status(a, c.id, "live").await;
+    // The enable's notification may still be on its way: wait until b answers from a live record.
+    for _ in 0..100 {
+        if b.send(basic_whoami(c)).await.status.as_u16() == 200 {
+            break;
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(2)).await;
+    }
+    b.send(basic_whoami(c)).await.assert_status(200);
+    set_status(a, c.id, "disabled").await;
+    let start = std::time::Instant::now();
+    while start.elapsed() < Duration::from_secs(5) {
+        if b.send(basic_whoami(c)).await.status.as_u16() == 401 {
+            return start.elapsed();
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(1)).await;
+    }
+    panic!("b still accepts the token 5 s after the disable on a");
+}
+
+/// Two instances with a token cache TTL far beyond what the tests allow, so that the TTL cannot be
+/// what makes a change seen.
+async fn two_instances_with_long_cache() -> Option<(TestApp, TestApp, Credentials)> {
+    let db = Rc::new(TestDb::new());
+    if !db.is_postgres() {
+        eprintln!("skipped: changes reach other instances by LISTEN/NOTIFY on Postgres only");
+        return None;
+    }
+    let long = |c: &mut kwik_dashboard::Config| c.token_cache_ttl = Duration::from_secs(60);
+    let a = spawn_app_on(db.clone(), long).await;
+    let b = spawn_app_on(db.clone(), long).await;
+    a.logged_in_admin("Acme", "ops@acme.test").await;
+    let c = a.issue_token("Shop sync", &["payments"], "read_only").await;
+    wait_for_listeners(&db.url, 2, &[]).await;
+    Some((a, b, c))
+}
+
+#[actix_web::test]
+async fn a_disable_through_one_instance_is_refused_by_another_within_50_ms() {
+    let Some((a, b, c)) = two_instances_with_long_cache().await else {
+        return;
+    };
+    let mut took: Vec<Duration> = Vec::new();
+    for _ in 0..100 {
+        took.push(disable_seen_after(&a, &b, &c).await);
+    }
+    took.sort();
+    let (p50, p99, max) = (took[49], took[98], took[99]);
+    println!("disable on A refused on B after: p50 {p50:?}, p99 {p99:?}, max {max:?} (100 trials)");
+    // The target is 50 ms; the bound asserted is generous so a loaded machine does not flake.
+    assert!(p99 < Duration::from_millis(500), "p99 {p99:?}");
+}
+
+#[actix_web::test]
+async fn a_lost_listener_reconnects_by_itself_and_changes_reach_it_again() {
+    let Some((a, b, c)) = two_instances_with_long_cache().await else {
+        return;
+    };
+    let url = a.db.url.clone();
+    let before = listener_pids(&url);
+    for pid in &before {
+        on_postgres(&url, "SELECT pg_terminate_backend($1)", Some(*pid));
+    }
+    let after = wait_for_listeners(&url, 2, &before).await;
+    println!("listeners {before:?} terminated; reconnected as {after:?}");
+    for _ in 0..3 {
+        let took = disable_seen_after(&a, &b, &c).await;
+        assert!(took < Duration::from_millis(500), "{took:?}");
+    }
+}
