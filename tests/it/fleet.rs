@@ -327,3 +327,33 @@ async fn a_lost_listener_reconnects_by_itself_and_changes_reach_it_again() {
         assert!(took < Duration::from_millis(500), "{took:?}");
     }
 }
+
+#[actix_web::test]
+async fn a_change_written_outside_any_instance_as_the_cli_does_is_refused_at_once() {
+    let Some((a, b, c)) = two_instances_with_long_cache().await else {
+        return;
+    };
+    b.send(basic_whoami(&c)).await.assert_status(200);
+    // A plain connection of its own, as the CLI's: no instance's code runs, only the trigger.
+    a.db(|conn| {
+        use diesel::prelude::*;
+        use kwik_dashboard::db::schema::access_tokens;
+        diesel::update(access_tokens::table.find(c.id))
+            .set(access_tokens::deleted_at.eq(Some(kwik_dashboard::db::now())))
+            .execute(conn)
+            .unwrap()
+    });
+    let start = std::time::Instant::now();
+    loop {
+        let answer = b.send(basic_whoami(&c)).await;
+        if answer.status.as_u16() == 401 {
+            assert_code(&answer, 401, "INVALID_CREDENTIALS");
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_millis(500),
+            "still accepted"
+        );
+        actix_web::rt::time::sleep(Duration::from_millis(1)).await;
+    }
+}
