@@ -92,7 +92,7 @@ fn hot(c: &mut Criterion) {
     let replays = ReplayGuard::new(10_000_000);
     let verifier = Verifier {
         keyring: &keyring,
-        replays: &replays,
+        replays: Some(&replays),
     };
     let body = hex::encode(<sha2::Sha256 as sha2::Digest>::digest(b""));
     let mut n = 0u64;

@@ -1,5 +1,5 @@
-//! `serve`: the HTTP server with its background jobs (the usage flush and the expired-session
-//! cleanup), and the first-run admin printed once.
+//! `serve`: the HTTP server with its background jobs (the usage flush, the expired-session and
+//! expired-signature cleanups), and the first-run admin printed once.
 
 use std::time::Duration;
 
@@ -41,6 +41,7 @@ pub(super) async fn serve() -> anyhow::Result<()> {
     }
     spawn_cleanup(state.clone());
     spawn_usage_flush(state.clone());
+    spawn_replay_cleanup(state.clone());
     if state.config.gateway_token.is_none() {
         tracing::info!("POST /internal/v1/verify is disabled (404): KWIK_GATEWAY_TOKEN is not set");
     }
@@ -129,6 +130,23 @@ fn spawn_cleanup(state: AppState) {
                 Ok(n) if n > 0 => tracing::debug!(deleted = n, "expired sessions removed"),
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "session cleanup failed"),
+            }
+        }
+    });
+}
+
+/// Deletes expired signatures of the shared replay store every minute, in batches (they are already
+/// refused as too old; this only frees space). Nothing to do in memory.
+fn spawn_replay_cleanup(state: AppState) {
+    actix_web::rt::spawn(async move {
+        let mut every = actix_web::rt::time::interval(Duration::from_secs(60));
+        loop {
+            every.tick().await;
+            let now = time::OffsetDateTime::now_utc().unix_timestamp();
+            match state.replays.forget_expired(&state.database, now).await {
+                Ok(n) if n > 0 => tracing::debug!(deleted = n, "expired signatures removed"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "replay store cleanup failed"),
             }
         }
     });

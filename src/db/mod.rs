@@ -1,6 +1,7 @@
 //! Database access: one connection type over SQLite and Postgres, its pool, and the embedded migrations.
 
 mod database;
+pub mod listen;
 pub mod models;
 mod pg_url;
 pub mod schema;

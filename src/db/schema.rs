@@ -162,4 +162,12 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_events,
     token_usage_daily,
     leak_reports,
+    replay_signatures,
 );
+
+diesel::table! {
+    replay_signatures (signature_hash) {
+        signature_hash -> Binary,
+        expires_at -> BigInt,
+    }
+}

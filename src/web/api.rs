@@ -110,6 +110,9 @@ struct WhoamiToken<'a> {
 }
 
 fn denial(code: Code) -> HttpResponse {
+    if code.is_unavailable() {
+        return unavailable(code);
+    }
     let status = if code.is_forbidden() {
         StatusCode::FORBIDDEN
     } else {
@@ -117,6 +120,13 @@ fn denial(code: Code) -> HttpResponse {
     };
     HttpResponse::build(status)
         .insert_header((header::WWW_AUTHENTICATE, "Basic realm=\"Kwik API\""))
+        .json(json!({ "error": code.as_str(), "message": code.message() }))
+}
+
+/// 503 with the refusal's own code: the server cannot decide now (fail closed), try again.
+fn unavailable(code: Code) -> HttpResponse {
+    HttpResponse::ServiceUnavailable()
+        .insert_header((header::RETRY_AFTER, "5"))
         .json(json!({ "error": code.as_str(), "message": code.message() }))
 }
 
@@ -182,6 +192,12 @@ pub struct VerifyRequest {
 }
 
 fn verdict(decision: Decision) -> HttpResponse {
+    if let Decision::Denied(code) = decision
+        && code.is_unavailable()
+    {
+        // Not "invalid": the gateway must not cache it as a verdict about the credentials.
+        return unavailable(code);
+    }
     HttpResponse::Ok().json(match &decision {
         Decision::Allowed(grant) => VerdictJson {
             valid: true,

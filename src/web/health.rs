@@ -26,20 +26,35 @@ pub async fn healthz() -> HttpResponse {
 /// says.
 pub const READY_DEADLINE: Duration = Duration::from_millis(800);
 
-/// `GET /readyz`: whether this instance can serve pages now, i.e. reach its database within
-/// [`READY_DEADLINE`]. Load balancers take an instance out of rotation on 503 and back when it
+/// `GET /readyz`: whether this instance can serve pages now, i.e. reach its database (and on
+/// Postgres its replay store, a table of it) within [`READY_DEADLINE`]. While the replay store is
+/// unreachable, signed requests are refused, and the answer says so. Load balancers take an instance out of rotation on 503 and back when it
 /// answers 200 again.
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
-    let ping = state.database.call_within(READY_DEADLINE, |c| {
-        c.batch_execute("SELECT 1").map_err(DbError::from)
+    let shared = state.replays.local().is_none();
+    // On Postgres the replay store is a table of the same database: reading it proves both.
+    let ping = state.database.call_within(READY_DEADLINE, move |c| {
+        let sql = if shared {
+            "SELECT 1 FROM replay_signatures LIMIT 1"
+        } else {
+            "SELECT 1"
+        };
+        c.batch_execute(sql).map_err(DbError::from)
     });
+    let replay_store = state.replays.kind();
     match ping.await {
-        Ok(()) => HttpResponse::Ok().json(serde_json::json!({ "status": "ready" })),
+        Ok(()) => HttpResponse::Ok()
+            .json(serde_json::json!({ "status": "ready", "replay_store": replay_store })),
         Err(e) => {
             tracing::warn!(error = %e, "not ready");
             HttpResponse::ServiceUnavailable()
                 .insert_header(("Retry-After", "5"))
-                .json(serde_json::json!({ "status": "unavailable", "reason": "database unreachable" }))
+                .json(serde_json::json!({
+                    "status": "unavailable",
+                    "reason": "database unreachable",
+                    "replay_store": replay_store,
+                    "signed_requests": "refused",
+                }))
         }
     }
 }

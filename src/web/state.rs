@@ -6,9 +6,11 @@ use std::sync::Arc;
 use actix_web::cookie::Key;
 
 use crate::config::Config;
+use crate::db::listen::Heard;
 use crate::db::{self, Database, DbConn};
 use crate::domain::auth::{Hashing, Passwords};
 use crate::domain::credentials::cache::TokenCache;
+use crate::domain::credentials::replay_store::{Replays, SharedHealth};
 use crate::domain::credentials::seal::{Keyring, load_keyring};
 use crate::domain::credentials::usage::UsageRecorder;
 use crate::domain::credentials::verify::ReplayGuard;
@@ -27,8 +29,9 @@ pub struct AppState {
     pub hashing: Hashing,
     /// Master keys sealing API secrets.
     pub keyring: Arc<Keyring>,
-    /// Signatures seen recently, to refuse replays.
-    pub replays: Arc<ReplayGuard>,
+    /// Signatures seen recently, to refuse replays: in memory on SQLite, in the database (shared by
+    /// every instance) on Postgres.
+    pub replays: Arc<Replays>,
     /// Last-used times and IPs waiting to be written.
     pub usage: Arc<UsageRecorder>,
     /// Recently verified tokens, by key hash.
@@ -72,8 +75,24 @@ impl AppState {
             .map_err(|e| anyhow::anyhow!("session key unusable: {e}"))?;
         let passwords = Passwords::new(config.argon2)?;
         let keyring = Arc::new(load_keyring(&config)?);
-        let replays = Arc::new(ReplayGuard::new(config.replay_cache_size));
+        let replays = Arc::new(
+            if matches!(
+                db::Backend::from_url(&config.database_url),
+                Ok(db::Backend::Postgres(_))
+            ) {
+                Replays::Shared(SharedHealth::default())
+            } else {
+                Replays::Memory(ReplayGuard::new(config.replay_cache_size))
+            },
+        );
         let (config_ttl, argon2_concurrency) = (config.token_cache_ttl, config.argon2_concurrency);
+        let token_cache = Arc::new(TokenCache::new(config_ttl, 100_000));
+        if matches!(
+            db::Backend::from_url(&config.database_url),
+            Ok(db::Backend::Postgres(_))
+        ) {
+            listen_for_changes(&config.database_url, &token_cache)?;
+        }
         let db_threads = Threads::new(
             "db",
             db::call_threads(&config.database_url, config.db_pool_size),
@@ -95,7 +114,7 @@ impl AppState {
             keyring,
             replays,
             usage: Arc::new(UsageRecorder::default()),
-            token_cache: Arc::new(TokenCache::new(config_ttl, 100_000)),
+            token_cache,
             // 8 MiB: about 70 pages of 50 rows.
             list_cache: Arc::new(crate::web::tokens::list::cache::ListCache::new(
                 config_ttl,
@@ -120,4 +139,22 @@ impl AppState {
             .call(move |conn| f(conn).map_err(Into::into))
             .await
     }
+}
+
+/// Evicts the tokens that other instances or the CLI change, as the database tells (see
+/// `db::listen`), from this instance's verification cache; everything when the listener
+/// (re)connects. The listener stops once this instance's cache is gone.
+fn listen_for_changes(url: &str, cache: &Arc<TokenCache>) -> std::io::Result<()> {
+    let cache = Arc::downgrade(cache);
+    db::listen::spawn(url, move |heard| {
+        let Some(cache) = cache.upgrade() else {
+            return false;
+        };
+        match heard {
+            Heard::Changed(key_hash) => cache.evict(&key_hash),
+            Heard::Connected => cache.invalidate_all(),
+            Heard::Quiet => {}
+        }
+        true
+    })
 }

@@ -440,7 +440,7 @@ fn rotate_master_key_reseals_every_secret_and_signed_requests_still_verify() {
     };
     let verifier = Verifier {
         keyring: &state.keyring,
-        replays: &state.replays,
+        replays: state.replays.local(),
     };
     assert!(matches!(
         verifier.verify(&mut conn, &facts, ts).unwrap(),

@@ -37,7 +37,7 @@ fn verify_get(app: &TestApp, presented: Presented, at: i64) -> Decision {
     };
     let verifier = Verifier {
         keyring: &app.state.keyring,
-        replays: &app.state.replays,
+        replays: app.state.replays.local(),
     };
     app.db(|c| verifier.verify(c, &facts, at).unwrap())
 }

@@ -12,6 +12,7 @@ mod backup;
 mod checkout;
 mod cli;
 mod csrf;
+mod fleet;
 mod helpers;
 mod history;
 mod hostile;

@@ -1,7 +1,8 @@
 //! A small cache of token records by key hash, so a verified request usually needs no database work.
 //!
-//! Entries live at most the configured TTL (1 s by default): another instance's change is seen within
-//! that time. A change on this instance invalidates the whole cache before the change is reported
+//! Entries live at most the configured TTL (1 s by default). On Postgres, another instance's change
+//! (or the CLI's) evicts the token's record as soon as the listener hears of it (`db::listen`), and a
+//! reconnected listener drops everything; the TTL bounds it only while the listener is down. A change on this instance invalidates the whole cache before the change is reported
 //! done, and a generation counter keeps a lookup that raced the change from putting the old record
 //! back: a disabled token never verifies after its disable has returned on the same instance.
 //!
@@ -135,6 +136,17 @@ impl TokenCache {
             self.invalidate_all();
         }
         result
+    }
+
+    /// Forgets the record of one key hash: another instance changed its token. The generation moves
+    /// too, so a read that raced the change cannot put the old record back.
+    pub fn evict(&self, key_hash: &[u8; 32]) {
+        let mut entries = self
+            .entries
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        entries.remove(key_hash);
     }
 
     /// Forgets everything: called after any token change on this instance.

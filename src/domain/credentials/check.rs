@@ -12,9 +12,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::cache::{Cached, TokenCache};
+use super::replay_store::FirstUse;
 use super::seal::Keyring;
 use super::usage::UsageRecorder;
-use super::verify::{self, Code, Decision, Facts, ReplayGuard, Verifier};
+use super::verify::{self, Code, Decision, Facts, Presented, Replays, Verifier};
 use crate::db::{Database, DbError};
 
 /// What a verification uses; borrowed from the application's state for one request.
@@ -25,8 +26,8 @@ pub struct Check<'a> {
     pub cache: &'a Arc<TokenCache>,
     /// Opens sealed secrets for signed requests.
     pub keyring: &'a Keyring,
-    /// Refuses replays.
-    pub replays: &'a ReplayGuard,
+    /// Refuses replays: in this process, or in the store every instance shares.
+    pub replays: &'a Replays,
     /// Counts uses for the usage chart and last-used times.
     pub usage: &'a UsageRecorder,
     /// How long a miss may wait for the database (`KWIK_DB_VERIFY_TIMEOUT_MS`), after which the
@@ -74,9 +75,24 @@ impl Check<'_> {
         };
         let verifier = Verifier {
             keyring: self.keyring,
-            replays: self.replays,
+            replays: self.replays.local(),
         };
-        let decision = verifier.decide(&record, facts, now);
+        let mut decision = verifier.decide(&record, facts, now);
+        // An authentic signature (any answer but this one) is recorded where every instance sees
+        // it; the verifier already did in memory.
+        if let (Presented::Signed(s), Replays::Shared(_)) = (&facts.presented, self.replays)
+            && decision != Decision::Denied(Code::InvalidCredentials)
+        {
+            let first = self
+                .replays
+                .first_use_shared(self.database, &s.signature, s.timestamp, self.deadline)
+                .await;
+            match first {
+                FirstUse::Yes => {}
+                FirstUse::No => decision = Decision::Denied(Code::Replayed),
+                FirstUse::Unknown => decision = Decision::Denied(Code::ReplayCheckUnavailable),
+            }
+        }
         match &decision {
             Decision::Allowed(grant) => {
                 self.usage

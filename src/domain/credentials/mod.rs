@@ -6,6 +6,7 @@ pub mod check;
 pub mod format;
 pub mod public_key;
 pub mod replay;
+pub mod replay_store;
 pub mod rotation;
 pub mod seal;
 pub mod usage;

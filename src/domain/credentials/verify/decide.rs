@@ -40,8 +40,9 @@ pub fn ip_allowed(allowlist: &str, ip: Option<IpAddr>) -> bool {
 pub struct Verifier<'a> {
     /// Opens sealed secrets for signed requests.
     pub keyring: &'a Keyring,
-    /// Refuses replays.
-    pub replays: &'a ReplayGuard,
+    /// Refuses replays, in this process; `None` when the caller refuses them with a store shared by
+    /// every instance instead, once the signature is known to be authentic (see `check`).
+    pub replays: Option<&'a ReplayGuard>,
 }
 
 impl Verifier<'_> {
@@ -100,10 +101,8 @@ impl Verifier<'_> {
         if !authentic {
             return Decision::Denied(Code::InvalidCredentials);
         }
-        if let Presented::Signed(s) = &facts.presented
-            && !self
-                .replays
-                .first_use(&s.signature, s.timestamp + SIGNATURE_WINDOW_SECS, now)
+        if let (Presented::Signed(s), Some(replays)) = (&facts.presented, self.replays)
+            && !replays.first_use(&s.signature, s.timestamp + SIGNATURE_WINDOW_SECS, now)
         {
             return Decision::Denied(Code::Replayed);
         }

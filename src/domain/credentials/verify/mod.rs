@@ -11,6 +11,7 @@ mod tests;
 use std::net::IpAddr;
 
 pub use super::replay::ReplayGuard;
+pub use super::replay_store::Replays;
 use super::{Permission, Section, Sections, TokenStatus};
 use crate::db::DbConn;
 use crate::db::models::{AccessToken, MerchantId, TokenId};
@@ -40,6 +41,9 @@ pub enum Code {
     SignatureExpired,
     /// A signed request was already seen.
     Replayed,
+    /// The store shared by every instance that refuses replays cannot be reached: signed requests
+    /// are refused (fail closed) until it can; Basic keeps working.
+    ReplayCheckUnavailable,
     /// The token's expiry date has passed.
     Expired,
     /// The client's address is not in the token's allowlist.
@@ -57,6 +61,7 @@ impl Code {
             Self::Malformed => "MALFORMED",
             Self::SignatureExpired => "SIGNATURE_EXPIRED",
             Self::Replayed => "REPLAYED",
+            Self::ReplayCheckUnavailable => "REPLAY_CHECK_UNAVAILABLE",
             Self::Expired => "EXPIRED",
             Self::IpNotAllowed => "IP_NOT_ALLOWED",
         }
@@ -80,9 +85,17 @@ impl Code {
                 "The request timestamp is more than 300 seconds from the server's clock."
             }
             Self::Replayed => "This signed request was already used. Sign every request afresh.",
+            Self::ReplayCheckUnavailable => {
+                "Signed requests cannot be checked against replay right now: try again in a moment, or use Basic."
+            }
             Self::Expired => "This token has expired. A merchant admin can create a new one.",
             Self::IpNotAllowed => "This token may not be used from this IP address.",
         }
+    }
+
+    /// Whether the refusal is the server's, not the credentials' (503: try again later).
+    pub fn is_unavailable(self) -> bool {
+        self == Self::ReplayCheckUnavailable
     }
 
     /// Whether this is an authorization refusal (403) rather than an authentication one (401).

@@ -1,0 +1,123 @@
+//! Where signatures already accepted are remembered: in this process on SQLite (one instance), or in
+//! the database on Postgres, shared by every instance, so that a signed request accepted by one is
+//! refused by all the others for its whole window.
+//!
+//! The shared store is one `INSERT ... ON CONFLICT DO NOTHING` per signed request (Basic never
+//! writes), keyed by the SHA-256 of the signature and kept until the timestamp leaves the window.
+//! When it cannot be written, signed requests are refused with `REPLAY_CHECK_UNAVAILABLE` (fail
+//! closed): accepting one unrecorded would let it be replayed elsewhere.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use super::replay::ReplayGuard;
+use super::verify::SIGNATURE_WINDOW_SECS;
+use crate::db::models::replay;
+use crate::db::{Database, DbError};
+
+/// How many expired signatures one cleanup statement deletes.
+pub const CLEANUP_BATCH: i64 = 1000;
+
+/// The replay store of this instance.
+#[derive(Debug)]
+pub enum Replays {
+    /// In this process: SQLite, one instance.
+    Memory(ReplayGuard),
+    /// In the database (`replay_signatures`), shared by every instance on it.
+    Shared(SharedHealth),
+}
+
+/// Whether the last write to the shared store succeeded, for `/readyz`.
+#[derive(Debug)]
+pub struct SharedHealth(AtomicBool);
+
+impl Default for SharedHealth {
+    fn default() -> Self {
+        Self(AtomicBool::new(true))
+    }
+}
+
+/// What the shared store said about one signature.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FirstUse {
+    /// Not seen before by any instance; now recorded.
+    Yes,
+    /// Seen before: a replay.
+    No,
+    /// The store could not be asked: refuse (fail closed).
+    Unknown,
+}
+
+impl Replays {
+    /// The in-process guard, when this instance uses one.
+    pub fn local(&self) -> Option<&ReplayGuard> {
+        match self {
+            Self::Memory(guard) => Some(guard),
+            Self::Shared(_) => None,
+        }
+    }
+
+    /// A short name for `/readyz`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Memory(_) => "memory",
+            Self::Shared(_) => "database",
+        }
+    }
+
+    /// Whether the shared store's last write worked (always true in memory).
+    pub fn healthy(&self) -> bool {
+        match self {
+            Self::Memory(_) => true,
+            Self::Shared(health) => health.0.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Records a signature with this timestamp in the shared store, waiting at most `deadline`.
+    /// In memory there is nothing to do here: the verifier already checked it.
+    pub async fn first_use_shared(
+        &self,
+        database: &Database,
+        signature: &[u8; 32],
+        timestamp: i64,
+        deadline: Duration,
+    ) -> FirstUse {
+        let Self::Shared(health) = self else {
+            return FirstUse::Yes;
+        };
+        let hash: [u8; 32] = <sha2::Sha256 as sha2::Digest>::digest(signature).into();
+        let expires = timestamp + SIGNATURE_WINDOW_SECS;
+        let answer = database
+            .call_within(deadline, move |c| {
+                replay::first_use(c, &hash, expires).map_err(DbError::from)
+            })
+            .await;
+        health.0.store(answer.is_ok(), Ordering::Relaxed);
+        match answer {
+            Ok(true) => FirstUse::Yes,
+            Ok(false) => FirstUse::No,
+            Err(e) => {
+                tracing::warn!(error = %e, "replay store unreachable; refusing signed requests");
+                FirstUse::Unknown
+            }
+        }
+    }
+
+    /// Deletes the shared store's expired signatures in batches; how many. They are refused as
+    /// too old anyway: this only frees space.
+    pub async fn forget_expired(&self, database: &Database, now: i64) -> Result<usize, DbError> {
+        if !matches!(self, Self::Shared(_)) {
+            return Ok(0);
+        }
+        let mut total = 0;
+        loop {
+            let n = database
+                .call(move |c| replay::delete_expired(c, now, CLEANUP_BATCH).map_err(DbError::from))
+                .await?;
+            total += n;
+            if n < CLEANUP_BATCH as usize {
+                return Ok(total);
+            }
+        }
+    }
+}
