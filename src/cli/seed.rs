@@ -185,7 +185,7 @@ fn flush(conn: &mut DbConn, keyring: &Keyring, pending: &mut Vec<Row>) -> Result
             },
         )
         .collect();
-    let inserted = conn.transaction(|c| AccessToken::insert_batch(c, &values))?;
+    let inserted = conn.write_transaction(|c| AccessToken::insert_batch(c, &values))?;
     drop(values);
     pending.clear();
     Ok(inserted)

@@ -5,7 +5,6 @@
 
 use std::net::IpAddr;
 
-use diesel::Connection;
 use zeroize::Zeroizing;
 
 use super::Hashing;
@@ -122,7 +121,7 @@ pub async fn attempt(
         };
         database
             .call(move |c| -> Result<(), DbError> {
-                Ok(c.transaction(|c| {
+                Ok(c.write_transaction(|c| {
                     scope.record_failure(c, now)?;
                     record_failure(c, &actor, user.as_ref(), why)
                 })?)
@@ -185,7 +184,7 @@ pub async fn second_step(
                 let checked = match checked {
                     Ok(factor) => Ok(factor),
                     Err(TwoFactorError::WrongCode | TwoFactorError::NotOn) => {
-                        c.transaction(|c| {
+                        c.write_transaction(|c| {
                             scope.record_failure(c, now)?;
                             record_failure(
                                 c,
@@ -242,7 +241,7 @@ async fn record_success(
     let (recorded, scope) = (user.clone(), scope.clone());
     database
         .call(move |c| -> Result<(), DbError> {
-            Ok(c.transaction(|c| {
+            Ok(c.write_transaction(|c| {
                 scope.record_success(c)?;
                 User::record_login(c, recorded.id, now)?;
                 let target = Target {

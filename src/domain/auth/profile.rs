@@ -2,7 +2,6 @@
 //! Each change ends the sessions it should at once, on every instance (they live in the database),
 //! and is recorded in the History without the password.
 
-use diesel::Connection;
 use zeroize::Zeroizing;
 
 use super::Hashing;
@@ -100,7 +99,7 @@ pub async fn change_password(
     let hash = hashing.hash(change.new).await?;
     let ended = database
         .call(move |c| -> Result<usize, DbError> {
-            Ok(c.transaction(|c| {
+            Ok(c.write_transaction(|c| {
                 User::set_password_hash(c, stored.id, &hash)?;
                 let ended = SessionRow::delete_for_user(c, stored.id, keep.as_deref())?;
                 audit::record(
@@ -146,7 +145,7 @@ pub async fn end_sessions(
 ) -> Result<usize, DbError> {
     database
         .call(move |c| -> Result<usize, DbError> {
-            Ok(c.transaction(|c| {
+            Ok(c.write_transaction(|c| {
                 let mut ended = 0;
                 for hash in &hashes {
                     ended += usize::from(SessionRow::delete_of_user(c, user.id, hash)?);

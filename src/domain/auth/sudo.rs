@@ -72,8 +72,7 @@ pub async fn reauthenticate(
     }
     database
         .call(move |c| -> Result<(), DbError> {
-            use diesel::Connection;
-            Ok(c.transaction(|c| {
+            Ok(c.write_transaction(|c| {
                 scope.record_failure(c, now)?;
                 let target = Target {
                     kind: "user",

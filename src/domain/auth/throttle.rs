@@ -3,7 +3,6 @@
 
 use std::net::IpAddr;
 
-use diesel::Connection;
 use diesel::QueryResult;
 
 use crate::db::DbConn;
@@ -55,7 +54,7 @@ impl Scope {
         conn: &mut DbConn,
         now: time::PrimitiveDateTime,
     ) -> QueryResult<()> {
-        conn.transaction(|conn| {
+        conn.write_transaction(|conn| {
             let limits = [
                 (Some(&self.email), MAX_FAILURES_PER_EMAIL),
                 (self.ip.as_ref(), MAX_FAILURES_PER_IP),

@@ -2,7 +2,6 @@
 //! a code or a recovery code (each accepted once, on every instance), new recovery codes, turning it
 //! off, and an admin's reset of a member. Each change is one transaction with its History entry.
 
-use diesel::Connection;
 use zeroize::Zeroizing;
 
 use super::totp::{self, TotpSecret};
@@ -148,7 +147,7 @@ pub async fn confirm(
     let hashes: Vec<[u8; 32]> = codes.iter().map(|c| totp::recovery_hash(c)).collect();
     database
         .call(move |c| -> Result<(), TwoFactorError> {
-            c.transaction(|c| {
+            c.write_transaction(|c| {
                 let now = crate::db::now();
                 if !stored::enable(c, user.id, step, now)? {
                     return Err(TwoFactorError::NothingPending);
@@ -183,7 +182,7 @@ pub fn check(
     };
     if totp::is_recovery_code(code) {
         let hash = totp::recovery_hash(code);
-        return c.transaction(|c| {
+        return c.write_transaction(|c| {
             if !stored::use_recovery_code(c, user.id, &hash, crate::db::now())? {
                 return Err(TwoFactorError::WrongCode);
             }
@@ -221,7 +220,7 @@ pub async fn regenerate(
     let hashes: Vec<[u8; 32]> = codes.iter().map(|c| totp::recovery_hash(c)).collect();
     database
         .call(move |c| -> Result<(), TwoFactorError> {
-            c.transaction(|c| {
+            c.write_transaction(|c| {
                 if stored::find(c, user.id)?
                     .and_then(|t| t.enabled_at)
                     .is_none()
@@ -248,7 +247,7 @@ pub async fn regenerate(
 pub async fn turn_off(database: &Database, actor: Actor, user: User) -> Result<(), TwoFactorError> {
     database
         .call(move |c| -> Result<(), TwoFactorError> {
-            c.transaction(|c| {
+            c.write_transaction(|c| {
                 if user_enabled(c, user.id)?.is_none() {
                     return Err(TwoFactorError::NotOn);
                 }
@@ -271,7 +270,7 @@ pub async fn turn_off(database: &Database, actor: Actor, user: User) -> Result<(
 /// the member ended, recorded in the History. The member enrols again at their next sign-in if the
 /// merchant requires it.
 pub fn reset(c: &mut DbConn, actor: &Actor, member: &User) -> Result<usize, TwoFactorError> {
-    c.transaction(|c| {
+    c.write_transaction(|c| {
         if user_enabled(c, member.id)?.is_none() {
             return Err(TwoFactorError::NotOn);
         }
@@ -327,7 +326,7 @@ pub fn set_policy(
     merchant: &crate::db::models::Merchant,
     require: bool,
 ) -> Result<bool, TwoFactorError> {
-    c.transaction(|c| {
+    c.write_transaction(|c| {
         if require && user_enabled(c, admin.id)?.is_none() {
             return Err(TwoFactorError::NotOn);
         }

@@ -1,8 +1,6 @@
 //! Re-sealing every API secret (and every user's TOTP secret) under a new master key, in batches of one transaction each, so a
 //! rotation stopped half-way is finished by running it again. The key files are `cli::rotate`'s.
 
-use diesel::Connection;
-
 use crate::db::DbConn;
 use crate::db::models::AccessToken;
 use crate::domain::credentials::seal::Keyring;
@@ -41,7 +39,7 @@ fn reseal_totp(conn: &mut DbConn, old: &Keyring, new: &Keyring) -> anyhow::Resul
             return Ok(done);
         };
         after = last.0;
-        conn.transaction(|conn| -> anyhow::Result<()> {
+        conn.write_transaction(|conn| -> anyhow::Result<()> {
             for (user, sealed, key_id) in &rows {
                 let secret = old
                     .open(key_id, sealed, &binding(*user))
@@ -75,7 +73,7 @@ fn reseal(
         if rows.is_empty() {
             return Ok(done);
         }
-        conn.transaction(|conn| -> anyhow::Result<()> {
+        conn.write_transaction(|conn| -> anyhow::Result<()> {
             for (id, key_hash, key_id, sealed) in &rows {
                 let secret = old
                     .open(key_id, sealed, key_hash)

@@ -5,7 +5,6 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Mutex;
 
-use diesel::Connection;
 use diesel::QueryResult;
 
 use crate::db::DbConn;
@@ -110,7 +109,7 @@ impl UsageRecorder {
         if counts.is_empty() {
             return Ok(());
         }
-        let written = conn.transaction(|conn| {
+        let written = conn.write_transaction(|conn| {
             for ((token, day), (allowed, denied)) in &counts {
                 AccessToken::add_daily_usage(conn, *token, *day, *allowed, *denied)?;
             }
@@ -141,7 +140,7 @@ impl UsageRecorder {
             return Ok(0);
         }
         let ids: Vec<TokenId> = batch.keys().copied().collect();
-        let written = conn.transaction(|conn| {
+        let written = conn.write_transaction(|conn| {
             let stored = AccessToken::usage_of(conn, &ids)?;
             for (id, last_at, last_ips) in &stored {
                 let Some(new) = batch.get(id) else { continue };

@@ -5,8 +5,6 @@
 
 pub mod github_keys;
 
-use diesel::Connection;
-
 use crate::db::DbConn;
 use crate::db::models::leak_report::{self, LeakReport, NewLeakReport};
 use crate::db::models::{AccessToken, TokenStatus};
@@ -150,7 +148,7 @@ pub fn handle(
 ) -> diesel::QueryResult<Outcome> {
     let (source, url) = (clipped(finding.source), clipped(finding.url));
     let now = crate::db::now();
-    let outcome = conn.transaction(|conn| -> diesel::QueryResult<Outcome> {
+    let outcome = conn.write_transaction(|conn| -> diesel::QueryResult<Outcome> {
         let Some((kind, token)) = owner(conn, finding.token, now)? else {
             return Ok(Outcome::FalsePositive);
         };
@@ -242,7 +240,7 @@ pub fn acknowledge(
     let Some(user) = actor.user_id else {
         return Ok(0);
     };
-    conn.transaction(|conn| {
+    conn.write_transaction(|conn| {
         let count = LeakReport::acknowledge_all(conn, merchant, user, crate::db::now())?;
         if count > 0 {
             audit::record(

@@ -1,7 +1,5 @@
 //! Creating a token with fresh credentials, sealed secret and history event, in one transaction.
 
-use diesel::Connection;
-
 use super::{TokenSpec, allowlist_text, describe, target};
 use crate::db::DbConn;
 use crate::db::models::{AccessToken, MerchantId, NewAccessToken};
@@ -39,7 +37,7 @@ pub fn create(
     let (key_id, sealed) = keyring.seal(credentials.api_secret.as_bytes(), &key_hash)?;
     let sections = spec.sections.to_stored();
     let allowlist = allowlist_text(&spec.ip_allowlist);
-    let token = conn.transaction(|conn| {
+    let token = conn.write_transaction(|conn| {
         let token = AccessToken::insert(
             conn,
             &NewAccessToken {

@@ -2,7 +2,6 @@
 //! grace window for the old one, and delete it for good. Each change is one transaction with its
 //! history event. No HTTP here.
 
-use diesel::Connection;
 use zeroize::Zeroizing;
 
 use crate::db::DbConn;
@@ -138,7 +137,7 @@ pub fn update(
     actor: &Actor,
     spec: &TokenSpec,
 ) -> Result<AccessToken, LifecycleError> {
-    Ok(cache.invalidate_after(conn.transaction(|conn| {
+    Ok(cache.invalidate_after(conn.write_transaction(|conn| {
         let token = AccessToken::find_for_merchant(conn, merchant, id)?;
         let detail = diff(&token, spec);
         if detail.is_empty() {
@@ -195,7 +194,7 @@ pub fn roll(
 ) -> Result<(AccessToken, Rolled), LifecycleError> {
     let fresh = NewCredentials::generate()?;
     let now = crate::db::now();
-    let token = cache.invalidate_after(conn.transaction(
+    let token = cache.invalidate_after(conn.write_transaction(
         |conn| -> Result<AccessToken, LifecycleError> {
             let token = AccessToken::find_for_merchant(conn, merchant, id)?;
             let key_hash = if new_key {
@@ -262,7 +261,7 @@ pub fn delete(
     actor: &Actor,
     typed_name: &str,
 ) -> Result<AccessToken, LifecycleError> {
-    cache.invalidate_after(conn.transaction(|conn| {
+    cache.invalidate_after(conn.write_transaction(|conn| {
         let token = AccessToken::find_for_merchant(conn, merchant, id)?;
         if typed_name.trim() != token.name {
             return Err(LifecycleError::NameMismatch);

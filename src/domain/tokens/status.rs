@@ -1,7 +1,5 @@
 //! Enabling and disabling a token, by its merchant or by Kwik Support (with a reason).
 
-use diesel::Connection;
-
 use super::target;
 use crate::db::DbConn;
 use crate::db::models::{AccessToken, MerchantId, TokenId};
@@ -50,7 +48,7 @@ pub fn set_status(
     {
         return Err(StatusError::ReasonRequired);
     }
-    cache.invalidate_after(conn.transaction(|conn| {
+    cache.invalidate_after(conn.write_transaction(|conn| {
         let token = match scope {
             Scope::Merchant(m) => AccessToken::find_for_merchant(conn, m, id)?,
             Scope::Platform => AccessToken::find(conn, id)?,

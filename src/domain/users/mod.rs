@@ -4,7 +4,6 @@
 pub mod new_member;
 pub mod team;
 
-use diesel::Connection;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use zeroize::Zeroizing;
 
@@ -205,7 +204,7 @@ pub fn insert(
     hash: &str,
 ) -> Result<User, AddUserError> {
     let (email, role) = (&prepared.email, prepared.role);
-    conn.transaction(|conn| {
+    conn.write_transaction(|conn| {
         let merchant_id = match prepared.membership {
             Membership::Named(name) => Some(Merchant::find_or_create(conn, name)?.id),
             Membership::Existing(id) => Some(id),

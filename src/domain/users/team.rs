@@ -2,7 +2,6 @@
 //! under the "last admin" rule. Each change, the sessions it ends and its history event share one
 //! transaction. No HTTP.
 
-use diesel::Connection;
 use diesel::result::Error as DieselError;
 
 use crate::db::DbConn;
@@ -131,7 +130,7 @@ pub fn apply(
     change: TeamChange,
     actor: &Actor,
 ) -> Result<Applied, TeamError> {
-    conn.transaction(|conn| {
+    conn.write_transaction(|conn| {
         User::lock_team(conn, merchant)?;
         let before = User::find_in_merchant(conn, merchant, target)?;
         if let Some(refused) = refusal(conn, &before, change, actor)? {
