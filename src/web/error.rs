@@ -99,6 +99,7 @@ impl ResponseError for AppError {
             Self::Unavailable(e) => tracing::warn!(error = ?e, "database unavailable"),
             Self::Internal(e) => tracing::error!(error = ?e, "internal error"),
             Self::Csrf(why) => tracing::warn!(reason = why, "CSRF check failed"),
+            Self::Forbidden(why) => tracing::warn!(reason = why, "refused: not allowed"),
             _ => {}
         }
         let to = match self {

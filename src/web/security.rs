@@ -150,14 +150,12 @@ impl tracing_actix_web::RootSpanBuilder for RequestSpan {
 }
 
 /// The event for a request answered from an error, as tracing-actix-web's own (turned off in
-/// `Cargo.toml`) logged it: a warning for a 4xx, an error otherwise. Except the way to the login form
-/// for a visit without a live session (a bookmark, an expired session): ordinary, not a failure. It is
-/// made from an error and is a 303, so the library logged each one at ERROR.
+/// `Cargo.toml`) logged it: a warning for a 4xx, an error otherwise. Except the app's own errors:
+/// [`AppError`] logs those worth a line itself when it becomes an answer (an outage, a bug, a CSRF
+/// refusal), so a request never logs twice; the rest (the way to the login form for a visit without
+/// a live session, a page not found) are ordinary, not failures.
 fn log_error(error: &actix_web::Error, status: StatusCode) {
-    if error
-        .as_error::<AppError>()
-        .is_some_and(|e| matches!(e, AppError::LoginRequired))
-    {
+    if error.as_error::<AppError>().is_some() {
         return;
     }
     const WHAT: &str = "Error encountered while processing the incoming HTTP request";
