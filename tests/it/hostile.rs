@@ -276,3 +276,133 @@ async fn every_route_answers_hostile_input_with_a_4xx_or_its_page_and_stores_not
     eprintln!("hostile inputs tried: {tried}, on {} routes", ROUTES.len());
     assert!(tried > 2_000, "{tried}");
 }
+
+#[actix_web::test]
+async fn the_real_binary_logs_at_most_a_line_a_hostile_request_and_never_its_secrets() {
+    let app = spawn_app().await;
+    app.add_user("ana@shop.test", Some("Shop"), Role::Admin);
+    // The default log settings: no access lines, so every line is one a request caused.
+    let server = Server::start(
+        &app.db,
+        &app.db.url,
+        &[(
+            "KWIK_LOG",
+            "info,actix_server=warn,kwik_dashboard::access=warn",
+        )],
+    );
+    let mut admin = Client::new(server.port);
+    assert_eq!(admin.login("ana@shop.test", PASSWORD).status, 303);
+    admin.get(LIST).unwrap().assert_status(200);
+    // What must never reach the log: the secret parts of each input.
+    const MARK: &str = "Zq9SecretPart";
+    let secret = format!("kwik_sk_{MARK}{}", "x".repeat(24));
+    let basic = basic_auth(&format!("kwik_ak_{MARK}"), &secret);
+    let long = "q".repeat(LONG);
+    let logged_before = server.log().lines().count();
+    let mut sent = 0usize;
+    let mut send =
+        |client: &mut Client, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]| {
+            sent += 1;
+            let answer = client
+                .send(method, path, headers, body)
+                .unwrap_or_else(|| panic!("no answer to {method} {path}"));
+            assert!(
+                answer.status.as_u16() < 500,
+                "{method} {path}: {}",
+                answer.status
+            );
+        };
+    let form = [("Content-Type", "application/x-www-form-urlencoded")];
+    let password_body = format!("email=ana%40shop.test%00&password={secret}");
+    for round in 0..5 {
+        let mut anonymous = Client::new(server.port);
+        anonymous.get("/login");
+        send(
+            &mut anonymous,
+            "POST",
+            "/login",
+            &form,
+            password_body.as_bytes(),
+        );
+        send(
+            &mut admin,
+            "GET",
+            &format!("{LIST}?q=%FF%FE&q={long}&page=-{round}"),
+            &[],
+            b"",
+        );
+        send(
+            &mut admin,
+            "GET",
+            "/api/v2/whoami",
+            &[("Authorization", &basic)],
+            b"",
+        );
+        send(
+            &mut admin,
+            "GET",
+            "/api/v2/whoami",
+            &[("Authorization", "Basic !!!")],
+            b"",
+        );
+        send(
+            &mut admin,
+            "POST",
+            LIST,
+            &form,
+            b"name=\xff\xfe\x00&sections=orders",
+        );
+        send(
+            &mut admin,
+            "POST",
+            LIST,
+            &[("Content-Type", "application/json")],
+            secret.as_bytes(),
+        );
+        send(&mut admin, "POST", "/login", &form, &vec![b'a'; 1 << 20]);
+        send(&mut admin, "GET", "/static/../../Cargo.toml", &[], b"");
+        send(
+            &mut admin,
+            "GET",
+            "/static/%2e%2e/%2e%2e/Cargo.toml",
+            &[],
+            b"",
+        );
+        send(
+            &mut admin,
+            "GET",
+            LIST,
+            &[("X-Forwarded-For", "999.1.1.1, ::::, \u{202e}")],
+            b"",
+        );
+        let mut stranger = Client::new(server.port);
+        send(
+            &mut stranger,
+            "GET",
+            LIST,
+            &[("Cookie", "kwik_session=%%%; kwik_session=again")],
+            b"",
+        );
+        send(
+            &mut stranger,
+            "POST",
+            "/secret-scanning/gitlab/v1/revoke_tokens",
+            &[("Authorization", &format!("Bearer {secret}"))],
+            secret.as_bytes(),
+        );
+    }
+    // Each line is written before its answer is sent: every request's lines are in by now.
+    let per_request = server.log().lines().count() - logged_before;
+    eprintln!("{sent} hostile requests to the binary: {per_request} log lines");
+    let (status, log) = server.stop("-TERM", std::time::Duration::from_secs(15));
+    assert!(status.success(), "{log}");
+    assert!(
+        per_request <= sent,
+        "{per_request} lines for {sent} requests:\n{log}"
+    );
+    assert!(!log.contains(MARK), "a secret part reached the log:\n{log}");
+    assert!(
+        !log.contains("\u{202e}"),
+        "a control character reached the log"
+    );
+}

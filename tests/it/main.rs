@@ -11,6 +11,7 @@ mod assets;
 mod backup;
 mod checkout;
 mod cli;
+mod crash;
 mod csrf;
 mod fleet;
 mod helpers;

@@ -3,7 +3,6 @@
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::helpers::*;
@@ -47,32 +46,8 @@ async fn stops_gracefully_on(signal: &str) {
     app.logged_in_admin("Shop", "ana@shop.test").await;
     let token = app.issue_token("Busy", &["orders"], "read_only").await;
     let auth = token.basic_auth();
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut server = Command::new(env!("CARGO_BIN_EXE_kwik-dashboard"))
-        .current_dir(app.db.dir.path())
-        .env_clear()
-        .env("KWIK_DATA_DIR", app.db.dir.path())
-        .env("DATABASE_URL", &app.db.url)
-        .env("KWIK_BIND", format!("127.0.0.1:{port}"))
-        .env("KWIK_SHUTDOWN_TIMEOUT_S", "10")
-        .env("KWIK_LOG", "info,actix_server=warn")
-        .env("NO_COLOR", "1")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let ready = Instant::now();
-    while !matches!(whoami(port, &auth), Got::Answer(_)) {
-        assert!(
-            ready.elapsed() < Duration::from_secs(20),
-            "the server did not start"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let server = Server::start(&app.db, &app.db.url, &[("KWIK_SHUTDOWN_TIMEOUT_S", "10")]);
+    let port = server.port;
     let load_start = kwik_dashboard::db::now();
     let workers: Vec<_> = (0..4)
         .map(|_| {
@@ -92,29 +67,8 @@ async fn stops_gracefully_on(signal: &str) {
         .collect();
     std::thread::sleep(Duration::from_millis(1500));
     let signalled_at = Instant::now();
-    let sent = Command::new("kill")
-        .args([signal, &server.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(sent.success());
     let stopping = Instant::now();
-    let status = loop {
-        if let Some(status) = server.try_wait().unwrap() {
-            break status;
-        }
-        assert!(
-            stopping.elapsed() < Duration::from_secs(15),
-            "still running after {signal}"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let mut log = String::new();
-    server
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut log)
-        .unwrap();
+    let (status, log) = server.stop(signal, Duration::from_secs(15));
     assert!(status.success(), "{signal}: exit {status:?}\n{log}");
     assert!(log.contains("finishing the requests in flight"), "{log}");
 

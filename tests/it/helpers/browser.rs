@@ -5,6 +5,16 @@ use actix_web::test;
 
 use super::{Answer, HOST, ORIGIN, TestApp};
 
+/// The CSRF token a page carries (its meta tag for htmx, or a form's hidden field), if any.
+pub fn csrf_in(body: &str) -> Option<String> {
+    let re = regex::Regex::new(
+        r#"name="csrf-token" content="([^"]+)"|name="csrf_token" value="([^"]+)""#,
+    )
+    .unwrap();
+    let caps = re.captures(body)?;
+    Some(caps.get(1).or_else(|| caps.get(2))?.as_str().to_owned())
+}
+
 /// `text` as a browser writes it for a query string value.
 pub fn urlencode(text: &str) -> String {
     serde_html_form::to_string([("q", text)]).unwrap()[2..].to_owned()
@@ -78,17 +88,7 @@ impl TestApp {
         } else {
             String::from_utf8_lossy(&bytes).into_owned()
         };
-        let re = regex::Regex::new(
-            r#"name="csrf-token" content="([^"]+)"|name="csrf_token" value="([^"]+)""#,
-        )
-        .unwrap();
-        if let Some(caps) = re.captures(&body) {
-            let token = caps
-                .get(1)
-                .or_else(|| caps.get(2))
-                .unwrap()
-                .as_str()
-                .to_owned();
+        if let Some(token) = csrf_in(&body) {
             *self.csrf.borrow_mut() = Some(token);
         }
         Answer {

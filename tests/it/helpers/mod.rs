@@ -4,6 +4,7 @@
 //! - [`app`]: starting an app, or a second instance on the same database; its users, and a client
 //!   per user;
 //! - [`browser`]: one client's requests, cookie and CSRF token;
+//! - [`binary`]: the real binary as a server to start, kill or stop, and raw HTTP clients of it;
 //! - [`cable`]: a TCP forwarder in front of Postgres that can be cut, to play outages;
 //! - [`db`]: the fresh database of one test, and reading it behind the app's back;
 //! - [`answer`]: what a request answered, and the assertions on it;
@@ -11,6 +12,7 @@
 
 mod answer;
 mod app;
+mod binary;
 mod browser;
 mod cable;
 mod db;
@@ -18,6 +20,7 @@ mod fixtures;
 
 pub use answer::*;
 pub use app::*;
+pub use binary::*;
 pub use browser::*;
 pub use cable::*;
 pub use db::*;
