@@ -94,8 +94,7 @@ fn date(text: &str) -> Result<Option<time::Date>, ()> {
 
 /// The reader's filter, and what in the query could not be understood.
 fn filter_of(reader: &HistoryReader, q: &HistoryQuery) -> (AuditFilter, Vec<&'static str>) {
-    let mut problems = Vec::new();
-    let mut filter = match reader {
+    q.filter(match reader {
         HistoryReader::Member(m) => AuditFilter {
             merchant: Some(m.merchant.id),
             ..AuditFilter::default()
@@ -104,59 +103,70 @@ fn filter_of(reader: &HistoryReader, q: &HistoryQuery) -> (AuditFilter, Vec<&'st
             tokens_touched_by: Some(u.id),
             ..AuditFilter::default()
         },
-    };
-    if !q.event.is_empty() {
-        match q.event.parse::<Event>() {
-            Ok(e) => filter.event = Some(e.as_str().to_owned()),
-            Err(_) => problems.push("Unknown event type: showing all events."),
-        }
-    }
-    if !q.token.is_empty() {
-        match q.token.parse() {
-            Ok(t) => filter.token = Some(t),
-            Err(_) => problems.push("Unknown token: showing all tokens."),
-        }
-    }
-    if !q.actor.is_empty() {
-        match q.actor.parse() {
-            Ok(a) => filter.actor = Some(UserId(a)),
-            Err(_) => problems.push("Unknown person: showing everyone."),
-        }
-    }
-    match (date(&q.from), date(&q.to)) {
-        (Ok(from), Ok(to)) => {
-            filter.from = from.map(crate::infra::sa_time::start_of_day);
-            filter.until = to
-                .and_then(|d| d.next_day())
-                .map(crate::infra::sa_time::start_of_day);
-        }
-        _ => problems.push("Use dates like 2026-11-22: the date range was ignored."),
-    }
-    (filter, problems)
+    })
 }
 
-fn link(q: &HistoryQuery, page: Option<i64>, base: &str) -> String {
-    let mut q = q.clone();
-    q.page = page
-        .filter(|p| *p > 1)
-        .map(|p| p.to_string())
-        .unwrap_or_default();
-    let pairs: Vec<(&str, &str)> = [
-        ("event", q.event.as_str()),
-        ("token", &q.token),
-        ("actor", &q.actor),
-        ("from", &q.from),
-        ("to", &q.to),
-        ("page", &q.page),
-    ]
-    .into_iter()
-    .filter(|(_, v)| !v.is_empty())
-    .collect();
-    let query = serde_html_form::to_string(pairs).unwrap_or_default();
-    if query.is_empty() {
-        base.to_owned()
-    } else {
-        format!("{base}?{query}")
+impl HistoryQuery {
+    /// `scope` (whose events the reader may see) narrowed by the query's filters, and what in the
+    /// query could not be understood (that part is ignored, never an error).
+    pub fn filter(&self, scope: AuditFilter) -> (AuditFilter, Vec<&'static str>) {
+        let q = self;
+        let mut problems = Vec::new();
+        let mut filter = scope;
+        if !q.event.is_empty() {
+            match q.event.parse::<Event>() {
+                Ok(e) => filter.event = Some(e.as_str().to_owned()),
+                Err(_) => problems.push("Unknown event type: showing all events."),
+            }
+        }
+        if !q.token.is_empty() {
+            match q.token.parse() {
+                Ok(t) => filter.token = Some(t),
+                Err(_) => problems.push("Unknown token: showing all tokens."),
+            }
+        }
+        if !q.actor.is_empty() {
+            match q.actor.parse() {
+                Ok(a) => filter.actor = Some(UserId(a)),
+                Err(_) => problems.push("Unknown person: showing everyone."),
+            }
+        }
+        match (date(&q.from), date(&q.to)) {
+            (Ok(from), Ok(to)) => {
+                filter.from = from.map(crate::infra::sa_time::start_of_day);
+                filter.until = to
+                    .and_then(|d| d.next_day())
+                    .map(crate::infra::sa_time::start_of_day);
+            }
+            _ => problems.push("Use dates like 2026-11-22: the date range was ignored."),
+        }
+        (filter, problems)
+    }
+
+    /// The address of these filters at `base`, on `page` (the first when `None`).
+    pub fn link(&self, page: Option<i64>, base: &str) -> String {
+        let mut q = self.clone();
+        q.page = page
+            .filter(|p| *p > 1)
+            .map(|p| p.to_string())
+            .unwrap_or_default();
+        let pairs: Vec<(&str, &str)> = [
+            ("event", q.event.as_str()),
+            ("token", &q.token),
+            ("actor", &q.actor),
+            ("from", &q.from),
+            ("to", &q.to),
+            ("page", &q.page),
+        ]
+        .into_iter()
+        .filter(|(_, v)| !v.is_empty())
+        .collect();
+        let query = serde_html_form::to_string(pairs).unwrap_or_default();
+        if query.is_empty() {
+            base.to_owned()
+        } else {
+            format!("{base}?{query}")
+        }
     }
 }
 
@@ -211,9 +221,9 @@ pub async fn index(
         total,
         first: if shown == 0 { 0 } else { offset + 1 },
         last: offset + shown,
-        prev: (page > 1).then(|| link(&q, Some(page - 1), "/settings/history")),
-        next: (offset + shown < total).then(|| link(&q, Some(page + 1), "/settings/history")),
-        csv: link(&q, None, "/settings/history.csv"),
+        prev: (page > 1).then(|| q.link(Some(page - 1), "/settings/history")),
+        next: (offset + shown < total).then(|| q.link(Some(page + 1), "/settings/history")),
+        csv: q.link(None, "/settings/history.csv"),
         problems,
         events: Event::ALL.iter().map(|e| (e.as_str(), e.label())).collect(),
         facets,
