@@ -275,6 +275,42 @@ mod tests {
         assert_eq!(method_label("BREW-COFFEE-42"), "OTHER");
     }
 
+    /// Every family, as the README and the Grafana dashboard must name them.
+    const ALL: [&str; 13] = [
+        HTTP_REQUESTS,
+        HTTP_DURATION,
+        VERIFY_DECISIONS,
+        CACHE_LOOKUPS,
+        POOL_CONNECTIONS,
+        POOL_MAX,
+        POOL_WAIT,
+        POOL_TIMEOUTS,
+        HASH_QUEUE,
+        HASH_WAIT,
+        HASH_DURATION,
+        SESSIONS_ACTIVE,
+        BUILD_INFO,
+    ];
+
+    #[test]
+    fn the_readme_and_the_grafana_dashboard_name_every_metric() {
+        let readme = include_str!("../../README.md");
+        let grafana = include_str!("../../docs/grafana-kwik-dashboard.json");
+        let dashboard: serde_json::Value = serde_json::from_str(grafana).unwrap();
+        assert!(grafana.contains("${DS_PROMETHEUS}"));
+        assert!(dashboard["panels"].as_array().is_some_and(|p| p.len() > 10));
+        for name in ALL {
+            assert!(
+                readme.contains(&format!("`{name}")),
+                "{name} not in the README"
+            );
+            assert!(
+                grafana.contains(name),
+                "{name} not in the Grafana dashboard"
+            );
+        }
+    }
+
     #[test]
     fn status_labels_are_the_code() {
         assert_eq!(status_label(200).as_ref(), "200");
