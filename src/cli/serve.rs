@@ -1,12 +1,18 @@
 //! `serve`: the HTTP server with its background jobs (the usage flush, the expired-session and
-//! expired-signature cleanups), and the first-run admin printed once.
+//! expired-signature cleanups), the metrics listener when `KWIK_METRICS_BIND` asks for one, and the
+//! first-run admin printed once.
 
+use std::net::SocketAddr;
 use std::time::Duration;
 
+use actix_web::dev::ServerHandle;
+use actix_web::middleware::{Condition, from_fn};
 use actix_web::{App, HttpServer};
+use anyhow::Context;
 
 use crate::db::models::SessionRow;
 use crate::domain::users::{self};
+use crate::infra::metrics::Exporter;
 use crate::infra::threads::Priority;
 use crate::web::state::AppState;
 
@@ -45,6 +51,15 @@ pub(super) async fn serve() -> anyhow::Result<()> {
     if state.config.gateway_token.is_none() {
         tracing::info!("POST /internal/v1/verify is disabled (404): KWIK_GATEWAY_TOKEN is not set");
     }
+    // Installed before the first request, so that every one is counted.
+    let metrics = match state.config.metrics_bind {
+        Some(addr) => Some((addr, crate::infra::metrics::install()?)),
+        None => {
+            tracing::info!("metrics are off: KWIK_METRICS_BIND is not set");
+            None
+        }
+    };
+    let track = metrics.is_some();
     tracing::info!(%bind, master_key = state.keyring.current_id(), "serving the Kwik dashboard");
     let app_state = state.clone();
     let server = HttpServer::new(move || {
@@ -53,7 +68,9 @@ pub(super) async fn serve() -> anyhow::Result<()> {
         if let Err(e) = crate::infra::threads::schedule(Priority::Batch) {
             tracing::warn!(error = %e, "request workers keep the default scheduling");
         }
-        App::new().configure(|cfg| crate::configure(cfg, &app_state))
+        App::new()
+            .wrap(Condition::new(track, from_fn(crate::web::metrics::track)))
+            .configure(|cfg| crate::configure(cfg, &app_state))
     })
     .on_connect(no_delay)
     // Our own signal handling (below): SIGINT stops as gracefully as SIGTERM.
@@ -61,6 +78,10 @@ pub(super) async fn serve() -> anyhow::Result<()> {
     .shutdown_timeout(state.config.shutdown_timeout.as_secs())
     .bind(bind)?
     .run();
+    let metrics = match metrics {
+        Some((addr, exporter)) => Some(serve_metrics(&state, exporter, addr)?),
+        None => None,
+    };
     let handle = server.handle();
     let grace = state.config.shutdown_timeout;
     actix_web::rt::spawn(async move {
@@ -73,6 +94,9 @@ pub(super) async fn serve() -> anyhow::Result<()> {
         handle.stop(true).await;
     });
     server.await?;
+    if let Some(metrics) = metrics {
+        metrics.stop(true).await;
+    }
     // Graceful stop: write the last few seconds of token use.
     let usage = state.usage.clone();
     match state.db(move |c| usage.flush(c)).await {
@@ -80,6 +104,40 @@ pub(super) async fn serve() -> anyhow::Result<()> {
         Err(e) => tracing::warn!(error = %e, "could not write last-used times at shutdown"),
     }
     Ok(())
+}
+
+/// Serves `/metrics` on `addr`, a listener of its own (one worker: Prometheus scrapes every few
+/// seconds), and keeps the recorder's histograms drained. Stops when the handle says so.
+fn serve_metrics(
+    state: &AppState,
+    exporter: Exporter,
+    addr: SocketAddr,
+) -> anyhow::Result<ServerHandle> {
+    let (app_state, app_exporter) = (state.clone(), exporter.clone());
+    let server = HttpServer::new(move || {
+        App::new().configure(|cfg| crate::web::metrics::configure(cfg, &app_state, &app_exporter))
+    })
+    .workers(1)
+    .disable_signals()
+    .shutdown_timeout(1)
+    .bind(addr)
+    .with_context(|| format!("KWIK_METRICS_BIND: cannot listen on {addr}"))?
+    .run();
+    let handle = server.handle();
+    tracing::info!(%addr, "serving Prometheus metrics at /metrics");
+    actix_web::rt::spawn(async move {
+        if let Err(e) = server.await {
+            tracing::error!(error = %e, "the metrics listener stopped");
+        }
+    });
+    actix_web::rt::spawn(async move {
+        let mut every = actix_web::rt::time::interval(Duration::from_secs(5));
+        loop {
+            every.tick().await;
+            exporter.upkeep();
+        }
+    });
+    Ok(handle)
 }
 
 /// Waits for SIGTERM (what orchestrators send) or SIGINT (Ctrl-C); names the one that came.

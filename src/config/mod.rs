@@ -88,6 +88,9 @@ pub struct Config {
     pub support_require_two_factor: bool,
     /// How long a stopping server (SIGTERM, SIGINT) lets requests in flight finish.
     pub shutdown_timeout: std::time::Duration,
+    /// Where Prometheus scrapes `/metrics`: a listener of its own, never the public one. `None`
+    /// (the default): no metrics are recorded or served.
+    pub metrics_bind: Option<SocketAddr>,
 }
 
 /// A configuration value that could not be understood; the message names the variable.
@@ -128,6 +131,8 @@ impl Config {
     ///   0 asks before every one.
     /// - `KWIK_SUPPORT_REQUIRE_2FA`: support staff must use two-factor sign-in, default `true`.
     /// - `KWIK_SHUTDOWN_TIMEOUT_S`: how long requests in flight may finish on SIGTERM/SIGINT, default 30.
+    /// - `KWIK_METRICS_BIND`: address of the Prometheus `/metrics` listener (e.g. `127.0.0.1:9464`);
+    ///   unset, the default, serves no metrics. It must differ from `KWIK_BIND`.
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(|name| std::env::var(name).ok().filter(|v| !v.trim().is_empty()))
     }
@@ -250,7 +255,9 @@ impl Config {
                 .filter(|s| (1..=3600).contains(s))
                 .map(std::time::Duration::from_secs)
         })?;
+        let metrics_bind = metrics_bind(&get, bind)?;
         Ok(Self {
+            metrics_bind,
             shutdown_timeout,
             sudo_window,
             support_require_two_factor,
@@ -276,6 +283,29 @@ impl Config {
             db_verify_timeout,
         })
     }
+}
+
+/// `KWIK_METRICS_BIND`: off unless set; an address and port apart from the public listener's.
+fn metrics_bind(
+    get: &impl Fn(&str) -> Option<String>,
+    bind: SocketAddr,
+) -> Result<Option<SocketAddr>, ConfigError> {
+    let Some(raw) = get("KWIK_METRICS_BIND") else {
+        return Ok(None);
+    };
+    let addr: SocketAddr = raw.trim().parse().map_err(|_| {
+        ConfigError(format!(
+            "KWIK_METRICS_BIND: cannot understand {raw:?}; use an IP address and a port, \
+             e.g. 127.0.0.1:9464 (unset it to serve no metrics)"
+        ))
+    })?;
+    if addr == bind {
+        return Err(ConfigError(format!(
+            "KWIK_METRICS_BIND ({addr}) is the same as KWIK_BIND: metrics need a listener of \
+             their own, apart from the public one"
+        )));
+    }
+    Ok(Some(addr))
 }
 
 /// `true`/`1`/`yes` or `false`/`0`/`no`, in any case.

@@ -87,3 +87,35 @@ fn a_bad_value_names_its_variable() {
     let err = Config::from_lookup(|n| (n == "KWIK_BIND").then(|| "nowhere".into())).unwrap_err();
     assert!(err.to_string().contains("KWIK_BIND"), "{err}");
 }
+
+#[test]
+fn metrics_are_off_unless_an_address_is_given() {
+    assert_eq!(Config::from_lookup(|_| None).unwrap().metrics_bind, None);
+    let config =
+        Config::from_lookup(|n| (n == "KWIK_METRICS_BIND").then(|| " 127.0.0.1:9464 ".into()))
+            .unwrap();
+    assert_eq!(config.metrics_bind, Some("127.0.0.1:9464".parse().unwrap()));
+    let v6 = Config::from_lookup(|n| (n == "KWIK_METRICS_BIND").then(|| "[::1]:9464".into()));
+    assert_eq!(
+        v6.unwrap().metrics_bind,
+        Some("[::1]:9464".parse().unwrap())
+    );
+}
+
+#[test]
+fn a_bad_metrics_address_is_refused_with_an_example() {
+    for bad in ["9464", "localhost:9464", "127.0.0.1", "127.0.0.1:port"] {
+        let err = Config::from_lookup(|n| (n == "KWIK_METRICS_BIND").then(|| bad.into()))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("KWIK_METRICS_BIND"), "{bad}: {err}");
+        assert!(err.contains("127.0.0.1:9464"), "{bad}: {err}");
+    }
+    let same = Config::from_lookup(|n| match n {
+        "KWIK_BIND" | "KWIK_METRICS_BIND" => Some("127.0.0.1:8080".into()),
+        _ => None,
+    })
+    .unwrap_err()
+    .to_string();
+    assert!(same.contains("same as KWIK_BIND"), "{same}");
+}

@@ -270,11 +270,26 @@ pub fn connect(database_url: &str, options: &PoolOptions) -> Result<DbPool, Stri
         .connection_timeout(options.connect_timeout)
         // Checked-out connections are validated, so connections broken by an outage are replaced.
         .test_on_check_out(true)
+        .event_handler(Box::new(PoolEvents))
         .build(ConnectionManager {
             backend,
             statement_timeout: options.statement_timeout,
         })
         .map_err(|e| format!("cannot open the database: {e}"))
+}
+
+/// Counts checkout waits and timeouts for the metrics (no-ops unless they are served).
+#[derive(Debug)]
+struct PoolEvents;
+
+impl r2d2::HandleEvent for PoolEvents {
+    fn handle_checkout(&self, event: r2d2::event::CheckoutEvent) {
+        crate::infra::metrics::pool_checkout(event.duration());
+    }
+
+    fn handle_timeout(&self, _: r2d2::event::TimeoutEvent) {
+        crate::infra::metrics::pool_timeout();
+    }
 }
 
 /// Applies every pending migration of the connection's backend.

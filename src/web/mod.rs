@@ -13,6 +13,7 @@ pub mod history;
 pub mod json_errors;
 pub mod login;
 pub mod login_code;
+pub mod metrics;
 pub mod once;
 pub mod page;
 pub mod profile;

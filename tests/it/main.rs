@@ -24,6 +24,7 @@ mod list_cache;
 mod login;
 mod logs;
 mod matrix;
+mod metrics;
 mod outage;
 mod redirects;
 mod secret_scanning;

@@ -216,6 +216,15 @@ impl SessionRow {
         .map(|n| n > 0)
     }
 
+    /// How many sessions are still live at `now` (for the metrics: a range of the expiry index).
+    pub fn count_live(conn: &mut DbConn, now: time::PrimitiveDateTime) -> QueryResult<i64> {
+        sessions::table
+            .filter(sessions::expires_at.gt(now))
+            .filter(sessions::absolute_expires_at.gt(now))
+            .count()
+            .get_result(conn)
+    }
+
     /// Deletes sessions that have expired by `now`.
     pub fn delete_expired(conn: &mut DbConn, now: time::PrimitiveDateTime) -> QueryResult<usize> {
         diesel::delete(

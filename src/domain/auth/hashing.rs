@@ -4,10 +4,12 @@
 //! database threads or holds a pooled connection while it hashes.
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use zeroize::Zeroizing;
 
 use super::password::{HashError, Passwords};
+use crate::infra::metrics::{self, HashOp};
 use crate::infra::threads::Threads;
 
 /// Password hashing on its own bounded threads; cheap to clone.
@@ -37,11 +39,16 @@ impl Hashing {
         &self.passwords
     }
 
+    /// Password work waiting for a hashing thread now (for the metrics).
+    pub fn queued(&self) -> usize {
+        self.threads.queued()
+    }
+
     /// The PHC string of `password`, computed on the hashing threads.
     pub async fn hash(&self, password: Zeroizing<String>) -> Result<String, HashError> {
         let passwords = self.passwords.clone();
         self.threads
-            .run(move || passwords.hash(&password))
+            .run(timed(HashOp::Hash, move || passwords.hash(&password)))
             .await
             .map_err(|e| HashError::new(e.to_string()))?
     }
@@ -55,8 +62,21 @@ impl Hashing {
     ) -> Result<bool, HashError> {
         let passwords = self.passwords.clone();
         self.threads
-            .run(move || passwords.verify(&password, stored.as_deref()))
+            .run(timed(HashOp::Verify, move || {
+                passwords.verify(&password, stored.as_deref())
+            }))
             .await
             .map_err(|e| HashError::new(e.to_string()))
+    }
+}
+
+/// `work`, recording how long it waited for a thread (from now until it starts) and how long it ran.
+fn timed<T>(op: HashOp, work: impl FnOnce() -> T) -> impl FnOnce() -> T {
+    let queued = Instant::now();
+    move || {
+        let started = Instant::now();
+        let answer = work();
+        metrics::password_hash(op, started - queued, started.elapsed());
+        answer
     }
 }

@@ -63,8 +63,18 @@ impl TokenCache {
         self.generation.load(Ordering::Acquire)
     }
 
-    /// The record for this key hash, if it is within its life.
+    /// The record for this key hash, if it is within its life. Counted as a hit (fresh or to be
+    /// refreshed: either answers without waiting) or a miss in the metrics.
     pub fn lookup(&self, key_hash: &[u8; 32]) -> Cached {
+        let cached = self.find(key_hash);
+        crate::infra::metrics::cache_lookup(
+            crate::infra::metrics::CacheName::Token,
+            !matches!(cached, Cached::Miss),
+        );
+        cached
+    }
+
+    fn find(&self, key_hash: &[u8; 32]) -> Cached {
         if self.ttl.is_zero() {
             return Cached::Miss;
         }

@@ -36,8 +36,18 @@ pub struct Check<'a> {
 }
 
 impl Check<'_> {
-    /// Decides about `facts` at `now` (unix seconds), and records the use of the token it found.
+    /// Decides about `facts` at `now` (unix seconds), and records the use of the token it found
+    /// and the decision's metric. No decision (the database did not answer) is counted as none.
     pub async fn decide(&self, facts: &Facts, now: i64) -> Result<Decision, DbError> {
+        let decision = self.decide_uncounted(facts, now).await?;
+        crate::infra::metrics::verify_decision(match &decision {
+            Decision::Allowed(_) => "allowed",
+            Decision::Denied(code) => code.as_str(),
+        });
+        Ok(decision)
+    }
+
+    async fn decide_uncounted(&self, facts: &Facts, now: i64) -> Result<Decision, DbError> {
         let key_hash = match verify::precheck(facts, now) {
             Ok(h) => h,
             Err(code) => return Ok(Decision::Denied(code)),

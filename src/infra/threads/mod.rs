@@ -151,6 +151,11 @@ impl Threads {
         rx.await.map_err(|_| Stopped(self.name))
     }
 
+    /// How much work is queued and waiting for a thread now (not counting what runs).
+    pub fn queued(&self) -> usize {
+        self.shared.lock().jobs.len()
+    }
+
     /// Queues `work` for one of the threads; nothing waits for it.
     pub fn spawn(&self, work: impl FnOnce() + Send + 'static) {
         let mut queue = self.shared.lock();
@@ -210,6 +215,27 @@ mod tests {
         let failed = threads.run(|| -> u8 { panic!("boom") }).await;
         assert!(failed.is_err());
         assert_eq!(threads.run(|| 7).await.unwrap(), 7);
+    }
+
+    #[actix_web::test]
+    async fn queued_counts_the_work_waiting_for_a_thread_not_the_work_running() {
+        let threads = Threads::new("test", 1, Priority::Batch).unwrap();
+        let (started_tx, started_rx) = std::sync::mpsc::channel();
+        let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+        threads.spawn(move || {
+            started_tx.send(()).unwrap();
+            release_rx.recv().unwrap();
+        });
+        started_rx.recv().unwrap();
+        assert_eq!(threads.queued(), 0);
+        threads.spawn(|| {});
+        threads.spawn(|| {});
+        assert_eq!(threads.queued(), 2);
+        release_tx.send(()).unwrap();
+        assert_eq!(
+            threads.run(|| ()).await.map(|_| threads.queued()).unwrap(),
+            0
+        );
     }
 
     #[test]

@@ -70,6 +70,7 @@ pub fn test_config(data_dir: &std::path::Path, database_url: &str) -> Config {
         // The two-factor tests turn it on; elsewhere support staff sign in with a password alone.
         support_require_two_factor: false,
         shutdown_timeout: std::time::Duration::from_secs(30),
+        metrics_bind: None,
     }
 }
 

@@ -59,8 +59,24 @@ impl ListCache {
     }
 
     /// The page rendered for `view` while the merchant's tokens were at `version`, if still fresh.
-    /// `None` also tells the first caller past half the TTL to render the page afresh and `put` it.
+    /// `None` also tells the first caller past half the TTL to render the page afresh and `put` it
+    /// (a miss in the metrics).
     pub fn get(
+        &self,
+        merchant: MerchantId,
+        can_manage: bool,
+        view: &str,
+        version: i64,
+    ) -> Option<(Summary, Rows)> {
+        let found = self.find(merchant, can_manage, view, version);
+        crate::infra::metrics::cache_lookup(
+            crate::infra::metrics::CacheName::List,
+            found.is_some(),
+        );
+        found
+    }
+
+    fn find(
         &self,
         merchant: MerchantId,
         can_manage: bool,
