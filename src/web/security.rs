@@ -150,12 +150,22 @@ impl tracing_actix_web::RootSpanBuilder for RequestSpan {
 }
 
 /// The event for a request answered from an error, as tracing-actix-web's own (turned off in
-/// `Cargo.toml`) logged it: a warning for a 4xx, an error otherwise. Except the app's own errors:
-/// [`AppError`] logs those worth a line itself when it becomes an answer (an outage, a bug, a CSRF
-/// refusal), so a request never logs twice; the rest (the way to the login form for a visit without
-/// a live session, a page not found) are ordinary, not failures.
+/// `Cargo.toml`) logged it: a warning for a 4xx, an error otherwise. Except two kinds of the app's
+/// own errors. Those [`AppError`] logs itself when it becomes an answer (an outage, a bug, a CSRF or
+/// role refusal) are not logged twice. The way to the login form (or to two-factor enrolment) for a
+/// visit without a live session (a bookmark, an expired session) is ordinary, not a failure.
 fn log_error(error: &actix_web::Error, status: StatusCode) {
-    if error.as_error::<AppError>().is_some() {
+    if error.as_error::<AppError>().is_some_and(|e| {
+        matches!(
+            e,
+            AppError::LoginRequired
+                | AppError::EnrolmentRequired
+                | AppError::Unavailable(_)
+                | AppError::Internal(_)
+                | AppError::Csrf(_)
+                | AppError::Forbidden(_)
+        )
+    }) {
         return;
     }
     const WHAT: &str = "Error encountered while processing the incoming HTTP request";
