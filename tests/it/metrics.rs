@@ -2,10 +2,8 @@
 //! server of its own and reads what that process counted. The metrics have a listener of their
 //! own (`KWIK_METRICS_BIND`), off by default, and are never on the public one.
 
-mod binary;
 mod exposition;
 
-use binary::{Reply, Server, free_port, get, request};
 use exposition::{assert_value, parse_exposition, value};
 
 use crate::helpers::*;
@@ -13,14 +11,9 @@ use crate::helpers::*;
 const MERCHANT: &str = "Zanzibar Curios";
 const EMAIL: &str = "ana@zanzibar.test";
 
-/// The session cookie (`name=value`) a reply sets, if any.
-fn session_cookie(reply: &Reply) -> Option<String> {
-    reply.head.lines().find_map(|line| {
-        let (k, v) = line.split_once(':')?;
-        let cookie = v.trim().split(';').next()?;
-        (k.eq_ignore_ascii_case("set-cookie") && cookie.starts_with(kwik_dashboard::SESSION_COOKIE))
-            .then(|| cookie.to_owned())
-    })
+/// One plain request to `port` (no cookie); its whole answer.
+fn get(port: u16, path: &str, headers: &[(&str, &str)]) -> Answer {
+    exchange(port, "GET", path, headers, b"").unwrap_or_else(|| panic!("no answer to {path}"))
 }
 
 #[actix_web::test]
@@ -34,53 +27,29 @@ async fn the_metrics_listener_counts_requests_decisions_and_caches_and_shows_no_
         .issue_token("Warehouse Sync", &["orders"], "read_only")
         .await;
     let metrics_port = free_port();
-    let mut server = Server::start(
-        &app,
+    let metrics_bind = format!("127.0.0.1:{metrics_port}");
+    let server = Server::start(
+        &app.db,
+        &app.db.url,
         &[
-            ("KWIK_METRICS_BIND", format!("127.0.0.1:{metrics_port}")),
-            ("KWIK_DB_POOL_SIZE", "3".into()),
+            ("KWIK_METRICS_BIND", &metrics_bind),
+            ("KWIK_DB_POOL_SIZE", "3"),
             // Long enough that the second of two requests in a row is a hit on any machine.
-            ("KWIK_TOKEN_CACHE_TTL_MS", "60000".into()),
+            ("KWIK_TOKEN_CACHE_TTL_MS", "60000"),
         ],
     );
     let port = server.port;
 
     // A page, and a sign-in through the form.
-    let form = get(port, "/login", &[]);
-    assert_eq!(form.status, 200);
-    let cookie = session_cookie(&form).expect("a session cookie with the form");
-    let csrf = regex::Regex::new(r#"name="csrf_token" value="([^"]+)""#)
-        .unwrap()
-        .captures(&form.body)
-        .expect("a CSRF token in the form")[1]
-        .to_owned();
-    let origin = format!("http://127.0.0.1:{port}");
-    let fields = serde_html_form::to_string([
-        ("email", EMAIL),
-        ("password", PASSWORD),
-        ("csrf_token", csrf.as_str()),
-    ])
-    .unwrap();
-    let signed_in = request(
-        port,
-        "POST",
-        "/login",
-        &[
-            ("Cookie", &cookie),
-            ("Origin", &origin),
-            ("Content-Type", "application/x-www-form-urlencoded"),
-        ],
-        &fields,
-    );
-    assert_eq!(signed_in.status, 303, "{}", signed_in.head);
-    let cookie = session_cookie(&signed_in).unwrap_or(cookie);
+    let mut browser = Client::new(port);
+    browser.login(EMAIL, PASSWORD).assert_status(303);
     // The token table twice: rendered, then from the list cache.
     for _ in 0..2 {
-        assert_eq!(get(port, LIST, &[("Cookie", &cookie)]).status, 200);
+        browser.get(LIST).unwrap().assert_status(200);
     }
     // A page with an id in its path: counted under its pattern.
     let detail = format!("{LIST}/{}", token.id);
-    assert_eq!(get(port, &detail, &[("Cookie", &cookie)]).status, 200);
+    browser.get(&detail).unwrap().assert_status(200);
     // whoami: allowed twice (a cache miss, then a hit), refused for a wrong secret and for a
     // malformed one.
     let allowed = token.basic_auth();
@@ -99,7 +68,10 @@ async fn the_metrics_listener_counts_requests_decisions_and_caches_and_shows_no_
     // Nothing of the metrics on the public listener: an unknown page like any other.
     assert_eq!(get(port, "/metrics", &[]).status, 404);
     // A method outside the standard ones is one label, whatever its name (refused, whichever way).
-    let brewed = request(port, "BREW", "/healthz", &[], "").status;
+    let brewed = exchange(port, "BREW", "/healthz", &[], b"")
+        .unwrap()
+        .status
+        .as_u16();
     assert!((400..500).contains(&brewed), "{brewed}");
 
     let scrape = get(metrics_port, "/metrics", &[]);
@@ -108,8 +80,8 @@ async fn the_metrics_listener_counts_requests_decisions_and_caches_and_shows_no_
         scrape
             .header("content-type")
             .is_some_and(|t| t.starts_with("text/plain; version=0.0.4")),
-        "{}",
-        scrape.head
+        "{:?}",
+        scrape.headers
     );
     let text = &scrape.body;
     let samples = parse_exposition(text);
@@ -265,7 +237,7 @@ async fn metrics_are_off_by_default_and_never_on_the_public_listener() {
     app.logged_in_admin(MERCHANT, EMAIL).await;
     app.get("/metrics").await.assert_status(404);
     // The binary without KWIK_METRICS_BIND listens once, and says metrics are off.
-    let mut server = Server::start(&app, &[]);
+    let server = Server::start(&app.db, &app.db.url, &[]);
     assert_eq!(get(server.port, "/healthz", &[]).status, 200);
     let public = get(server.port, "/metrics", &[]);
     assert_eq!(public.status, 404);
