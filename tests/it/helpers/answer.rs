@@ -67,9 +67,12 @@ impl Answer {
     /// The text of the element carrying `data-credential="<which>"`.
     pub fn credential(&self, which: &str) -> String {
         let re = regex::Regex::new(&format!(r#"data-credential="{which}">([^<]*)<"#)).unwrap();
-        re.captures(&self.body)
+        let value = re
+            .captures(&self.body)
             .unwrap_or_else(|| panic!("no {which} in:\n{}", self.body))[1]
-            .to_owned()
+            .to_owned();
+        super::at_rest::remember(which, &value);
+        value
     }
 
     /// The form's one-time `submission_id` (create and roll forms).

@@ -56,6 +56,10 @@ impl Drop for TestDb {
     fn drop(&mut self) {
         use diesel::Connection;
         use diesel::connection::SimpleConnection;
+        if !std::thread::panicking() {
+            let postgres = self.postgres.as_ref().map(|_| self.url.as_str());
+            super::at_rest::assert_none_at_rest(self.dir.path(), postgres);
+        }
         if let Some((admin, name)) = &self.postgres
             && let Ok(mut conn) = diesel::PgConnection::establish(admin)
         {

@@ -8,10 +8,12 @@
 //! - [`cable`]: a TCP forwarder in front of Postgres that can be cut, to play outages;
 //! - [`db`]: the fresh database of one test, and reading it behind the app's back;
 //! - [`answer`]: what a request answered, and the assertions on it;
-//! - [`fixtures`]: shared data and the tokens tests start from.
+//! - [`fixtures`]: shared data and the tokens tests start from;
+//! - [`at_rest`]: no credential a test was shown is in its database, dump or logs.
 
 mod answer;
 mod app;
+mod at_rest;
 mod binary;
 mod browser;
 mod cable;
