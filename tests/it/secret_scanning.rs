@@ -6,8 +6,8 @@
 use actix_web::test::TestRequest;
 use base64::Engine;
 use diesel::prelude::*;
-use kwik_dashboard::db::models::{AccessToken, TokenStatus};
-use kwik_dashboard::db::schema::{audit_events, leak_reports};
+use kwik_dashboard::db::models::{AccessToken, TokenId, TokenStatus};
+use kwik_dashboard::db::schema::{access_tokens, audit_events, leak_reports};
 use kwik_dashboard::domain::credentials::sha256;
 use p256::ecdsa::signature::Signer;
 use p256::ecdsa::{Signature, SigningKey};
@@ -280,6 +280,75 @@ async fn a_repeated_report_changes_nothing_more() {
     assert_eq!(events(&app), after_first);
     assert_eq!(leak_rows(&app), vec!["disabled"]);
     assert_eq!(token(&app, creds.id).updated_at, token_first.updated_at);
+}
+
+/// Rolls the token's key and secret, keeping the old pair for an hour.
+async fn roll_keeping_the_old_pair(app: &TestApp, id: i64) {
+    let path = format!("{LIST}/{id}/roll");
+    app.get(&path).await.assert_status(200);
+    app.post(&path, &[("window", "1h"), ("new_key", "1")])
+        .await
+        .assert_status(200);
+}
+
+#[actix_web::test]
+async fn a_rolled_away_key_or_secret_counts_inside_the_grace_window_and_not_after() {
+    let app = scanning_app().await;
+    let old_key = app.issue_token("Old key", &["orders"], "read_write").await;
+    let old_secret = app
+        .issue_token("Old secret", &["orders"], "read_write")
+        .await;
+    let over = app
+        .issue_token("Window over", &["orders"], "read_write")
+        .await;
+    for creds in [&old_key, &old_secret, &over] {
+        roll_keeping_the_old_pair(&app, creds.id).await;
+    }
+    let ended = kwik_dashboard::db::now() - time::Duration::minutes(1);
+    app.db(|c| {
+        diesel::update(access_tokens::table.find(TokenId(over.id)))
+            .set(access_tokens::previous_expires_at.eq(Some(ended)))
+            .execute(c)
+            .unwrap()
+    });
+
+    let outside = labels(&report(&app, &[&over.key, &over.secret]).await);
+    assert!(
+        outside.iter().all(|l| l["label"] == "false_positive"),
+        "{outside:?}"
+    );
+    assert_eq!(token(&app, over.id).status, TokenStatus::Live);
+
+    let inside = labels(&report(&app, &[&old_key.key, &old_secret.secret]).await);
+    assert!(
+        inside.iter().all(|l| l["label"] == "true_positive"),
+        "{inside:?}"
+    );
+    assert_eq!(token(&app, old_key.id).status, TokenStatus::Disabled);
+    assert_eq!(token(&app, old_secret.id).status, TokenStatus::Disabled);
+    assert_eq!(leak_rows(&app), vec!["disabled", "disabled"]);
+}
+
+#[actix_web::test]
+async fn a_deleted_tokens_credentials_are_false_positives_and_change_nothing() {
+    let app = scanning_app().await;
+    let creds = app.issue_token("Gone", &["orders"], "read_write").await;
+    app.post(
+        &format!("{LIST}/{}/delete", creds.id),
+        &[("confirm_name", "Gone")],
+    )
+    .await
+    .assert_redirect_to(LIST);
+    let before = events(&app);
+
+    let labels = labels(&report(&app, &[&creds.secret, &creds.key, &creds.public]).await);
+
+    assert!(
+        labels.iter().all(|l| l["label"] == "false_positive"),
+        "{labels:?}"
+    );
+    assert_eq!(events(&app), before);
+    assert!(leak_rows(&app).is_empty());
 }
 
 #[actix_web::test]

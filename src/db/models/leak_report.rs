@@ -1,5 +1,5 @@
-//! Leak reports from secret scanners, and the lookups a report needs: the token a leaked key,
-//! secret or public key belongs to, found by what the scanner sent (hashes for the key and secret).
+//! Leak reports from secret scanners: recorded, listed for the banner and the support console, and
+//! acknowledged. The token a report names is found with [`AccessToken`]'s own lookups.
 
 use diesel::prelude::*;
 
@@ -137,55 +137,4 @@ pub fn disabled_tokens(conn: &mut DbConn, limit: i64) -> QueryResult<Vec<(Access
         .filter(|(t, _)| seen.insert(t.id))
         .take(usize::try_from(limit).unwrap_or(0))
         .collect())
-}
-
-/// The undeleted token whose API_KEY has this SHA-256 (the current key, or the previous one of a
-/// roll still in its grace period).
-pub fn token_by_key_hash(
-    conn: &mut DbConn,
-    hash: &[u8],
-    now: time::PrimitiveDateTime,
-) -> QueryResult<Option<AccessToken>> {
-    access_tokens::table
-        .filter(access_tokens::deleted_at.is_null())
-        .filter(
-            access_tokens::key_hash
-                .eq(hash)
-                .or(access_tokens::previous_key_hash
-                    .eq(hash)
-                    .and(access_tokens::previous_expires_at.gt(now))),
-        )
-        .select(AccessToken::as_select())
-        .first(conn)
-        .optional()
-}
-
-/// The undeleted token whose API_SECRET has this SHA-256 (current, or previous in its grace period).
-pub fn token_by_secret_hash(
-    conn: &mut DbConn,
-    hash: &[u8],
-    now: time::PrimitiveDateTime,
-) -> QueryResult<Option<AccessToken>> {
-    access_tokens::table
-        .filter(access_tokens::deleted_at.is_null())
-        .filter(
-            access_tokens::secret_hash
-                .eq(hash)
-                .or(access_tokens::previous_secret_hash
-                    .eq(hash)
-                    .and(access_tokens::previous_expires_at.gt(now))),
-        )
-        .select(AccessToken::as_select())
-        .first(conn)
-        .optional()
-}
-
-/// The undeleted token with this PUBLIC_KEY.
-pub fn token_by_public_key(conn: &mut DbConn, key: &str) -> QueryResult<Option<AccessToken>> {
-    access_tokens::table
-        .filter(access_tokens::deleted_at.is_null())
-        .filter(access_tokens::public_key.eq(key))
-        .select(AccessToken::as_select())
-        .first(conn)
-        .optional()
 }

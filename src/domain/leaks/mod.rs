@@ -6,7 +6,7 @@
 pub mod github_keys;
 
 use crate::db::DbConn;
-use crate::db::models::leak_report::{self, LeakReport, NewLeakReport};
+use crate::db::models::leak_report::{LeakReport, NewLeakReport};
 use crate::db::models::{AccessToken, TokenStatus};
 use crate::domain::audit::{self, Actor, Event};
 use crate::domain::credentials::cache::TokenCache;
@@ -101,6 +101,8 @@ fn clipped(text: &str) -> &str {
 }
 
 /// The token `text` belongs to, with its kind: the secret's checksum is checked before any lookup.
+/// A deleted token's credentials, and a rolled-away key or secret after its grace window, belong to
+/// nobody any more: they work nowhere, so their leak changes nothing.
 fn owner(
     conn: &mut DbConn,
     text: &str,
@@ -110,17 +112,34 @@ fn owner(
         Some(k) => k,
         None => return Ok(None),
     };
+    let hash = sha256(text);
     let token = match kind {
         Kind::ApiSecret if has_valid_checksum(text) => {
-            leak_report::token_by_secret_hash(conn, &sha256(text), now)?
+            AccessToken::find_by_secret_hash(conn, &hash)?
         }
         Kind::ApiKey if well_formed_key(text) => {
-            leak_report::token_by_key_hash(conn, &sha256(text), now)?
+            AccessToken::find_by_key_hash(conn, &hash)?.map(|(t, _merchant)| t)
         }
-        Kind::PublicKey => leak_report::token_by_public_key(conn, text)?,
+        Kind::PublicKey => AccessToken::find_by_public_key(conn, text)?.map(|(t, _merchant)| t),
         _ => None,
     };
-    Ok(token.map(|t| (kind, t)))
+    Ok(token
+        .filter(|t| t.deleted_at.is_none() && still_works(t, kind, &hash, now))
+        .map(|t| (kind, t)))
+}
+
+/// Whether the token's key or secret (by `kind`) has this hash now: the current one, or the
+/// previous one inside the roll's grace window.
+fn still_works(token: &AccessToken, kind: Kind, hash: &[u8], now: time::PrimitiveDateTime) -> bool {
+    let (current, previous) = match kind {
+        Kind::ApiKey => (&token.key_hash, &token.previous_key_hash),
+        Kind::ApiSecret => (&token.secret_hash, &token.previous_secret_hash),
+        // A roll keeps the public key: the lookup matched the one there is.
+        Kind::PublicKey => return true,
+    };
+    current.as_slice() == hash
+        || (previous.as_deref() == Some(hash)
+            && token.previous_expires_at.is_some_and(|until| until > now))
 }
 
 fn well_formed_key(text: &str) -> bool {

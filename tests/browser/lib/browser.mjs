@@ -31,6 +31,16 @@ const documentCsp = new WeakMap();
 /** Every HTML response the browser received, keyed by what it was: the Nu checker reads them all. */
 export const documents = new Map();
 const pendingBodies = [];
+/** Per context: the state its pages are in now (see `documentState`). */
+const documentStates = new WeakMap();
+
+/**
+ * From now on the HTML responses of `session` are kept as pages in `state` ("leak banner"), so the
+ * Nu checker reads again a page it already saw in another state; `null` ends it.
+ */
+export function documentState(session, state) {
+  documentStates.set(session.context, state);
+}
 
 export async function launch() {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
@@ -48,7 +58,8 @@ function collectHtml(context, base) {
     const fragment = request.headers()["hx-request"] === "true";
     // Whole credentials (a key or a secret pasted into the support search) stay out of the report.
     const search = url.search.replace(/kwik_(ak|sk)_[0-9A-Za-z]{20,}/g, "kwik_$1_[redacted]");
-    const key = `${request.method()} ${url.pathname.replace(/\/\d+\//, "/{id}/")}${search} → ${status}${fragment ? " (htmx fragment)" : ""}`;
+    const state = documentStates.get(context);
+    const key = `${request.method()} ${url.pathname.replace(/\/\d+\//, "/{id}/")}${search} → ${status}${fragment ? " (htmx fragment)" : ""}${state ? ` [${state}]` : ""}`;
     if (documents.has(key)) return;
     documents.set(key, null);
     pendingBodies.push(response.body().then(

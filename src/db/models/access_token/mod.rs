@@ -2,6 +2,7 @@
 //! are stored.
 
 mod kinds;
+mod lookup;
 mod sealing;
 mod usage;
 
@@ -13,7 +14,6 @@ pub use sealing::SealedSecret;
 use super::{MerchantId, TokenId, UserId};
 use crate::db::DbConn;
 use crate::db::schema::access_tokens;
-use crate::db::schema::merchants;
 
 /// A stored access token. There is no usable credential in it: key and secret are SHA-256 hashes.
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
@@ -185,19 +185,6 @@ impl AccessToken {
             .get_result(conn)
     }
 
-    /// The token with this PUBLIC_KEY and its merchant's name.
-    pub fn find_by_public_key(
-        conn: &mut DbConn,
-        public_key: &str,
-    ) -> QueryResult<Option<(AccessToken, String)>> {
-        access_tokens::table
-            .inner_join(crate::db::schema::merchants::table)
-            .filter(access_tokens::public_key.eq(public_key))
-            .select((AccessToken::as_select(), crate::db::schema::merchants::name))
-            .first(conn)
-            .optional()
-    }
-
     /// Inserts many tokens in one multi-row INSERT. Diesel cannot build a batch INSERT for the
     /// multi-backend connection, so this is one of the few places that names each backend.
     pub fn insert_batch(conn: &mut DbConn, rows: &[NewAccessToken<'_>]) -> QueryResult<usize> {
@@ -351,23 +338,5 @@ impl AccessToken {
             .first::<TokenId>(conn)
             .optional()
             .map(|found| found.is_some())
-    }
-
-    /// The token with this key hash, current or (during a roll's grace window) previous, and its
-    /// merchant's name. Both hashes have a unique index.
-    pub fn find_by_key_hash(
-        conn: &mut DbConn,
-        key_hash: &[u8],
-    ) -> QueryResult<Option<(AccessToken, String)>> {
-        access_tokens::table
-            .inner_join(merchants::table)
-            .filter(
-                access_tokens::key_hash
-                    .eq(key_hash)
-                    .or(access_tokens::previous_key_hash.eq(key_hash)),
-            )
-            .select((AccessToken::as_select(), merchants::name))
-            .first::<(AccessToken, String)>(conn)
-            .optional()
     }
 }

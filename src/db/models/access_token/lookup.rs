@@ -1,0 +1,61 @@
+//! Finding a token by a credential someone presented or reported: its key's or secret's SHA-256, or
+//! its public key. Each lookup matches the current value and the previous one of a roll, and
+//! deleted tokens too: whether a match still counts (the grace window, a deletion) is the caller's
+//! decision, made on the row.
+
+use diesel::prelude::*;
+
+use super::AccessToken;
+use crate::db::DbConn;
+use crate::db::schema::{access_tokens, merchants};
+
+impl AccessToken {
+    /// The token with this key hash, current or previous, and its merchant's name. Both hashes
+    /// have a unique index.
+    pub fn find_by_key_hash(
+        conn: &mut DbConn,
+        key_hash: &[u8],
+    ) -> QueryResult<Option<(AccessToken, String)>> {
+        access_tokens::table
+            .inner_join(merchants::table)
+            .filter(
+                access_tokens::key_hash
+                    .eq(key_hash)
+                    .or(access_tokens::previous_key_hash.eq(key_hash)),
+            )
+            .select((AccessToken::as_select(), merchants::name))
+            .first::<(AccessToken, String)>(conn)
+            .optional()
+    }
+
+    /// The token with this secret hash, current or previous. Requests never look a token up by its
+    /// secret (they name the key); a leak report may carry the secret alone. Both hashes have an
+    /// index.
+    pub fn find_by_secret_hash(
+        conn: &mut DbConn,
+        secret_hash: &[u8],
+    ) -> QueryResult<Option<AccessToken>> {
+        access_tokens::table
+            .filter(
+                access_tokens::secret_hash
+                    .eq(secret_hash)
+                    .or(access_tokens::previous_secret_hash.eq(secret_hash)),
+            )
+            .select(AccessToken::as_select())
+            .first(conn)
+            .optional()
+    }
+
+    /// The token with this PUBLIC_KEY and its merchant's name.
+    pub fn find_by_public_key(
+        conn: &mut DbConn,
+        public_key: &str,
+    ) -> QueryResult<Option<(AccessToken, String)>> {
+        access_tokens::table
+            .inner_join(merchants::table)
+            .filter(access_tokens::public_key.eq(public_key))
+            .select((AccessToken::as_select(), merchants::name))
+            .first(conn)
+            .optional()
+    }
+}
