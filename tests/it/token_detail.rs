@@ -237,9 +237,11 @@ async fn a_viewer_sees_the_detail_page_without_actions() {
     let app = spawn_app().await;
     app.logged_in_admin("Acme", "ops@acme.test").await;
     let id = app.issue_token("Shared", &["orders"], "read_only").await.id;
+    // The admin's page has what a leak report asks for: roll the secret, and enable again.
     app.get(&format!("{LIST}/{id}"))
         .await
-        .assert_contains(&format!("{LIST}/{id}/status?status=disabled"));
+        .assert_contains(&format!("{LIST}/{id}/status?status=disabled"))
+        .assert_contains(&format!(r#"href="{LIST}/{id}/roll">Roll secret</a>"#));
     app.add_user("viewer@acme.test", Some("Acme"), Role::Viewer);
     let viewer = app.client_for("viewer@acme.test").await;
     viewer
@@ -247,7 +249,8 @@ async fn a_viewer_sees_the_detail_page_without_actions() {
         .await
         .assert_status(200)
         .assert_contains("Shared")
-        .assert_lacks("/status?status=");
+        .assert_lacks("/status?status=")
+        .assert_lacks("/roll");
 }
 
 /// The first `attr="…"` on a link or form of `body` whose value contains `needle`, unescaped.
