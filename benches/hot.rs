@@ -61,6 +61,7 @@ fn token(creds: &NewCredentials, keyring: &Keyring, id: i64) -> AccessToken {
         previous_key_hash: None,
         previous_expires_at: None,
         deleted_at: None,
+        rate_limit: None,
     }
 }
 
@@ -88,6 +89,7 @@ fn hot(c: &mut Criterion) {
     let record = TokenRecord {
         token: token(&creds, &keyring, 1),
         merchant_name: "Acme".into(),
+        merchant_rate_limit: 100,
     };
     let replays = ReplayGuard::new(10_000_000);
     let verifier = Verifier {
@@ -114,6 +116,17 @@ fn hot(c: &mut Criterion) {
             })
         },
     );
+
+    // The rate limiter's decision, as every allowed request pays it: 1,000 busy tokens, each under
+    // its limit (in memory; a shared limiter also adds the count to what its next sync sends).
+    let limiter = kwik_dashboard::domain::credentials::rate_limit::RateLimiter::new(false, 10);
+    let mut at = 1_800_000_000_000i64;
+    c.bench_function("rate limit: admit one request (1,000 tokens)", |b| {
+        b.iter(|| {
+            at += 1;
+            black_box(limiter.admit(TokenId(at % 1_000), 1_000_000, at))
+        })
+    });
 
     let tokens: Vec<AccessToken> = (0..50)
         .map(|i| token(&NewCredentials::generate().unwrap(), &keyring, i))

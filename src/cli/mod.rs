@@ -87,6 +87,16 @@ pub enum MerchantCommand {
         #[arg(long)]
         days: String,
     },
+    /// Set how many requests a second each of the merchant's tokens may make (Kwik's API documents
+    /// 100), unless a token has a limit of its own (set on its edit form).
+    SetRateLimit {
+        /// The merchant's name.
+        #[arg(long)]
+        merchant: String,
+        /// Requests a second, 1 to 1000000.
+        #[arg(long)]
+        per_second: String,
+    },
 }
 
 /// `token` subcommands.
@@ -162,6 +172,13 @@ pub async fn run(cli: Cli) -> ExitCode {
         Command::Merchant {
             command: MerchantCommand::SetMaxTokenLifetime { merchant, days },
         } => set_max_lifetime(&merchant, &days),
+        Command::Merchant {
+            command:
+                MerchantCommand::SetRateLimit {
+                    merchant,
+                    per_second,
+                },
+        } => set_rate_limit(&merchant, &per_second),
         Command::Backup { to } => backup::backup(&to).map(|report| println!("{report}")),
         Command::RotateMasterKey => {
             crate::cli::rotate::rotate_master_key().map(|report| println!("{report}"))
@@ -268,6 +285,23 @@ fn set_max_lifetime(merchant: &str, days: &str) -> anyhow::Result<()> {
         Some(d) => println!("New tokens of {merchant} must now expire within {d} days."),
         None => println!("New tokens of {merchant} may now live without an expiry."),
     }
+    Ok(())
+}
+
+fn set_rate_limit(merchant: &str, per_second: &str) -> anyhow::Result<()> {
+    use crate::domain::credentials::rate_limit::parse_per_second;
+    let per_second = parse_per_second(per_second)
+        .ok()
+        .flatten()
+        .ok_or_else(|| anyhow::anyhow!("--per-second must be a whole number from 1 to 1000000"))?;
+    let state = open()?;
+    let mut conn = state.database.pool.get()?;
+    let found = crate::db::models::Merchant::find_by_name(&mut conn, merchant)?
+        .ok_or_else(|| anyhow::anyhow!("no merchant named {merchant:?}"))?;
+    crate::db::models::Merchant::set_rate_limit(&mut conn, found.id, per_second)?;
+    println!(
+        "Tokens of {merchant} without a limit of their own may now make {per_second} requests a second."
+    );
     Ok(())
 }
 

@@ -182,6 +182,7 @@ fn flush(conn: &mut DbConn, keyring: &Keyring, pending: &mut Vec<Row>) -> Result
                 secret_key_id: Some(key_id),
                 expires_at: None,
                 ip_allowlist: "",
+                rate_limit: None,
             },
         )
         .collect();

@@ -1,6 +1,6 @@
-//! `serve`: the HTTP server with its background jobs (the usage flush, the expired-session and
-//! expired-signature cleanups), the metrics listener when `KWIK_METRICS_BIND` asks for one, and the
-//! first-run admin printed once.
+//! `serve`: the HTTP server with its background jobs (the usage flush, the expired-session,
+//! expired-signature and old rate-count cleanups), the metrics listener when `KWIK_METRICS_BIND`
+//! asks for one, and the first-run admin printed once.
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -48,6 +48,7 @@ pub(super) async fn serve() -> anyhow::Result<()> {
     spawn_cleanup(state.clone());
     spawn_usage_flush(state.clone());
     spawn_replay_cleanup(state.clone());
+    spawn_rate_count_cleanup(state.clone());
     if state.config.gateway_token.is_none() {
         tracing::info!("POST /internal/v1/verify is disabled (404): KWIK_GATEWAY_TOKEN is not set");
     }
@@ -205,6 +206,29 @@ fn spawn_replay_cleanup(state: AppState) {
                 Ok(n) if n > 0 => tracing::debug!(deleted = n, "expired signatures removed"),
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "replay store cleanup failed"),
+            }
+        }
+    });
+}
+
+/// Deletes the shared rate-limit counts of seconds that no longer decide anything, every ten
+/// seconds, so each delete is small. Nothing is written on SQLite, so nothing is deleted there.
+fn spawn_rate_count_cleanup(state: AppState) {
+    if !state.limiter.is_shared() {
+        return;
+    }
+    actix_web::rt::spawn(async move {
+        let mut every = actix_web::rt::time::interval(Duration::from_secs(10));
+        loop {
+            every.tick().await;
+            let before = time::OffsetDateTime::now_utc().unix_timestamp() - 5;
+            match state
+                .db(move |c| crate::db::models::rate_count::delete_before(c, before))
+                .await
+            {
+                Ok(n) if n > 0 => tracing::debug!(deleted = n, "old rate-limit counts removed"),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "rate-limit count cleanup failed"),
             }
         }
     });

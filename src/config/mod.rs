@@ -79,6 +79,9 @@ pub struct Config {
     pub replay_cache_size: usize,
     /// How long a verified token's record is reused without asking the database (zero: never).
     pub token_cache_ttl: std::time::Duration,
+    /// On Postgres, how often (at most, and only while it has new counts) an instance adds its
+    /// rate-limit counts to the fleet's and reads their totals, in milliseconds.
+    pub rate_sync_ms: u64,
     /// Password hashes computed at once (each takes the argon2 memory cost); logins beyond wait.
     pub argon2_concurrency: usize,
     /// How long a sign-in or a re-authentication keeps sensitive actions open (sudo mode); zero asks
@@ -126,6 +129,8 @@ impl Config {
     ///   characters); unset disables `/secret-scanning/gitlab/v1/*`.
     /// - `KWIK_REPLAY_CACHE_SIZE`: signatures remembered against replay, default 500000.
     /// - `KWIK_TOKEN_CACHE_TTL_MS`: how long verification reuses a token record, default 1000; 0 disables.
+    /// - `KWIK_RATE_SYNC_MS`: on Postgres, how often an instance shares its rate-limit counts with the
+    ///   fleet while it has new ones, default 10 (1 to 1000).
     /// - `KWIK_ARGON2_CONCURRENCY`: password hashes at once, default the number of CPUs.
     /// - `KWIK_SUDO_MINUTES`: how long a sign-in or re-authentication allows sensitive actions, default 15;
     ///   0 asks before every one.
@@ -235,6 +240,9 @@ impl Config {
         let token_cache_ttl = parse_var(&get, "KWIK_TOKEN_CACHE_TTL_MS", "1000", |v| {
             v.parse().ok().map(std::time::Duration::from_millis)
         })?;
+        let rate_sync_ms = parse_var(&get, "KWIK_RATE_SYNC_MS", "10", |v| {
+            v.parse().ok().filter(|n| (1..=1000).contains(n))
+        })?;
         let cpus = std::thread::available_parallelism()
             .map_or(1, usize::from)
             .to_string();
@@ -262,6 +270,7 @@ impl Config {
             sudo_window,
             support_require_two_factor,
             token_cache_ttl,
+            rate_sync_ms,
             argon2_concurrency,
             master_key,
             previous_master_keys,

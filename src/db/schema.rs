@@ -9,6 +9,7 @@ diesel::table! {
         max_token_lifetime_days -> Nullable<Integer>,
         tokens_version -> BigInt,
         require_two_factor -> Bool,
+        rate_limit -> Integer,
     }
 }
 
@@ -72,6 +73,7 @@ diesel::table! {
         previous_key_hash -> Nullable<Binary>,
         previous_expires_at -> Nullable<Timestamp>,
         deleted_at -> Nullable<Timestamp>,
+        rate_limit -> Nullable<Integer>,
     }
 }
 
@@ -114,6 +116,7 @@ diesel::table! {
         day -> Date,
         allowed -> BigInt,
         denied -> BigInt,
+        limited -> BigInt,
     }
 }
 
@@ -163,11 +166,20 @@ diesel::allow_tables_to_appear_in_same_query!(
     token_usage_daily,
     leak_reports,
     replay_signatures,
+    rate_counts,
 );
 
 diesel::table! {
     replay_signatures (signature_hash) {
         signature_hash -> Binary,
         expires_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    rate_counts (token_id, window_start) {
+        token_id -> BigInt,
+        window_start -> BigInt,
+        hits -> BigInt,
     }
 }

@@ -10,6 +10,7 @@ use subtle::ConstantTimeEq;
 use crate::db::models::Sections;
 use crate::domain::credentials::check::Check;
 use crate::domain::credentials::public_key::{self, Accepted, Refusal};
+use crate::domain::credentials::rate_limit::RETRY_AFTER_SECS;
 use crate::domain::credentials::verify::{self, Code, Decision, Facts, Grant, Presented};
 use crate::domain::credentials::{Section, sha256};
 use crate::web::error::AppError;
@@ -53,6 +54,7 @@ async fn decide(state: &web::Data<AppState>, facts: Facts) -> Result<Decision, A
         keyring: &state.keyring,
         replays: &state.replays,
         usage: &state.usage,
+        limiter: &state.limiter,
         deadline: state.config.db_verify_timeout,
     };
     Ok(check.decide(&facts, unix_now()).await?)
@@ -89,6 +91,9 @@ impl<'a> GrantJson<'a> {
 struct VerdictJson<'a> {
     code: Option<&'static str>,
     message: Option<&'static str>,
+    /// With `RATE_LIMITED`: seconds to wait, as whoami's `Retry-After` says.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    retry_after: Option<u64>,
     token: Option<GrantJson<'a>>,
     valid: bool,
 }
@@ -112,6 +117,11 @@ struct WhoamiToken<'a> {
 fn denial(code: Code) -> HttpResponse {
     if code.is_unavailable() {
         return unavailable(code);
+    }
+    if code == Code::RateLimited {
+        return HttpResponse::TooManyRequests()
+            .insert_header((header::RETRY_AFTER, RETRY_AFTER_SECS.to_string()))
+            .json(json!({ "error": code.as_str(), "message": code.message() }));
     }
     let status = if code.is_forbidden() {
         StatusCode::FORBIDDEN
@@ -203,12 +213,14 @@ fn verdict(decision: Decision) -> HttpResponse {
             valid: true,
             code: None,
             message: None,
+            retry_after: None,
             token: Some(GrantJson::of(grant)),
         },
         Decision::Denied(code) => VerdictJson {
             valid: false,
             code: Some(code.as_str()),
             message: Some(code.message()),
+            retry_after: (*code == Code::RateLimited).then_some(RETRY_AFTER_SECS),
             token: None,
         },
     })

@@ -28,8 +28,9 @@ pub const READY_DEADLINE: Duration = Duration::from_millis(800);
 
 /// `GET /readyz`: whether this instance can serve pages now, i.e. reach its database (and on
 /// Postgres its replay store, a table of it) within [`READY_DEADLINE`]. While the replay store is
-/// unreachable, signed requests are refused, and the answer says so. Load balancers take an instance out of rotation on 503 and back when it
-/// answers 200 again.
+/// unreachable, signed requests are refused, and the answer says so; it also says where rate limits
+/// are counted. Load balancers take an instance out of rotation on 503 and back when it answers 200
+/// again.
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     let shared = state.replays.local().is_none();
     // On Postgres the replay store is a table of the same database: reading it proves both.
@@ -42,9 +43,20 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
         c.batch_execute(sql).map_err(DbError::from)
     });
     let replay_store = state.replays.kind();
+    // Where rate limits are counted: the fleet's counts, or (the shared ones out of reach) this
+    // instance's own, which never stops traffic.
+    let limiter = &state.limiter;
+    let rate_limits = |ready: bool| match (limiter.is_shared(), ready && limiter.healthy()) {
+        (false, _) => "memory",
+        (true, true) => "shared",
+        (true, false) => "per instance",
+    };
     match ping.await {
-        Ok(()) => HttpResponse::Ok()
-            .json(serde_json::json!({ "status": "ready", "replay_store": replay_store })),
+        Ok(()) => HttpResponse::Ok().json(serde_json::json!({
+            "status": "ready",
+            "replay_store": replay_store,
+            "rate_limits": rate_limits(true),
+        })),
         Err(e) => {
             tracing::warn!(error = %e, "not ready");
             HttpResponse::ServiceUnavailable()
@@ -54,6 +66,7 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
                     "reason": "database unreachable",
                     "replay_store": replay_store,
                     "signed_requests": "refused",
+                    "rate_limits": rate_limits(false),
                 }))
         }
     }

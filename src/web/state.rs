@@ -10,6 +10,7 @@ use crate::db::listen::Heard;
 use crate::db::{self, Database, DbConn};
 use crate::domain::auth::{Hashing, Passwords};
 use crate::domain::credentials::cache::TokenCache;
+use crate::domain::credentials::rate_limit::RateLimiter;
 use crate::domain::credentials::replay_store::{Replays, SharedHealth};
 use crate::domain::credentials::seal::{Keyring, load_keyring};
 use crate::domain::credentials::usage::UsageRecorder;
@@ -34,6 +35,8 @@ pub struct AppState {
     pub replays: Arc<Replays>,
     /// Last-used times and IPs waiting to be written.
     pub usage: Arc<UsageRecorder>,
+    /// Each token's requests a second: in memory on SQLite, shared by every instance on Postgres.
+    pub limiter: Arc<RateLimiter>,
     /// Recently verified tokens, by key hash.
     pub token_cache: Arc<TokenCache>,
     /// Recently rendered pages of the token table.
@@ -75,22 +78,19 @@ impl AppState {
             .map_err(|e| anyhow::anyhow!("session key unusable: {e}"))?;
         let passwords = Passwords::new(config.argon2)?;
         let keyring = Arc::new(load_keyring(&config)?);
-        let replays = Arc::new(
-            if matches!(
-                db::Backend::from_url(&config.database_url),
-                Ok(db::Backend::Postgres(_))
-            ) {
-                Replays::Shared(SharedHealth::default())
-            } else {
-                Replays::Memory(ReplayGuard::new(config.replay_cache_size))
-            },
-        );
-        let (config_ttl, argon2_concurrency) = (config.token_cache_ttl, config.argon2_concurrency);
-        let token_cache = Arc::new(TokenCache::new(config_ttl, 100_000));
-        if matches!(
+        let fleet = matches!(
             db::Backend::from_url(&config.database_url),
             Ok(db::Backend::Postgres(_))
-        ) {
+        );
+        let replays = Arc::new(if fleet {
+            Replays::Shared(SharedHealth::default())
+        } else {
+            Replays::Memory(ReplayGuard::new(config.replay_cache_size))
+        });
+        let limiter = Arc::new(RateLimiter::new(fleet, config.rate_sync_ms));
+        let (config_ttl, argon2_concurrency) = (config.token_cache_ttl, config.argon2_concurrency);
+        let token_cache = Arc::new(TokenCache::new(config_ttl, 100_000));
+        if fleet {
             listen_for_changes(&config.database_url, &token_cache)?;
         }
         let db_threads = Threads::new(
@@ -114,6 +114,7 @@ impl AppState {
             keyring,
             replays,
             usage: Arc::new(UsageRecorder::default()),
+            limiter,
             token_cache,
             // 8 MiB: about 70 pages of 50 rows.
             list_cache: Arc::new(crate::web::tokens::list::cache::ListCache::new(

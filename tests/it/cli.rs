@@ -20,7 +20,7 @@ fn kwik(db: &TestDb) -> Command {
     cmd
 }
 
-fn run(db: &TestDb, args: &[&str], stdin: Option<&str>) -> Output {
+pub(crate) fn run(db: &TestDb, args: &[&str], stdin: Option<&str>) -> Output {
     let mut child = kwik(db)
         .args(args)
         .stdin(Stdio::piped())
@@ -40,7 +40,7 @@ fn run(db: &TestDb, args: &[&str], stdin: Option<&str>) -> Output {
     child.wait_with_output().unwrap()
 }
 
-fn text(bytes: &[u8]) -> String {
+pub(crate) fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
@@ -105,6 +105,7 @@ fn shop_token(
         status: kwik_dashboard::domain::credentials::TokenStatus::Live,
         expires_at: None,
         ip_allowlist: vec![],
+        rate_limit: None,
     };
     kwik_dashboard::domain::tokens::create(
         &mut conn,

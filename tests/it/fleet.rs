@@ -237,7 +237,7 @@ fn on_postgres(url: &str, sql: &'static str, pid: Option<i32>) -> Vec<i32> {
 
 /// Waits (at most 5 s) until `n` listeners are connected to `url`'s database, none of them in
 /// `not`; their pids.
-async fn wait_for_listeners(url: &str, n: usize, not: &[i32]) -> Vec<i32> {
+pub(crate) async fn wait_for_listeners(url: &str, n: usize, not: &[i32]) -> Vec<i32> {
     for _ in 0..100 {
         let pids = listener_pids(url);
         if pids.len() == n && pids.iter().all(|p| !not.contains(p)) {

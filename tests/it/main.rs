@@ -26,6 +26,7 @@ mod logs;
 mod matrix;
 mod metrics;
 mod outage;
+mod rate_limit;
 mod redirects;
 mod secret_scanning;
 mod shutdown;

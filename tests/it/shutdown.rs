@@ -45,6 +45,8 @@ async fn stops_gracefully_on(signal: &str) {
     let app = spawn_app().await;
     app.logged_in_admin("Shop", "ana@shop.test").await;
     let token = app.issue_token("Busy", &["orders"], "read_only").await;
+    // The load is thousands a second; the limit is not what this test is about.
+    app.set_rate_limit(token.id, 1_000_000);
     let auth = token.basic_auth();
     let server = Server::start(&app.db, &app.db.url, &[("KWIK_SHUTDOWN_TIMEOUT_S", "10")]);
     let port = server.port;

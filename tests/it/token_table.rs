@@ -87,6 +87,7 @@ fn insert(app: &TestApp, merchant: &str, fixture: &[Fx]) -> Vec<AccessToken> {
                         secret_key_id: None,
                         expires_at: None,
                         ip_allowlist: "",
+                        rate_limit: None,
                     },
                 )
                 .unwrap();

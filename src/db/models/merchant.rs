@@ -25,6 +25,8 @@ pub struct Merchant {
     pub tokens_version: i64,
     /// Every member must sign in with a second factor.
     pub require_two_factor: bool,
+    /// Requests a second each of its tokens may make, unless the token has a limit of its own.
+    pub rate_limit: i32,
 }
 
 impl Merchant {
@@ -64,6 +66,15 @@ impl Merchant {
     ) -> QueryResult<()> {
         diesel::update(merchants::table.find(id))
             .set(merchants::max_token_lifetime_days.eq(days))
+            .execute(conn)
+            .map(drop)
+    }
+
+    /// Sets how many requests a second each of the merchant's tokens without a limit of its own may
+    /// make. On Postgres a trigger tells every instance to read those tokens again.
+    pub fn set_rate_limit(conn: &mut DbConn, id: MerchantId, per_second: i32) -> QueryResult<()> {
+        diesel::update(merchants::table.find(id))
+            .set(merchants::rate_limit.eq(per_second))
             .execute(conn)
             .map(drop)
     }

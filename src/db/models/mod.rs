@@ -6,6 +6,7 @@ pub mod audit;
 pub mod leak_report;
 pub mod login_throttle;
 pub mod merchant;
+pub mod rate_count;
 pub mod replay;
 pub mod session;
 pub mod token_list;

@@ -12,6 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::cache::{Cached, TokenCache};
+use super::rate_limit::RateLimiter;
 use super::replay_store::FirstUse;
 use super::seal::Keyring;
 use super::usage::UsageRecorder;
@@ -30,6 +31,8 @@ pub struct Check<'a> {
     pub replays: &'a Replays,
     /// Counts uses for the usage chart and last-used times.
     pub usage: &'a UsageRecorder,
+    /// Each token's requests a second, counted by every instance.
+    pub limiter: &'a Arc<RateLimiter>,
     /// How long a miss may wait for the database (`KWIK_DB_VERIFY_TIMEOUT_MS`), after which the
     /// request fails closed with [`DbError::TimedOut`].
     pub deadline: Duration,
@@ -88,10 +91,26 @@ impl Check<'_> {
             replays: self.replays.local(),
         };
         let mut decision = verifier.decide(&record, facts, now);
-        // An authentic signature (any answer but this one) is recorded where every instance sees
-        // it; the verifier already did in memory.
+        let now_ms = unix_millis();
+        if let Decision::Allowed(grant) = &decision
+            && !self
+                .limiter
+                .admit(grant.token_id, record.rate_limit(), now_ms)
+        {
+            decision = Decision::Denied(Code::RateLimited);
+        }
+        if let Some(claim) = self.limiter.sync_due(now_ms) {
+            self.database.spawn(move |conn| {
+                if let Err(e) = claim.run(conn, now_ms) {
+                    tracing::warn!(error = %e, "rate limit counts not shared; limiting with what this instance knows");
+                }
+            });
+        }
+        // An authentic signature (any answer but these) is recorded where every instance sees
+        // it; the verifier already did in memory. A request over the limit does no more work.
         if let (Presented::Signed(s), Replays::Shared(_)) = (&facts.presented, self.replays)
             && decision != Decision::Denied(Code::InvalidCredentials)
+            && decision != Decision::Denied(Code::RateLimited)
         {
             let first = self
                 .replays
@@ -108,8 +127,16 @@ impl Check<'_> {
                 self.usage
                     .record(grant.token_id, crate::db::now(), facts.client_ip)
             }
+            Decision::Denied(Code::RateLimited) => {
+                self.usage.record_limited(record.token.id, crate::db::now())
+            }
             Decision::Denied(_) => self.usage.record_denied(record.token.id, crate::db::now()),
         }
         Ok(decision)
     }
+}
+
+fn unix_millis() -> i64 {
+    let now = time::OffsetDateTime::now_utc();
+    now.unix_timestamp() * 1000 + i64::from(now.millisecond())
 }

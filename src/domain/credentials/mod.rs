@@ -5,6 +5,7 @@ pub mod cache;
 pub mod check;
 pub mod format;
 pub mod public_key;
+pub mod rate_limit;
 pub mod replay;
 pub mod replay_store;
 pub mod rotation;

@@ -8,6 +8,7 @@ use std::sync::Mutex;
 use diesel::QueryResult;
 
 use crate::db::DbConn;
+use crate::db::models::access_token::DayUsage;
 use crate::db::models::{AccessToken, TokenId};
 
 /// Distinct client IPs kept per token.
@@ -25,8 +26,8 @@ struct Pending {
 #[derive(Debug, Default)]
 pub struct UsageRecorder {
     pending: Mutex<HashMap<TokenId, Pending>>,
-    /// Verifications per token and South African day: (allowed, denied).
-    daily: Mutex<HashMap<(TokenId, time::Date), (i64, i64)>>,
+    /// Verifications per token and South African day.
+    daily: Mutex<HashMap<(TokenId, time::Date), DayUsage>>,
 }
 
 use crate::infra::sa_time::day_of as sa_day;
@@ -48,22 +49,46 @@ fn merge_ips(recent: &[IpAddr], older: impl IntoIterator<Item = IpAddr>) -> Vec<
 impl UsageRecorder {
     /// Counts a refused verification of `token` (a known token: wrong secret, disabled, ...).
     pub fn record_denied(&self, token: TokenId, at: time::PrimitiveDateTime) {
+        self.count(
+            token,
+            at,
+            DayUsage {
+                denied: 1,
+                ..DayUsage::default()
+            },
+        );
+    }
+
+    /// Counts a request of `token` refused for its rate limit.
+    pub fn record_limited(&self, token: TokenId, at: time::PrimitiveDateTime) {
+        self.count(
+            token,
+            at,
+            DayUsage {
+                limited: 1,
+                ..DayUsage::default()
+            },
+        );
+    }
+
+    fn count(&self, token: TokenId, at: time::PrimitiveDateTime, counts: DayUsage) {
         let mut daily = self
             .daily
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        daily.entry((token, sa_day(at))).or_default().1 += 1;
+        daily.entry((token, sa_day(at))).or_default().add(counts);
     }
 
     /// Notes that `token` was used (allowed) at `at` from `ip`.
     pub fn record(&self, token: TokenId, at: time::PrimitiveDateTime, ip: Option<IpAddr>) {
-        {
-            let mut daily = self
-                .daily
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            daily.entry((token, sa_day(at))).or_default().0 += 1;
-        }
+        self.count(
+            token,
+            at,
+            DayUsage {
+                allowed: 1,
+                ..DayUsage::default()
+            },
+        );
         let mut pending = self
             .pending
             .lock()
@@ -110,8 +135,8 @@ impl UsageRecorder {
             return Ok(());
         }
         let written = conn.write_transaction(|conn| {
-            for ((token, day), (allowed, denied)) in &counts {
-                AccessToken::add_daily_usage(conn, *token, *day, *allowed, *denied)?;
+            for ((token, day), day_counts) in &counts {
+                AccessToken::add_daily_usage(conn, *token, *day, day_counts)?;
             }
             Ok(())
         });
@@ -120,10 +145,8 @@ impl UsageRecorder {
                 .daily
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner);
-            for (key, (a, d)) in counts {
-                let entry = daily.entry(key).or_default();
-                entry.0 += a;
-                entry.1 += d;
+            for (key, day_counts) in counts {
+                daily.entry(key).or_default().add(day_counts);
             }
         }
         written

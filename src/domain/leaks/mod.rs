@@ -118,7 +118,7 @@ fn owner(
             AccessToken::find_by_secret_hash(conn, &hash)?
         }
         Kind::ApiKey if well_formed_key(text) => {
-            AccessToken::find_by_key_hash(conn, &hash)?.map(|(t, _merchant)| t)
+            AccessToken::find_by_key_hash(conn, &hash)?.map(|(t, _merchant, _limit)| t)
         }
         Kind::PublicKey => AccessToken::find_by_public_key(conn, text)?.map(|(t, _merchant)| t),
         _ => None,

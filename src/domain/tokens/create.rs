@@ -58,6 +58,7 @@ pub fn create(
                 secret_key_id: Some(&key_id),
                 expires_at: spec.expires_at,
                 ip_allowlist: &allowlist,
+                rate_limit: spec.rate_limit,
             },
         )?;
         audit::record(

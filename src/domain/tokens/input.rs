@@ -1,6 +1,7 @@
 //! The create and edit form: its values as sent, the merchant's rules, and the checked spec, with
 //! every problem reported at once.
 
+use crate::domain::credentials::rate_limit::parse_per_second;
 use crate::domain::credentials::{Permission, Section, Sections, TokenStatus};
 use crate::infra::net::IpNet;
 
@@ -31,6 +32,9 @@ pub struct TokenInput {
     /// Addresses and CIDR ranges, one per line or comma-separated; empty: any address.
     #[serde(default)]
     pub ip_allowlist: Option<String>,
+    /// Requests a second (edit form only); empty or absent: the merchant's limit.
+    #[serde(default)]
+    pub rate_limit: Option<String>,
 }
 
 /// A validated token definition.
@@ -48,6 +52,8 @@ pub struct TokenSpec {
     pub expires_at: Option<time::PrimitiveDateTime>,
     /// Where it may be used from; empty: anywhere.
     pub ip_allowlist: Vec<IpNet>,
+    /// Requests a second; `None`: the merchant's limit.
+    pub rate_limit: Option<i32>,
 }
 
 /// What validation needs to know besides the form.
@@ -89,6 +95,8 @@ pub struct FieldErrors {
     pub expiry: Option<String>,
     /// About the IP allowlist.
     pub ip_allowlist: Option<String>,
+    /// About the rate limit.
+    pub rate_limit: Option<String>,
 }
 
 impl FieldErrors {
@@ -106,6 +114,7 @@ impl FieldErrors {
             &self.status,
             &self.expiry,
             &self.ip_allowlist,
+            &self.rate_limit,
         ]
         .iter()
         .filter(|e| e.is_some())
@@ -180,6 +189,9 @@ pub fn validate(input: &TokenInput, rules: &Rules) -> Result<TokenSpec, FieldErr
     let ip_allowlist = parse_allowlist(input.ip_allowlist.as_deref().unwrap_or_default())
         .map_err(|e| errors.ip_allowlist = Some(e))
         .unwrap_or_default();
+    let rate_limit = parse_per_second(input.rate_limit.as_deref().unwrap_or_default())
+        .map_err(|e| errors.rate_limit = Some(e))
+        .unwrap_or_default();
 
     match (errors.is_empty(), permission, status) {
         (true, Some(permission), Some(status)) => Ok(TokenSpec {
@@ -189,6 +201,7 @@ pub fn validate(input: &TokenInput, rules: &Rules) -> Result<TokenSpec, FieldErr
             status,
             expires_at,
             ip_allowlist,
+            rate_limit,
         }),
         _ => Err(errors),
     }

@@ -124,6 +124,16 @@ fn diff(token: &AccessToken, spec: &TokenSpec) -> String {
             show(&allowlist)
         ));
     }
+    if token.rate_limit != spec.rate_limit {
+        let show = |limit: Option<i32>| {
+            limit.map_or_else(|| "the merchant's".to_owned(), |n| format!("{n} a second"))
+        };
+        changes.push(format!(
+            "rate limit: {} → {}",
+            show(token.rate_limit),
+            show(spec.rate_limit)
+        ));
+    }
     changes.join("; ")
 }
 
@@ -151,6 +161,7 @@ pub fn update(
             status: spec.status,
             expires_at: spec.expires_at,
             ip_allowlist: &allowlist,
+            rate_limit: spec.rate_limit,
         };
         let updated = AccessToken::update_settings(conn, id, &settings, crate::db::now())?;
         audit::record(

@@ -82,7 +82,7 @@ pub async fn edit_form(
         &session,
         &admin.0,
         StatusCode::OK,
-        FormView::for_token(&token),
+        FormView::for_token(&token, admin.0.merchant.rate_limit),
     )
 }
 
@@ -104,7 +104,7 @@ pub async fn edit(
     let spec = match tokens::validate(&input, &rules) {
         Ok(spec) => spec,
         Err(errors) => {
-            let form = FormView::editing(id, &input, errors);
+            let form = FormView::editing(id, &input, errors, member.merchant.rate_limit);
             return form_response(
                 &req,
                 &session,

@@ -149,6 +149,10 @@ pub struct FormView {
     pub expires_on: String,
     /// The allowlist as typed.
     pub ip_allowlist: String,
+    /// The token's own rate limit as typed; empty: the merchant's.
+    pub rate_limit: String,
+    /// The merchant's rate limit, which an empty field means.
+    pub merchant_rate_limit: i32,
     /// Where the form posts.
     pub action: String,
     /// Editing an existing token (not creating one).
@@ -184,13 +188,15 @@ impl FormView {
             expiry: input.expiry.clone().unwrap_or_else(|| "never".into()),
             expires_on: input.expires_on.clone().unwrap_or_default(),
             ip_allowlist: input.ip_allowlist.clone().unwrap_or_default(),
+            rate_limit: input.rate_limit.clone().unwrap_or_default(),
+            merchant_rate_limit: crate::domain::credentials::rate_limit::DEFAULT_PER_SECOND,
             action: "/developers/access-tokens".into(),
             editing: false,
         }
     }
 
     /// The form for editing `token`, filled with its settings.
-    pub fn for_token(token: &AccessToken) -> Self {
+    pub fn for_token(token: &AccessToken, merchant_rate_limit: i32) -> Self {
         let input = TokenInput {
             name: token.name.clone(),
             sections: token
@@ -211,15 +217,27 @@ impl FormView {
             ),
             expires_on: token.expires_at.map(format::iso_day),
             ip_allowlist: Some(token.ip_allowlist.replace(',', "\n")),
+            rate_limit: token.rate_limit.map(|n| n.to_string()),
         };
-        Self::editing(token.id.0, &input, FieldErrors::default())
+        Self::editing(
+            token.id.0,
+            &input,
+            FieldErrors::default(),
+            merchant_rate_limit,
+        )
     }
 
-    /// An edit form as submitted, with its errors.
-    pub fn editing(id: i64, input: &TokenInput, errors: FieldErrors) -> Self {
+    /// An edit form as submitted, with its errors; an empty rate limit means `merchant_rate_limit`.
+    pub fn editing(
+        id: i64,
+        input: &TokenInput,
+        errors: FieldErrors,
+        merchant_rate_limit: i32,
+    ) -> Self {
         let mut form = Self::from_input(input, errors, String::new());
         form.action = format!("/developers/access-tokens/{id}/edit");
         form.editing = true;
+        form.merchant_rate_limit = merchant_rate_limit;
         form
     }
 

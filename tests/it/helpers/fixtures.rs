@@ -106,6 +106,19 @@ impl TestApp {
             .id
     }
 
+    /// Gives token `id` a rate limit of its own (in the database, as its edit form would), for a
+    /// test whose load is about something else and must not meet the default 100 a second.
+    pub fn set_rate_limit(&self, id: i64, per_second: i32) {
+        self.db(|c| {
+            use diesel::prelude::*;
+            use kwik_dashboard::db::schema::access_tokens;
+            diesel::update(access_tokens::table.find(kwik_dashboard::db::models::TokenId(id)))
+                .set(access_tokens::rate_limit.eq(Some(per_second)))
+                .execute(c)
+                .unwrap()
+        });
+    }
+
     /// The credentials `reveal` shows, which must be the reveal of the newest token.
     fn revealed(&self, reveal: &Answer) -> Credentials {
         reveal.assert_status(200).assert_no_store();

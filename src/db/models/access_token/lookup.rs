@@ -10,12 +10,12 @@ use crate::db::DbConn;
 use crate::db::schema::{access_tokens, merchants};
 
 impl AccessToken {
-    /// The token with this key hash, current or previous, and its merchant's name. Both hashes
-    /// have a unique index.
+    /// The token with this key hash, current or previous, its merchant's name and its merchant's
+    /// rate limit. Both hashes have a unique index.
     pub fn find_by_key_hash(
         conn: &mut DbConn,
         key_hash: &[u8],
-    ) -> QueryResult<Option<(AccessToken, String)>> {
+    ) -> QueryResult<Option<(AccessToken, String, i32)>> {
         access_tokens::table
             .inner_join(merchants::table)
             .filter(
@@ -23,8 +23,12 @@ impl AccessToken {
                     .eq(key_hash)
                     .or(access_tokens::previous_key_hash.eq(key_hash)),
             )
-            .select((AccessToken::as_select(), merchants::name))
-            .first::<(AccessToken, String)>(conn)
+            .select((
+                AccessToken::as_select(),
+                merchants::name,
+                merchants::rate_limit,
+            ))
+            .first::<(AccessToken, String, i32)>(conn)
             .optional()
     }
 

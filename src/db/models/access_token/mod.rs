@@ -10,6 +10,7 @@ use diesel::prelude::*;
 
 pub use kinds::{Permission, Section, Sections, TokenStatus};
 pub use sealing::SealedSecret;
+pub use usage::DayUsage;
 
 use super::{MerchantId, TokenId, UserId};
 use crate::db::DbConn;
@@ -77,6 +78,8 @@ pub struct AccessToken {
     pub previous_expires_at: Option<time::PrimitiveDateTime>,
     /// When the token was deleted: it never verifies again, and stays for the history.
     pub deleted_at: Option<time::PrimitiveDateTime>,
+    /// Requests a second it may make; `None`: its merchant's limit.
+    pub rate_limit: Option<i32>,
 }
 
 /// A token's editable settings, as stored.
@@ -94,6 +97,8 @@ pub struct TokenSettings<'a> {
     pub expires_at: Option<time::PrimitiveDateTime>,
     /// Stored allowlist text (one network a line); empty: anywhere.
     pub ip_allowlist: &'a str,
+    /// Requests a second; `None`: the merchant's limit.
+    pub rate_limit: Option<i32>,
 }
 
 /// What a roll writes.
@@ -150,6 +155,8 @@ pub struct NewAccessToken<'a> {
     pub expires_at: Option<time::PrimitiveDateTime>,
     /// Stored allowlist.
     pub ip_allowlist: &'a str,
+    /// Requests a second; `None`: the merchant's limit.
+    pub rate_limit: Option<i32>,
 }
 
 impl AccessToken {
@@ -210,6 +217,7 @@ impl AccessToken {
                 access_tokens::status.eq(settings.status),
                 access_tokens::expires_at.eq(settings.expires_at),
                 access_tokens::ip_allowlist.eq(settings.ip_allowlist),
+                access_tokens::rate_limit.eq(settings.rate_limit),
                 access_tokens::updated_at.eq(at),
             ))
             .returning(access_tokens::all_columns)

@@ -7,6 +7,26 @@ use crate::db::DbConn;
 use crate::db::models::TokenId;
 use crate::db::schema::access_tokens;
 
+/// A token's requests in one day, by outcome.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DayUsage {
+    /// Allowed.
+    pub allowed: i64,
+    /// Refused (wrong secret, disabled, expired, ...), except for the rate limit.
+    pub denied: i64,
+    /// Refused for the rate limit.
+    pub limited: i64,
+}
+
+impl DayUsage {
+    /// Adds `other`'s counts to these.
+    pub fn add(&mut self, other: Self) {
+        self.allowed += other.allowed;
+        self.denied += other.denied;
+        self.limited += other.limited;
+    }
+}
+
 impl AccessToken {
     /// Last-used time and IPs of these tokens.
     pub fn usage_of(
@@ -47,15 +67,16 @@ impl AccessToken {
         conn: &mut DbConn,
         id: TokenId,
         day: time::Date,
-        allowed: i64,
-        denied: i64,
+        counts: &DayUsage,
     ) -> QueryResult<()> {
         use crate::db::schema::token_usage_daily as u;
+        let (allowed, denied, limited) = (counts.allowed, counts.denied, counts.limited);
         let row = (
             u::token_id.eq(id),
             u::day.eq(day),
             u::allowed.eq(allowed),
             u::denied.eq(denied),
+            u::limited.eq(limited),
         );
         let query = diesel::insert_into(u::table)
             .values(row)
@@ -64,6 +85,7 @@ impl AccessToken {
             .set((
                 u::allowed.eq(u::allowed + allowed),
                 u::denied.eq(u::denied + denied),
+                u::limited.eq(u::limited + limited),
             ));
         match conn {
             DbConn::Sqlite(c) => query.execute(c),
@@ -72,18 +94,31 @@ impl AccessToken {
         .map(drop)
     }
 
-    /// Verifications per day from `since` (inclusive): (day, allowed, denied), oldest first.
+    /// Verifications per day from `since` (inclusive), oldest first.
     pub fn daily_usage(
         conn: &mut DbConn,
         id: TokenId,
         since: time::Date,
-    ) -> QueryResult<Vec<(time::Date, i64, i64)>> {
+    ) -> QueryResult<Vec<(time::Date, DayUsage)>> {
         use crate::db::schema::token_usage_daily as u;
-        u::table
+        let rows: Vec<(time::Date, i64, i64, i64)> = u::table
             .filter(u::token_id.eq(id))
             .filter(u::day.ge(since))
             .order(u::day)
-            .select((u::day, u::allowed, u::denied))
-            .load(conn)
+            .select((u::day, u::allowed, u::denied, u::limited))
+            .load(conn)?;
+        Ok(rows
+            .into_iter()
+            .map(|(day, allowed, denied, limited)| {
+                (
+                    day,
+                    DayUsage {
+                        allowed,
+                        denied,
+                        limited,
+                    },
+                )
+            })
+            .collect())
     }
 }

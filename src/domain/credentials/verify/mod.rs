@@ -48,6 +48,8 @@ pub enum Code {
     Expired,
     /// The client's address is not in the token's allowlist.
     IpNotAllowed,
+    /// The token made more requests than its rate limit allows (429, with `Retry-After`).
+    RateLimited,
 }
 
 impl Code {
@@ -64,6 +66,7 @@ impl Code {
             Self::ReplayCheckUnavailable => "REPLAY_CHECK_UNAVAILABLE",
             Self::Expired => "EXPIRED",
             Self::IpNotAllowed => "IP_NOT_ALLOWED",
+            Self::RateLimited => "RATE_LIMITED",
         }
     }
 
@@ -90,6 +93,9 @@ impl Code {
             }
             Self::Expired => "This token has expired. A merchant admin can create a new one.",
             Self::IpNotAllowed => "This token may not be used from this IP address.",
+            Self::RateLimited => {
+                "This token sent more requests a second than its rate limit allows. Wait the seconds in Retry-After, then try again."
+            }
         }
     }
 
@@ -184,6 +190,15 @@ pub struct TokenRecord {
     pub token: AccessToken,
     /// Its merchant's name.
     pub merchant_name: String,
+    /// Its merchant's rate limit, which applies when the token has none of its own.
+    pub merchant_rate_limit: i32,
+}
+
+impl TokenRecord {
+    /// Requests a second the token may make: its own limit, or its merchant's.
+    pub fn rate_limit(&self) -> u32 {
+        u32::try_from(self.token.rate_limit.unwrap_or(self.merchant_rate_limit)).unwrap_or(1)
+    }
 }
 
 /// The token with this key hash, current or (during a roll's grace window) previous, and its
@@ -192,10 +207,11 @@ pub fn find_by_key_hash(
     conn: &mut DbConn,
     key_hash: &[u8],
 ) -> diesel::QueryResult<Option<TokenRecord>> {
-    Ok(
-        AccessToken::find_by_key_hash(conn, key_hash)?.map(|(token, merchant_name)| TokenRecord {
+    Ok(AccessToken::find_by_key_hash(conn, key_hash)?.map(
+        |(token, merchant_name, merchant_rate_limit)| TokenRecord {
             token,
             merchant_name,
-        }),
-    )
+            merchant_rate_limit,
+        },
+    ))
 }

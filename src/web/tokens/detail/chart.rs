@@ -1,6 +1,8 @@
-//! A token's last 30 days of verifications, allowed against denied, per South African day: the bars
-//! of an inline SVG (drawn by the template), a text summary, and the table of the same numbers.
+//! A token's last 30 days of verifications, allowed, denied and rate limited, per South African day:
+//! the bars of an inline SVG (drawn by the template), a text summary, and the table of the same
+//! numbers.
 
+use crate::db::models::access_token::DayUsage;
 use crate::web::format;
 
 /// Days shown, today included.
@@ -26,7 +28,9 @@ pub struct Day {
     pub allowed: i64,
     /// Denied verifications.
     pub denied: i64,
-    /// Both.
+    /// Requests refused for the token's rate limit.
+    pub limited: i64,
+    /// All three.
     pub total: i64,
     /// Bar geometry, in drawing units: left edge.
     pub x: String,
@@ -36,6 +40,9 @@ pub struct Day {
     /// The denied segment (on top of the allowed one): top edge and height.
     pub denied_y: String,
     pub denied_h: String,
+    /// The rate-limited segment (on top): top edge and height.
+    pub limited_y: String,
+    pub limited_h: String,
 }
 
 /// The chart, its summary and its table.
@@ -46,6 +53,7 @@ pub struct UsageChart {
     /// Totals.
     pub allowed: i64,
     pub denied: i64,
+    pub limited: i64,
     pub total: i64,
     /// `1,204 verifications in the last 30 days: 1,190 allowed, 14 denied; busiest day 21 Nov.`
     pub summary: String,
@@ -90,28 +98,37 @@ fn units(value: f64) -> String {
 }
 
 impl UsageChart {
-    /// The chart of the [`DAYS`] days up to `today` from `rows` (day, allowed, denied) as stored; days
-    /// without a row count zero, rows outside the window are left out.
-    pub fn new(today: time::Date, rows: &[(time::Date, i64, i64)]) -> Self {
+    /// The chart of the [`DAYS`] days up to `today` from `rows` as stored; days without a row
+    /// count zero, rows outside the window are left out.
+    pub fn new(today: time::Date, rows: &[(time::Date, DayUsage)]) -> Self {
         let first = today - time::Duration::days(DAYS - 1);
-        let counts: Vec<(time::Date, i64, i64)> = (0..DAYS)
+        let counts: Vec<(time::Date, DayUsage)> = (0..DAYS)
             .map(|i| {
                 let day = first + time::Duration::days(i);
-                let (a, d) = rows
-                    .iter()
-                    .filter(|(at, _, _)| *at == day)
-                    .fold((0, 0), |(a, d), (_, ra, rd)| (a + ra, d + rd));
-                (day, a, d)
+                let mut sum = DayUsage::default();
+                for (_, usage) in rows.iter().filter(|(at, _)| *at == day) {
+                    sum.add(*usage);
+                }
+                (day, sum)
             })
             .collect();
-        let max = counts.iter().map(|(_, a, d)| a + d).max().unwrap_or(0);
+        let max = counts
+            .iter()
+            .map(|(_, u)| u.allowed + u.denied + u.limited)
+            .max()
+            .unwrap_or(0);
         let step = step_for(max);
         let top = 2 * step;
         let scale = HEIGHT / top as f64;
         let days: Vec<Day> = counts
             .iter()
             .enumerate()
-            .map(|(i, &(day, allowed, denied))| {
+            .map(|(i, &(day, usage))| {
+                let DayUsage {
+                    allowed,
+                    denied,
+                    limited,
+                } = usage;
                 let seg = |n: i64| {
                     if n == 0 {
                         0.0
@@ -121,24 +138,29 @@ impl UsageChart {
                 };
                 let ah = seg(allowed);
                 let dh = seg(denied).min(HEIGHT - ah);
+                let lh = seg(limited).min(HEIGHT - ah - dh);
                 Day {
                     iso: format::day_iso(day),
                     label: format::day_month(day),
                     full: format::day(day),
                     allowed,
                     denied,
-                    total: allowed + denied,
+                    limited,
+                    total: allowed + denied + limited,
                     x: units(i as f64 * SLOT + (SLOT - BAR) / 2.0),
                     allowed_y: units(HEIGHT - ah),
                     allowed_h: units(ah),
                     denied_y: units(HEIGHT - ah - dh),
                     denied_h: units(dh),
+                    limited_y: units(HEIGHT - ah - dh - lh),
+                    limited_h: units(lh),
                 }
             })
             .collect();
         let allowed: i64 = days.iter().map(|d| d.allowed).sum();
         let denied: i64 = days.iter().map(|d| d.denied).sum();
-        let total = allowed + denied;
+        let limited: i64 = days.iter().map(|d| d.limited).sum();
+        let total = allowed + denied + limited;
         // The latest of the busiest days.
         let busiest = days
             .iter()
@@ -147,11 +169,16 @@ impl UsageChart {
         let summary = match busiest {
             None => format!("No verifications in the last {DAYS} days."),
             Some(b) => format!(
-                "{} verification{} in the last {DAYS} days: {} allowed, {} denied; busiest day {}.",
+                "{} verification{} in the last {DAYS} days: {} allowed, {} denied{}; busiest day {}.",
                 format::count(total),
                 if total == 1 { "" } else { "s" },
                 format::count(allowed),
                 format::count(denied),
+                if limited > 0 {
+                    format!(", {} rate limited", format::count(limited))
+                } else {
+                    String::new()
+                },
                 b.label
             ),
         };
@@ -164,6 +191,7 @@ impl UsageChart {
             days,
             allowed,
             denied,
+            limited,
             total,
             summary,
             range,
@@ -198,6 +226,32 @@ mod tests {
     use super::*;
     use time::macros::date;
 
+    fn usage(allowed: i64, denied: i64, limited: i64) -> DayUsage {
+        DayUsage {
+            allowed,
+            denied,
+            limited,
+        }
+    }
+
+    #[test]
+    fn rate_limited_requests_stack_on_top_and_are_named_in_the_summary() {
+        let today = date!(2026 - 12 - 06);
+        let c = UsageChart::new(today, &[(today, usage(600, 0, 400))]);
+        let day = &c.days[29];
+        assert_eq!((day.limited, day.total, c.limited), (400, 1_000, 400));
+        // The top grid line is 1,000: 600 allowed fill 96 of 160 units, 400 limited the rest.
+        assert_eq!(day.allowed_h, "96.0");
+        assert_eq!(
+            (day.limited_y.as_str(), day.limited_h.as_str()),
+            ("0.0", "64.0")
+        );
+        assert_eq!(
+            c.summary,
+            "1,000 verifications in the last 30 days: 600 allowed, 0 denied, 400 rate limited; busiest day 6 Dec."
+        );
+    }
+
     #[test]
     fn steps_are_round_and_two_of_them_cover_the_busiest_day() {
         assert_eq!(step_for(0), 1);
@@ -214,9 +268,9 @@ mod tests {
     fn missing_days_are_zero_and_the_window_is_thirty_days_to_today() {
         let today = date!(2026 - 11 - 21);
         let rows = [
-            (date!(2026 - 10 - 01), 99, 99), // before the window
-            (date!(2026 - 10 - 23), 5, 1),
-            (date!(2026 - 11 - 21), 1_185, 13),
+            (date!(2026 - 10 - 01), usage(99, 99, 0)), // before the window
+            (date!(2026 - 10 - 23), usage(5, 1, 0)),
+            (date!(2026 - 11 - 21), usage(1_185, 13, 0)),
         ];
         let c = UsageChart::new(today, &rows);
         assert_eq!(c.days.len(), 30);
@@ -238,7 +292,7 @@ mod tests {
         let quiet = UsageChart::new(today, &[]);
         assert_eq!(quiet.summary, "No verifications in the last 30 days.");
         assert_eq!(quiet.range, "12 Dec 2025 – 10 Jan 2026");
-        let c = UsageChart::new(today, &[(today, 1_000, 1)]);
+        let c = UsageChart::new(today, &[(today, usage(1_000, 1, 0))]);
         assert_eq!(c.days[29].denied_h, "2.0");
         assert_eq!(c.days[29].allowed_h, "80.0");
         assert_eq!(

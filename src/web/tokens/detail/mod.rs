@@ -36,11 +36,16 @@ pub struct DetailView {
     pub last_used_iso: Option<String>,
     /// Up to 5 client IPs of recent allowed requests, most recent first.
     pub ips: Vec<String>,
+    /// Requests a second it may make: `100`.
+    pub rate_limit: String,
+    /// Whether that is the token's own limit rather than its merchant's.
+    pub own_rate_limit: bool,
 }
 
 impl DetailView {
-    /// The view of `token`, made by `created_by`.
-    pub fn new(token: &AccessToken, created_by: Option<String>) -> Self {
+    /// The view of `token`, made by `created_by`, of a merchant whose tokens may make
+    /// `merchant_rate_limit` requests a second unless they have a limit of their own.
+    pub fn new(token: &AccessToken, created_by: Option<String>, merchant_rate_limit: i32) -> Self {
         Self {
             row: TokenRow::new(token),
             public_key: token.public_key.clone(),
@@ -57,6 +62,8 @@ impl DetailView {
                 .filter(|ip| !ip.is_empty())
                 .map(str::to_owned)
                 .collect(),
+            rate_limit: format::count(i64::from(token.rate_limit.unwrap_or(merchant_rate_limit))),
+            own_rate_limit: token.rate_limit.is_some(),
         }
     }
 }
@@ -94,7 +101,7 @@ pub async fn show(
         .await?;
     let page = DetailPage {
         page: Chrome::for_member(&session, &member)?,
-        token: DetailView::new(&token, created_by),
+        token: DetailView::new(&token, created_by, member.merchant.rate_limit),
         chart: UsageChart::new(today, &usage),
         can_manage: member.can_manage_tokens(),
     };
