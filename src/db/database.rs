@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use super::{DbConn, DbError, DbPool};
-use crate::infra::threads::{Joined, Threads};
+use crate::infra::threads::{Batched, Joined, Threads};
 
 /// A pool with its call threads; cheap to clone.
 #[derive(Clone)]
@@ -103,6 +103,48 @@ impl Database {
                 given_up.store(true, Ordering::SeqCst);
                 Err(Arc::new(DbError::TimedOut(self.deadline)))
             }
+        }
+    }
+
+    /// A write that the calls queued at the same time share (see [`Batched`], whose own threads it
+    /// runs on): `f` gets every waiting caller's item on one connection and answers each, in order. Each caller waits at
+    /// most `deadline`; an error of the run is every caller's.
+    pub async fn call_batched<I, T, F>(
+        &self,
+        batched: &Batched<I, Result<T, Arc<DbError>>>,
+        deadline: Duration,
+        item: I,
+        f: F,
+    ) -> Result<T, Arc<DbError>>
+    where
+        I: Send + 'static,
+        T: Send + 'static,
+        F: FnOnce(&mut DbConn, &[I]) -> Result<Vec<T>, DbError> + Send + 'static,
+    {
+        let pool = self.pool.clone();
+        let answer = batched.run(item, move |items| {
+            let run = pool.get().map_err(DbError::from).and_then(|mut conn| {
+                let started = std::time::Instant::now();
+                let answer = f(&mut conn, &items);
+                // Its callers gave up meanwhile: the connection sat on a socket that stopped
+                // answering, and goes (as a late call's does).
+                if started.elapsed() > deadline {
+                    super::discard(&mut conn);
+                }
+                answer
+            });
+            match run {
+                Ok(answers) => answers.into_iter().map(Ok).collect(),
+                Err(e) => {
+                    let e = Arc::new(e);
+                    items.iter().map(|_| Err(e.clone())).collect()
+                }
+            }
+        });
+        match tokio::time::timeout(deadline, answer).await {
+            Ok(Ok(answer)) => answer,
+            Ok(Err(stopped)) => Err(Arc::new(DbError::Stopped(stopped))),
+            Err(_) => Err(Arc::new(DbError::TimedOut(deadline))),
         }
     }
 

@@ -11,7 +11,7 @@ use crate::db::{self, Database, DbConn};
 use crate::domain::auth::{Hashing, Passwords};
 use crate::domain::credentials::cache::TokenCache;
 use crate::domain::credentials::rate_limit::RateLimiter;
-use crate::domain::credentials::replay_store::{Replays, SharedHealth};
+use crate::domain::credentials::replay_store::{Replays, SharedStore};
 use crate::domain::credentials::seal::{Keyring, load_keyring};
 use crate::domain::credentials::usage::UsageRecorder;
 use crate::domain::credentials::verify::ReplayGuard;
@@ -83,7 +83,7 @@ impl AppState {
             Ok(db::Backend::Postgres(_))
         );
         let replays = Arc::new(if fleet {
-            Replays::Shared(SharedHealth::default())
+            Replays::Shared(SharedStore::new()?)
         } else {
             Replays::Memory(ReplayGuard::new(config.replay_cache_size))
         });

@@ -204,6 +204,25 @@ async fn the_replay_store_forgets_expired_signatures_in_batches_and_keeps_live_o
     });
 }
 
+#[actix_web::test]
+async fn signatures_written_together_are_each_a_first_use_once() {
+    let app = spawn_app().await;
+    let sig = |n: u8| ([n; 32], 1_900_000_000);
+    app.db(|c| {
+        assert!(replay::first_use(c, &[2; 32], 1_900_000_000).unwrap());
+        // A new one, one already used, a new one twice in the same batch, another new one.
+        let batch = [sig(1), sig(2), sig(3), sig(3), sig(4)];
+        assert_eq!(
+            replay::first_uses(c, &batch).unwrap(),
+            [true, false, true, false, true]
+        );
+        assert_eq!(
+            replay::first_uses(c, &[sig(4), sig(5)]).unwrap(),
+            [false, true]
+        );
+    });
+}
+
 /// The pids of the token change listeners connected to `url`'s database.
 fn listener_pids(url: &str) -> Vec<i32> {
     on_postgres(

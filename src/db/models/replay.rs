@@ -23,6 +23,55 @@ pub fn first_use(conn: &mut DbConn, signature_hash: &[u8], expires_at: i64) -> Q
     Ok(inserted == 1)
 }
 
+/// Records many signatures at once, in one statement and one commit: for each `(hash, expires_at)`
+/// in order, whether it is the first use. A hash that appears twice is a first use only the first
+/// time. Rows are written in hash order, so that concurrent batches wait for each other in one
+/// order and cannot deadlock.
+pub fn first_uses(conn: &mut DbConn, signatures: &[([u8; 32], i64)]) -> QueryResult<Vec<bool>> {
+    let mut sorted: Vec<&([u8; 32], i64)> = signatures.iter().collect();
+    sorted.sort_by_key(|(hash, _)| *hash);
+    sorted.dedup_by_key(|(hash, _)| *hash);
+    let inserted: std::collections::HashSet<Vec<u8>> = match conn {
+        DbConn::Pg(c) => {
+            #[derive(QueryableByName)]
+            struct Inserted {
+                #[diesel(sql_type = diesel::sql_types::Binary)]
+                signature_hash: Vec<u8>,
+            }
+            diesel::sql_query(
+                "INSERT INTO replay_signatures (signature_hash, expires_at) \
+                 SELECT * FROM unnest($1::bytea[], $2::bigint[]) \
+                 ON CONFLICT DO NOTHING RETURNING signature_hash",
+            )
+            .bind::<diesel::sql_types::Array<diesel::sql_types::Binary>, _>(
+                sorted.iter().map(|(h, _)| h.to_vec()).collect::<Vec<_>>(),
+            )
+            .bind::<diesel::sql_types::Array<diesel::sql_types::BigInt>, _>(
+                sorted.iter().map(|(_, e)| *e).collect::<Vec<_>>(),
+            )
+            .load::<Inserted>(c)?
+            .into_iter()
+            .map(|row| row.signature_hash)
+            .collect()
+        }
+        // One instance never shares its store; kept so that the function works on both backends.
+        DbConn::Sqlite(_) => {
+            let mut inserted = std::collections::HashSet::new();
+            for (hash, expires) in &sorted {
+                if first_use(conn, hash, *expires)? {
+                    inserted.insert(hash.to_vec());
+                }
+            }
+            inserted
+        }
+    };
+    let mut answered = std::collections::HashSet::new();
+    Ok(signatures
+        .iter()
+        .map(|(hash, _)| inserted.contains(hash.as_slice()) && answered.insert(*hash))
+        .collect())
+}
+
 /// Deletes at most `batch` signatures expired before `now`; how many it deleted. Small batches keep
 /// each statement's locks short while requests insert beside it.
 pub fn delete_expired(conn: &mut DbConn, now: i64, batch: i64) -> QueryResult<usize> {

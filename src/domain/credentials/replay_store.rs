@@ -2,11 +2,15 @@
 //! the database on Postgres, shared by every instance, so that a signed request accepted by one is
 //! refused by all the others for its whole window.
 //!
-//! The shared store is one `INSERT ... ON CONFLICT DO NOTHING` per signed request (Basic never
+//! The shared store is an `INSERT ... ON CONFLICT DO NOTHING` of each signed request (Basic never
 //! writes), keyed by the SHA-256 of the signature and kept until the timestamp leaves the window.
+//! The signatures that arrive while a database thread is busy are written together, in one
+//! statement and one commit (see `infra::threads::Batched`): a durable commit waits for a disk
+//! flush, and under load one flush for many requests is what lets signed requests keep up.
 //! When it cannot be written, signed requests are refused with `REPLAY_CHECK_UNAVAILABLE` (fail
 //! closed): accepting one unrecorded would let it be replayed elsewhere.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
@@ -14,6 +18,7 @@ use super::replay::ReplayGuard;
 use super::verify::SIGNATURE_WINDOW_SECS;
 use crate::db::models::replay;
 use crate::db::{Database, DbError};
+use crate::infra::threads::{Batched, Priority, Threads};
 
 /// How many expired signatures one cleanup statement deletes.
 pub const CLEANUP_BATCH: i64 = 1000;
@@ -24,16 +29,28 @@ pub enum Replays {
     /// In this process: SQLite, one instance.
     Memory(ReplayGuard),
     /// In the database (`replay_signatures`), shared by every instance on it.
-    Shared(SharedHealth),
+    Shared(SharedStore),
 }
 
-/// Whether the last write to the shared store succeeded, for `/readyz`.
+/// The signatures waiting to be written together, and whether the last write succeeded (for
+/// `/readyz`).
 #[derive(Debug)]
-pub struct SharedHealth(AtomicBool);
+pub struct SharedStore {
+    healthy: AtomicBool,
+    waiting: Batched<([u8; 32], i64), Result<bool, Arc<DbError>>>,
+}
 
-impl Default for SharedHealth {
-    fn default() -> Self {
-        Self(AtomicBool::new(true))
+/// Threads writing signatures: while they wait for a commit, the next signatures queue, so under
+/// load each commit carries many; two, so that one batch can be written while the other commits.
+pub const WRITE_THREADS: usize = 2;
+
+impl SharedStore {
+    /// A store writing on threads of its own.
+    pub fn new() -> std::io::Result<Self> {
+        Ok(Self {
+            healthy: AtomicBool::new(true),
+            waiting: Batched::new(Threads::new("replay", WRITE_THREADS, Priority::Batch)?),
+        })
     }
 }
 
@@ -69,7 +86,7 @@ impl Replays {
     pub fn healthy(&self) -> bool {
         match self {
             Self::Memory(_) => true,
-            Self::Shared(health) => health.0.load(Ordering::Relaxed),
+            Self::Shared(store) => store.healthy.load(Ordering::Relaxed),
         }
     }
 
@@ -82,17 +99,17 @@ impl Replays {
         timestamp: i64,
         deadline: Duration,
     ) -> FirstUse {
-        let Self::Shared(health) = self else {
+        let Self::Shared(store) = self else {
             return FirstUse::Yes;
         };
         let hash: [u8; 32] = <sha2::Sha256 as sha2::Digest>::digest(signature).into();
         let expires = timestamp + SIGNATURE_WINDOW_SECS;
         let answer = database
-            .call_within(deadline, move |c| {
-                replay::first_use(c, &hash, expires).map_err(DbError::from)
+            .call_batched(&store.waiting, deadline, (hash, expires), |c, batch| {
+                replay::first_uses(c, batch).map_err(DbError::from)
             })
             .await;
-        health.0.store(answer.is_ok(), Ordering::Relaxed);
+        store.healthy.store(answer.is_ok(), Ordering::Relaxed);
         match answer {
             Ok(true) => FirstUse::Yes,
             Ok(false) => FirstUse::No,

@@ -13,8 +13,10 @@
 //! database thread takes them back to back. The measurements behind both choices are in
 //! `docs/perf.md`.
 
+mod batched;
 mod joined;
 
+pub use batched::Batched;
 pub use joined::Joined;
 
 use std::collections::VecDeque;
