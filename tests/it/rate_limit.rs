@@ -85,7 +85,7 @@ async fn past_its_limit_a_token_gets_429_rate_limited_and_the_gateway_the_same_d
         .assert_contains(r#"value="5""#);
     app.get("/settings/history")
         .await
-        .assert_contains("rate limit: the merchant&#39;s → 5 a second");
+        .assert_contains("rate limit: the organisation’s → 5 a second");
 
     start_of_a_second().await;
     assert_eq!(

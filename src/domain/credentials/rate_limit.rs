@@ -43,7 +43,7 @@ pub fn parse_per_second(text: &str) -> Result<Option<i32>, String> {
         .filter(|n| (1..=MAX_PER_SECOND).contains(n))
         .map(Some)
         .ok_or_else(|| {
-            "Enter a whole number of requests a second from 1 to 1,000,000, or leave it empty for the merchant's limit.".to_owned()
+            "Enter a whole number of requests a second from 1 to 1,000,000, or leave it empty for your organisation’s limit.".to_owned()
         })
 }
 

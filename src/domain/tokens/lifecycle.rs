@@ -126,7 +126,10 @@ fn diff(token: &AccessToken, spec: &TokenSpec) -> String {
     }
     if token.rate_limit != spec.rate_limit {
         let show = |limit: Option<i32>| {
-            limit.map_or_else(|| "the merchant's".to_owned(), |n| format!("{n} a second"))
+            limit.map_or_else(
+                || "the organisation’s".to_owned(),
+                |n| format!("{n} a second"),
+            )
         };
         changes.push(format!(
             "rate limit: {} → {}",
