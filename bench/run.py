@@ -7,6 +7,10 @@ and a logged-in session, then loads it with wrk (64 connections, after a warm-up
 CPU than the server with taskset). Each scenario runs in rounds, each right after its own GET /healthz
 run, and is reported as the median of its ratios to those, because the machine is shared and noisy.
 
+On Postgres it also runs two instances on the one database at once (the fleet: shared replay store,
+rate-limit counts and change channel) and reports whoami Basic and signed against both instances'
+/healthz.
+
 Usage: python3 bench/run.py [--duration 12] [--rounds 3] [--connections 64] [--no-build] [--smoke]
 """
 import argparse, base64, gzip, hashlib, hmac, http.client, json, os, re, secrets, shutil, socket
@@ -100,6 +104,24 @@ def wrk(port, path, seconds, connections, script=None, pin=None):
         cmd = ["taskset", "-c", str(pin)] + cmd
     out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
     return parse_wrk(out)
+
+
+def wrk_each(targets, path, seconds, connections, pin=None):
+    """wrk against several servers at once, `connections` split between them: (port, script) each.
+    Requests add up; p50 and p99 are the worst of them."""
+    outs = [None] * len(targets)
+
+    def one(i, port, script):
+        outs[i] = wrk(port, path, seconds, max(1, connections // len(targets)), script, pin)
+    threads = [threading.Thread(target=one, args=(i, p, sc)) for i, (p, sc) in enumerate(targets)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return {"rps": sum(o["rps"] for o in outs), "requests": sum(o["requests"] for o in outs),
+            "p50": max(o["p50"] for o in outs), "p99": max(o["p99"] for o in outs),
+            "non2xx": sum(o["non2xx"] for o in outs),
+            "socket_errors": "; ".join(o["socket_errors"] for o in outs if o["socket_errors"])}
 
 
 def cpu_seconds(pid):
@@ -236,6 +258,49 @@ def stop_server(proc):
         proc.kill()
 
 
+def fleet_scenarios(results, tmp, env, server_cmd, first, key, secret, basic_script, args, rounds,
+                    round_secs, ceiling_secs, rate, wrk_cpu):
+    """Two instances on the one Postgres, loaded at once: the replay store, the rate-limit counts and
+    the change channel shared, as a fleet runs. Each round: /healthz on both, then the scenario on
+    both; the ratio is the pair's requests against the pair's /healthz."""
+    port2 = free_port()
+    second = subprocess.Popen(server_cmd, env={**env, "KWIK_BIND": f"127.0.0.1:{port2}"},
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    procs = [first[1], second]
+    try:
+        if not wait_ready(port2):
+            sys.exit("error: the second instance did not start")
+        ports = [first[0], port2]
+
+        def both(path, secs, scripts):
+            before = sum(cpu_seconds(p.pid) for p in procs)
+            r = wrk_each(list(zip(ports, scripts)), path, secs, args.connections, wrk_cpu)
+            r["cpu_us"] = (sum(cpu_seconds(p.pid) for p in procs) - before) * 1e6 / max(1, r["requests"])
+            r["secs"] = secs
+            return r
+
+        def measure_both(name, path, scripts_of, secs, n, warmup, warmup_secs):
+            log(f"{name}: warm-up, then {n} x {secs}s on 2 instances at {args.connections} connections")
+            both(path, warmup_secs, warmup)
+            runs, tops = [], []
+            for i in range(n):
+                tops.append(both("/healthz", ceiling_secs, [None, None]))
+                runs.append(both(path, secs, scripts_of(i)))
+            results[name] = summary(runs, tops, procs[1])
+            results[name]["rounds"] = f"{n} x {secs}s"
+
+        measure_both("2 instances: whoami Basic", "/api/v2/whoami", lambda i: [basic_script] * 2,
+                     round_secs, rounds, [basic_script] * 2, args.warmup)
+        # Every signature once, across both instances: each gets its own, never another's.
+        per = int(rate)
+        signed = [[signed_script(tmp, key, secret, per, f"fleet{i}-{j}", 10_000_000 + (2 * i + j) * per)
+                   for j in range(2)] for i in range(rounds)]
+        warm = [signed_script(tmp, key, secret, per, f"fleetwarm-{j}", 9_000_000 + j * per) for j in range(2)]
+        measure_both("2 instances: whoami signed", "/api/v2/whoami", lambda i: signed[i], 1, rounds, warm, 1)
+    finally:
+        stop_server(second)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--duration", type=int, default=12, help="seconds of measurement per scenario")
@@ -275,6 +340,9 @@ def main():
     cli("user", "add", "--email", "bench@kwik.test", "--merchant", "Bench Merchant", "--role", "admin",
         "--password-stdin", stdin=PASSWORD + "\n")
     cli("seed", "--merchant", "Bench Merchant", "--tokens-per-merchant", str(args.tokens - 1))
+    # The rate limiter stays on and counts every request (shared by the instances on Postgres), but
+    # the limit is above what this machine can send, so it measures the limiter's cost, not refusals.
+    cli("merchant", "set-rate-limit", "--merchant", "Bench Merchant", "--per-second", "1000000")
 
     port = free_port()
     env["KWIK_BIND"] = f"127.0.0.1:{port}"
@@ -404,6 +472,10 @@ def main():
                     on=(cold_port, cold))
         finally:
             stop_server(cold)
+
+        if pg_db:
+            fleet_scenarios(results, tmp, env, server_cmd, (port, server), key, secret, basic_script,
+                            args, rounds, round_secs, ceiling_secs, rate, wrk_cpu)
     finally:
         stop_server(server)
         if pg_db:
