@@ -145,32 +145,24 @@ async fn a_merchants_limit_from_the_command_line_applies_to_its_tokens_without_t
     .await
     .assert_redirect_to(LIST);
 
-    let bad = crate::cli::run(
-        &app.db,
-        &[
-            "merchant",
-            "set-rate-limit",
-            "--merchant",
-            "Acme",
-            "--per-second",
-            "0",
-        ],
-        None,
-    );
+    let set = |per_second: &str| {
+        crate::cli::run(
+            &app.db,
+            &[
+                "merchant",
+                "set-rate-limit",
+                "--merchant",
+                "Acme",
+                "--per-second",
+                per_second,
+            ],
+            None,
+        )
+    };
+    let bad = set("0");
     assert!(!bad.status.success());
     assert!(crate::cli::text(&bad.stderr).contains("--per-second must be a whole number"));
-    let out = crate::cli::run(
-        &app.db,
-        &[
-            "merchant",
-            "set-rate-limit",
-            "--merchant",
-            "Acme",
-            "--per-second",
-            "3",
-        ],
-        None,
-    );
+    let out = set("3");
     assert!(out.status.success(), "{}", crate::cli::text(&out.stderr));
     assert!(crate::cli::text(&out.stdout).contains("may now make 3 requests a second"));
 

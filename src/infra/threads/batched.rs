@@ -79,26 +79,15 @@ fn lock<I, O>(waiting: &Waiting<I, O>) -> std::sync::MutexGuard<'_, Vec<(I, ones
 
 #[cfg(test)]
 mod tests {
-    use std::sync::mpsc;
-
     use super::*;
     use crate::infra::threads::Priority;
-
-    /// One thread, held busy until `release` is sent, so that items queue behind it.
-    fn held() -> (Threads, mpsc::Sender<()>) {
-        let threads = Threads::new("test", 1, Priority::Batch).unwrap();
-        let (release, wait) = mpsc::channel::<()>();
-        threads.spawn(move || {
-            let _ = wait.recv();
-        });
-        (threads, release)
-    }
+    use crate::infra::threads::tests::held;
 
     #[actix_web::test]
     async fn items_queued_together_share_one_run_and_each_gets_its_own_answer() {
         let (threads, release) = held();
         let batched: Batched<u32, (u32, usize)> = Batched::new(threads);
-        let (runs_tx, runs) = mpsc::channel::<usize>();
+        let (runs_tx, runs) = std::sync::mpsc::channel::<usize>();
         let calls = (1..=5u32).map(|n| {
             let runs_tx = runs_tx.clone();
             batched.run(n, move |items| {

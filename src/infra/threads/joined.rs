@@ -114,16 +114,7 @@ mod tests {
 
     use super::*;
     use crate::infra::threads::Priority;
-
-    /// One thread, held busy until `release` is sent, so that calls queue behind it.
-    fn held() -> (Threads, mpsc::Sender<()>) {
-        let threads = Threads::new("test", 1, Priority::Batch).unwrap();
-        let (release, wait) = mpsc::channel::<()>();
-        threads.spawn(move || {
-            let _ = wait.recv();
-        });
-        (threads, release)
-    }
+    use crate::infra::threads::tests::held;
 
     #[actix_web::test]
     async fn calls_queued_together_for_one_key_share_one_run() {

@@ -188,8 +188,18 @@ pub fn schedule(priority: Priority) -> Result<(), thread_priority::Error> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    /// One thread, held busy until `release` is sent, so that work queues behind it.
+    pub(crate) fn held() -> (Threads, std::sync::mpsc::Sender<()>) {
+        let threads = Threads::new("test", 1, Priority::Batch).unwrap();
+        let (release, wait) = std::sync::mpsc::channel::<()>();
+        threads.spawn(move || {
+            let _ = wait.recv();
+        });
+        (threads, release)
+    }
 
     #[actix_web::test]
     async fn work_runs_on_the_named_threads_and_answers_back() {
