@@ -298,7 +298,13 @@ fn set_rate_limit(merchant: &str, per_second: &str) -> anyhow::Result<()> {
     let mut conn = state.database.pool.get()?;
     let found = crate::db::models::Merchant::find_by_name(&mut conn, merchant)?
         .ok_or_else(|| anyhow::anyhow!("no merchant named {merchant:?}"))?;
-    crate::db::models::Merchant::set_rate_limit(&mut conn, found.id, per_second)?;
+    let actor = crate::domain::audit::Actor::cli();
+    if !crate::domain::credentials::rate_limit::set_for_merchant(
+        &mut conn, &found, per_second, &actor,
+    )? {
+        println!("Tokens of {merchant} already have a limit of {per_second} requests a second.");
+        return Ok(());
+    }
     println!(
         "Tokens of {merchant} without a limit of their own may now make {per_second} requests a second."
     );

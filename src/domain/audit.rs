@@ -60,6 +60,8 @@ text_enum! {
         SudoRefused = "user.sudo_refused",
         /// An admin changed whether the merchant requires two-factor sign-in.
         TwoFactorPolicyChanged = "merchant.2fa_policy_changed",
+        /// The requests a second the merchant's tokens may make (those without their own) changed.
+        RateLimitChanged = "merchant.rate_limit_changed",
     }
 }
 
@@ -92,6 +94,7 @@ impl Event {
             Self::RecoveryCodeUsed => "Recovery code used",
             Self::SudoRefused => "Re-authentication refused",
             Self::TwoFactorPolicyChanged => "Two-factor policy changed",
+            Self::RateLimitChanged => "Rate limit changed",
         }
     }
 }

@@ -133,7 +133,8 @@ async fn an_unreachable_replay_store_refuses_signed_requests_keeps_basic_and_rec
     app.get("/readyz")
         .await
         .assert_status(200)
-        .assert_contains(r#""replay_store":"database""#);
+        .assert_contains(r#""replay_store":"database""#)
+        .assert_contains(r#""rate_limits":"shared""#);
 
     cable.cut();
     // Signed: refused with its own code, on whoami and on the gateway, never accepted unrecorded.
@@ -149,7 +150,8 @@ async fn an_unreachable_replay_store_refuses_signed_requests_keeps_basic_and_rec
     app.get("/readyz")
         .await
         .assert_status(503)
-        .assert_contains(r#""signed_requests":"refused""#);
+        .assert_contains(r#""signed_requests":"refused""#)
+        .assert_contains(r#""rate_limits":"per instance""#);
 
     cable.restore();
     // Recovers by itself: the next signed requests are recorded and accepted again.

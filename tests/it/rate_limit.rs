@@ -103,6 +103,13 @@ async fn past_its_limit_a_token_gets_429_rate_limited_and_the_gateway_the_same_d
         None,
         "not a credentials problem"
     );
+    app.get("/readyz")
+        .await
+        .assert_contains(if app.db.is_postgres() {
+            r#""rate_limits":"shared""#
+        } else {
+            r#""rate_limits":"memory""#
+        });
     app.send(gateway(&c))
         .await
         .assert_status(200)
@@ -165,6 +172,10 @@ async fn a_merchants_limit_from_the_command_line_applies_to_its_tokens_without_t
     let out = set("3");
     assert!(out.status.success(), "{}", crate::cli::text(&out.stderr));
     assert!(crate::cli::text(&out.stdout).contains("may now make 3 requests a second"));
+    app.get("/settings/history")
+        .await
+        .assert_contains("Rate limit changed")
+        .assert_contains("100 → 3 requests a second, for tokens without their own");
 
     // A fresh instance on the same database (nothing cached).
     let fresh = spawn_app_on(app.db.clone(), |_| {}).await;

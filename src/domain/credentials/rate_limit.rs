@@ -19,8 +19,9 @@ use std::sync::{Arc, Mutex};
 use diesel::QueryResult;
 
 use crate::db::DbConn;
-use crate::db::models::TokenId;
 use crate::db::models::rate_count::{self, Hits};
+use crate::db::models::{Merchant, TokenId};
+use crate::domain::audit::{self, Actor, Event, Target};
 
 /// Requests a second a token may make unless told otherwise (Kwik's documented limit).
 pub const DEFAULT_PER_SECOND: i32 = 100;
@@ -30,6 +31,40 @@ pub const MAX_PER_SECOND: i32 = 1_000_000;
 pub const RETRY_AFTER_SECS: u64 = 1;
 
 const WINDOW_MS: i64 = 1000;
+
+/// Sets the requests a second that `merchant`'s tokens without a limit of their own may make, and
+/// records it in the merchant's History, in one transaction; whether it changed.
+pub fn set_for_merchant(
+    conn: &mut DbConn,
+    merchant: &Merchant,
+    per_second: i32,
+    actor: &Actor,
+) -> QueryResult<bool> {
+    if merchant.rate_limit == per_second {
+        return Ok(false);
+    }
+    conn.write_transaction(|c| {
+        Merchant::set_rate_limit(c, merchant.id, per_second)?;
+        let target = Target {
+            kind: "merchant",
+            id: merchant.id.0,
+            label: &merchant.name,
+        };
+        let detail = format!(
+            "{} → {per_second} requests a second, for tokens without their own",
+            merchant.rate_limit
+        );
+        audit::record(
+            c,
+            actor,
+            Event::RateLimitChanged,
+            Some(merchant.id),
+            Some(target),
+            &detail,
+        )?;
+        Ok(true)
+    })
+}
 
 /// Reads a limit as typed: empty is `None` (the merchant's limit applies), else a whole number of
 /// requests a second from 1 to [`MAX_PER_SECOND`]; the error is a message for the form or the CLI.
