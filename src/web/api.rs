@@ -118,6 +118,10 @@ fn denial(code: Code) -> HttpResponse {
     if code.is_unavailable() {
         return unavailable(code);
     }
+    if code == Code::UnknownSection {
+        return HttpResponse::BadRequest()
+            .json(json!({ "error": code.as_str(), "message": code.message() }));
+    }
     if code == Code::RateLimited {
         return HttpResponse::TooManyRequests()
             .insert_header((header::RETRY_AFTER, RETRY_AFTER_SECS.to_string()))
@@ -162,7 +166,7 @@ pub async fn whoami(
         None | Some("") => None,
         Some(s) => match s.parse::<Section>() {
             Ok(s) => Some(s),
-            Err(_) => return Ok(denial(Code::SectionNotAllowed)),
+            Err(_) => return Ok(denial(Code::UnknownSection)),
         },
     };
     let facts = Facts {
@@ -257,7 +261,7 @@ pub async fn gateway_verify(
         None | Some("") => None,
         Some(s) => match s.parse::<Section>() {
             Ok(s) => Some(s),
-            Err(_) => return Ok(verdict(Decision::Denied(Code::SectionNotAllowed))),
+            Err(_) => return Ok(verdict(Decision::Denied(Code::UnknownSection))),
         },
     };
     if let Some(public_key) = ask.public_key {

@@ -466,6 +466,31 @@ async fn the_gateway_checks_signed_requests_and_public_keys() {
 }
 
 #[actix_web::test]
+async fn an_unknown_section_is_a_400_of_its_own_not_a_refusal_of_the_token() {
+    let app = spawn_app_with(|c| c.gateway_token = Some(GATEWAY.into())).await;
+    app.logged_in_admin("Acme", "ops@acme.test").await;
+    let c = issue(&app, &["payments"], "read_only", true).await;
+    let auth = [("Authorization", c.basic_auth())];
+    let answer = whoami(&app, &auth, "?section=foo").await;
+    answer.assert_status(400);
+    assert_eq!(json(&answer)["error"], "UNKNOWN_SECTION");
+    assert_eq!(answer.header("www-authenticate"), None);
+    // A section that exists but is not the token's is still the token's refusal.
+    let answer = whoami(&app, &auth, "?section=orders").await;
+    answer.assert_status(403);
+    assert_eq!(json(&answer)["error"], "SECTION_NOT_ALLOWED");
+    let verdict = gateway(
+        &app,
+        serde_json::json!({ "authorization": c.basic_auth(), "section": "foo" }),
+    )
+    .await;
+    assert_eq!(
+        (verdict["valid"].clone(), verdict["code"].clone()),
+        (Value::Bool(false), Value::from("UNKNOWN_SECTION"))
+    );
+}
+
+#[actix_web::test]
 async fn last_used_is_written_by_a_flush_and_never_by_a_denial() {
     let app = spawn_app().await;
     app.logged_in_admin("Acme", "ops@acme.test").await;

@@ -50,6 +50,9 @@ pub enum Code {
     IpNotAllowed,
     /// The token made more requests than its rate limit allows (429, with `Retry-After`).
     RateLimited,
+    /// The request names a section that does not exist (400): a mistake in the request, not a
+    /// refusal of the credentials.
+    UnknownSection,
 }
 
 impl Code {
@@ -67,6 +70,7 @@ impl Code {
             Self::Expired => "EXPIRED",
             Self::IpNotAllowed => "IP_NOT_ALLOWED",
             Self::RateLimited => "RATE_LIMITED",
+            Self::UnknownSection => "UNKNOWN_SECTION",
         }
     }
 
@@ -95,6 +99,9 @@ impl Code {
             Self::IpNotAllowed => "This token may not be used from this IP address.",
             Self::RateLimited => {
                 "This token sent more requests a second than its rate limit allows. Wait the seconds in Retry-After, then try again."
+            }
+            Self::UnknownSection => {
+                "There is no such section. Use one of customers, customer_bank_accounts, customer_cards, customer_mandates, payments, transactions, recipients, payouts, checkout_page or orders."
             }
         }
     }

@@ -102,3 +102,14 @@ mod fuzz {
         }
     }
 }
+
+#[test]
+fn an_unknown_section_is_told_every_section_there_is() {
+    let message = Code::UnknownSection.message();
+    for section in crate::domain::credentials::Section::ALL {
+        assert!(
+            message.contains(section.as_str()),
+            "{message} lacks {section:?}"
+        );
+    }
+}
