@@ -194,6 +194,21 @@ async fn an_overlong_name_is_an_error() {
 }
 
 #[actix_web::test]
+async fn the_name_field_stops_where_the_server_does_and_says_so() {
+    let app = spawn_app().await;
+    app.logged_in_admin("Acme", "ops@acme.test").await;
+    let limit = kwik_dashboard::domain::tokens::NAME_MAX;
+    app.get(&format!("{LIST}/new"))
+        .await
+        .assert_contains(&format!(r#"maxlength="{limit}""#))
+        .assert_contains(&format!("Up to {limit} characters."));
+    // A name of exactly the limit is accepted.
+    app.create_token(&"n".repeat(limit), &["payments"], "read_only")
+        .await
+        .assert_status(200);
+}
+
+#[actix_web::test]
 async fn an_unknown_permission_or_status_is_an_error() {
     let app = spawn_app().await;
     app.logged_in_admin("Acme", "ops@acme.test").await;

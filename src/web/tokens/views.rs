@@ -241,6 +241,11 @@ impl FormView {
         form
     }
 
+    /// The longest name the server accepts: the field says it, and stops there.
+    pub fn name_max(&self) -> usize {
+        crate::domain::tokens::NAME_MAX
+    }
+
     /// The expiry choices: (value, label, checked).
     pub fn expiry_options(&self) -> [(&'static str, &'static str, bool); 5] {
         let is = |v: &str| self.expiry == v;
