@@ -132,6 +132,9 @@ impl HistoryQuery {
             }
         }
         match (date(&q.from), date(&q.to)) {
+            (Ok(Some(from)), Ok(Some(to))) if from > to => problems.push(
+                "From is after To: swap the dates, or change one. The date range was ignored.",
+            ),
             (Ok(from), Ok(to)) => {
                 filter.from = from.map(crate::infra::sa_time::start_of_day);
                 filter.until = to

@@ -144,6 +144,14 @@ async fn the_history_page_filters_paginates_and_exports_safely() {
     app.get(&format!("/settings/history?from={today}&to={today}"))
         .await
         .assert_contains("of 65<");
+    // An inverted range is flagged, not answered with "No events".
+    app.get(&format!(
+        "/settings/history?from={today}&to={}",
+        today.previous_day().unwrap()
+    ))
+    .await
+    .assert_contains("From is after To: swap the dates, or change one.")
+    .assert_contains("of 65<");
     app.get(&format!(
         "/settings/history?to={}",
         today.previous_day().unwrap()
