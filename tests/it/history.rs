@@ -199,3 +199,24 @@ async fn a_merchant_sees_only_its_own_history_and_a_viewer_sees_it_too() {
         .assert_contains("Ours")
         .assert_lacks("Theirs");
 }
+
+#[actix_web::test]
+async fn a_renamed_token_is_one_entry_of_the_token_filter_with_its_current_name() {
+    let app = spawn_app().await;
+    app.logged_in_admin("Acme", "ops@acme.test").await;
+    let id = app
+        .issue_token("Old name", &["orders"], "read_only")
+        .await
+        .id;
+    app.post(
+        &format!("{LIST}/{id}/edit"),
+        &[("name", "New name"), ("sections", "orders")],
+    )
+    .await
+    .assert_redirect_to(LIST);
+    let page = app.get("/settings/history").await;
+    // Both names are in the events themselves; the filter lists the token once, as it is now.
+    page.assert_contains(&format!(r#"<option value="{id}">New name</option>"#))
+        .assert_lacks(">Old name</option>");
+    assert_eq!(page.body.matches(">New name</option>").count(), 1);
+}

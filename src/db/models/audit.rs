@@ -5,7 +5,7 @@ use diesel::prelude::*;
 
 use super::{MerchantId, UserId};
 use crate::db::DbConn;
-use crate::db::schema::audit_events;
+use crate::db::schema::{access_tokens, audit_events};
 
 /// The backend of [`DbConn`], for boxed (optionally filtered) queries.
 pub type Db = <DbConn as diesel::Connection>::Backend;
@@ -75,7 +75,8 @@ pub struct NewAuditEvent<'a> {
 /// Tokens (id, name) and actors (id, email) seen in a history.
 #[derive(Debug, Clone, Default)]
 pub struct Facets {
-    /// Tokens.
+    /// Tokens, each once with its current name (a renamed token's events carry its older names),
+    /// by name.
     pub tokens: Vec<(i64, String)>,
     /// Actors.
     pub actors: Vec<(UserId, String)>,
@@ -150,15 +151,21 @@ impl AuditEvent {
             ..AuditFilter::default()
         };
         let touched = Self::touched(conn, &scope)?;
-        let tokens = Self::filtered(&scope, touched.as_deref())
+        let ids: Vec<i64> = Self::filtered(&scope, touched.as_deref())
             .filter(audit_events::target_type.eq("token"))
-            .select((
-                audit_events::target_id.assume_not_null(),
-                audit_events::target_label.assume_not_null(),
-            ))
+            .select(audit_events::target_id.assume_not_null())
             .distinct()
             .limit(500)
             .load(conn)?;
+        // Tokens stay (deleted ones too) for their history: each has its current name there.
+        let tokens = access_tokens::table
+            .filter(access_tokens::id.eq_any(&ids))
+            .order((access_tokens::name, access_tokens::id))
+            .select((access_tokens::id, access_tokens::name))
+            .load::<(super::TokenId, String)>(conn)?
+            .into_iter()
+            .map(|(id, name)| (id.0, name))
+            .collect();
         // Support staff appear as "Kwik Support", never by name, in a merchant's history.
         let actors = Self::filtered(&scope, touched.as_deref())
             .filter(audit_events::actor_user_id.is_not_null())
