@@ -3,6 +3,7 @@
 
 pub mod create;
 pub mod detail;
+pub mod form;
 pub mod index;
 pub mod leaks;
 pub mod lifecycle;
