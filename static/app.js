@@ -183,6 +183,24 @@
       });
     });
 
+    // The last day is asked for only with "On a date"; with any other choice it is put away (and not
+    // sent, so it cannot contradict the choice). A date typed in anyway means "On a date".
+    root.querySelectorAll("[data-expiry-date]").forEach((box) => {
+      const date = box.querySelector("input[type=date]");
+      const radios = Array.from(box.closest("fieldset").querySelectorAll('input[name="expiry"]'));
+      const custom = radios.find((r) => r.value === "custom");
+      const sync = () => {
+        const on = Boolean(custom && custom.checked);
+        box.hidden = !on;
+        date.disabled = !on;
+      };
+      radios.forEach((r) => r.addEventListener("change", sync));
+      date.addEventListener("input", () => {
+        if (custom && date.value && !custom.checked) { custom.checked = true; sync(); }
+      });
+      sync();
+    });
+
     root.querySelectorAll("[data-select-all]").forEach((all) => {
       const label = all.closest("label");
       if (label) label.hidden = false;

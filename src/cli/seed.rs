@@ -107,7 +107,12 @@ pub fn seed(
                 time::Duration::minutes(i64::from(r[2]) * 2_000 + i64::from(r[3]) * 8 + t as i64);
             pending.push(Row {
                 merchant,
-                name: format!("Integration {}", t + 1),
+                // Names are unique in a merchant: one that already has tokens gets this run's.
+                name: if into.is_some() {
+                    format!("Integration {} ({run})", t + 1)
+                } else {
+                    format!("Integration {}", t + 1)
+                },
                 credentials: NewCredentials::generate()?,
                 sections: sections.to_stored(),
                 permission: if r[3] % 5 == 0 {

@@ -307,6 +307,11 @@ pub fn migrate(conn: &mut DbConn) -> Result<(), DbError> {
     Ok(())
 }
 
+diesel::define_sql_function!(
+    /// SQL `lower()`: Unicode case folding on Postgres, ASCII only on SQLite.
+    fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text
+);
+
 /// The current time in UTC, as stored in every timestamp column. Set here, not by SQL defaults, so
 /// SQLite and Postgres keep the same precision.
 pub fn now() -> time::PrimitiveDateTime {

@@ -3,16 +3,14 @@
 
 use diesel::prelude::*;
 
-use crate::db::DbConn;
 use crate::db::models::AccessToken;
 use crate::db::schema::{access_tokens, merchants};
+use crate::db::{DbConn, lower};
 use crate::domain::credentials::format::{API_KEY_PREFIX, API_SECRET_PREFIX, PUBLIC_KEY_PREFIX};
 use crate::domain::credentials::sha256;
 
 /// Most results shown.
 pub const LIMIT: i64 = 50;
-
-diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
 
 /// What a search box entry is.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -177,6 +177,7 @@ fn actor_label(e: &AuditEvent) -> String {
     match (e.actor_role.as_str(), e.actor_email.as_deref()) {
         ("support", _) => "Kwik Support".to_owned(),
         ("cli", _) => "Kwik operator (command line)".to_owned(),
+        ("system", _) => "Kwik (an upgrade of the dashboard)".to_owned(),
         ("scanner", Some(name)) => name.to_owned(),
         ("anonymous", Some(email)) => format!("{email} (not signed in)"),
         ("anonymous", None) => "Someone not signed in".to_owned(),

@@ -194,6 +194,57 @@ async fn an_overlong_name_is_an_error() {
 }
 
 #[actix_web::test]
+async fn a_name_another_token_has_is_refused_ignoring_case_in_create_and_edit() {
+    let app = spawn_app().await;
+    app.logged_in_admin("Acme", "ops@acme.test").await;
+    app.issue_token("Shopify sync", &["payments"], "read_only")
+        .await;
+    app.create_token("  SHOPIFY Sync ", &["orders"], "read_write")
+        .await
+        .assert_status(422)
+        .assert_contains(r#"id="name-error""#)
+        .assert_contains("Another token is already called “SHOPIFY Sync”")
+        .assert_contains("Nothing was created")
+        .assert_contains(r#"value="orders" checked"#);
+    assert_eq!(app.all_tokens().len(), 1);
+
+    // Renaming another token to it is refused the same way; its own name, in another case, is fine.
+    let other = app.issue_token("Xero", &["payments"], "read_only").await;
+    let edit = format!("{LIST}/{}/edit", other.id);
+    let fields = |name: &'static str| {
+        vec![
+            ("name", name),
+            ("sections", "payments"),
+            ("permission", "read_only"),
+            ("status", "live"),
+            ("expiry", "never"),
+        ]
+    };
+    app.post(&edit, &fields("shopify sync"))
+        .await
+        .assert_status(422)
+        .assert_contains("Another token is already called “shopify sync”")
+        .assert_contains("Nothing was saved");
+    app.post(&edit, &fields("XERO")).await.assert_status(303);
+
+    // A deleted token's name is free again.
+    let first = app
+        .all_tokens()
+        .into_iter()
+        .find(|t| t.name == "Shopify sync")
+        .unwrap();
+    app.post(
+        &format!("{LIST}/{}/delete", first.id.0),
+        &[("confirm_name", "Shopify sync")],
+    )
+    .await
+    .assert_redirect_to(LIST);
+    app.issue_token("shopify SYNC", &["payments"], "read_only")
+        .await;
+    assert_eq!(app.all_tokens().len(), 3);
+}
+
+#[actix_web::test]
 async fn the_name_field_stops_where_the_server_does_and_says_so() {
     let app = spawn_app().await;
     app.logged_in_admin("Acme", "ops@acme.test").await;

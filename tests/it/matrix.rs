@@ -267,16 +267,17 @@ async fn each_role_gets_the_expected_answer_on_every_route_and_refusals_change_n
     let maker = app.client_for("admin@a.test").await;
     let mut checked = 0;
     let mut checked_posts = 0;
+    let mut made = 0;
     for (method, path, expected) in MATRIX {
         for (who, want) in WHO.iter().zip(expected) {
             if *want == 0 {
                 continue;
             }
             // A fresh token of merchant A for every request, so each one has something to act on.
-            let id = maker
-                .issue_token("Target", &["orders"], "read_only")
-                .await
-                .id;
+            made += 1;
+            let name = format!("Target {made}");
+            let renamed = format!("Matrix {made}");
+            let id = maker.issue_token(&name, &["orders"], "read_only").await.id;
             // Each request from a new browser: signed in, it loads a page to pick up the session's
             // new CSRF token (login rotates it).
             let visitor = app.client();
@@ -321,11 +322,11 @@ async fn each_role_gets_the_expected_answer_on_every_route_and_refusals_change_n
                 } else if path.ends_with("/roll") {
                     vec![("window", "now")]
                 } else if path.ends_with("/delete") {
-                    vec![("confirm_name", "Target")]
+                    vec![("confirm_name", name.as_str())]
                 } else if *path == "/settings/teams" {
                     vec![("email", email.as_str()), ("role", "viewer")]
                 } else {
-                    vec![("name", "Matrix"), ("sections", "orders")]
+                    vec![("name", renamed.as_str()), ("sections", "orders")]
                 };
                 visitor.post(&url, &fields).await
             };

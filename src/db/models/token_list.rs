@@ -5,13 +5,11 @@
 use diesel::prelude::*;
 
 use super::{MerchantId, Permission, Section, TokenStatus};
-use crate::db::DbConn;
 use crate::db::schema::access_tokens;
+use crate::db::{DbConn, lower};
 
 /// The backend of [`DbConn`], for boxed (optionally filtered) queries.
 type Db = <DbConn as diesel::Connection>::Backend;
-
-diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
 
 /// What a search box entry asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]

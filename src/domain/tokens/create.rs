@@ -2,6 +2,7 @@
 
 use super::{TokenSpec, allowlist_text, describe, target};
 use crate::db::DbConn;
+use crate::db::models::access_token::is_name_conflict;
 use crate::db::models::{AccessToken, MerchantId, NewAccessToken};
 use crate::domain::audit::{self, Actor, Event};
 use crate::domain::credentials::seal::{Keyring, SealError};
@@ -16,6 +17,9 @@ pub enum CreateError {
     /// The secret could not be sealed.
     #[error(transparent)]
     Seal(#[from] SealError),
+    /// Another token of the merchant already has this name (ignoring case).
+    #[error("another token is already called {0:?}")]
+    DuplicateName(String),
     /// The database refused.
     #[error(transparent)]
     Db(#[from] diesel::result::Error),
@@ -37,39 +41,52 @@ pub fn create(
     let (key_id, sealed) = keyring.seal(credentials.api_secret.as_bytes(), &key_hash)?;
     let sections = spec.sections.to_stored();
     let allowlist = allowlist_text(&spec.ip_allowlist);
-    let token = conn.write_transaction(|conn| {
-        let token = AccessToken::insert(
-            conn,
-            &NewAccessToken {
-                merchant_id: merchant,
-                name: &spec.name,
-                key_prefix: credentials.key_prefix(),
-                key_suffix: credentials.key_suffix(),
-                key_hash: &key_hash,
-                secret_hash: &secret_hash,
-                public_key: &credentials.public_key,
-                permission: spec.permission,
-                status: spec.status,
-                sections: &sections,
-                created_at: now,
-                created_by: actor.user_id,
-                updated_at: now,
-                secret_sealed: Some(&sealed),
-                secret_key_id: Some(&key_id),
-                expires_at: spec.expires_at,
-                ip_allowlist: &allowlist,
-                rate_limit: spec.rate_limit,
-            },
-        )?;
-        audit::record(
-            conn,
-            actor,
-            Event::TokenCreated,
-            Some(merchant),
-            Some(target(&token)),
-            &describe(spec),
-        )?;
-        Ok::<_, diesel::result::Error>(token)
-    })?;
+    let token = conn
+        .write_transaction(|conn| {
+            if AccessToken::name_taken(conn, merchant, &spec.name, None)? {
+                return Err(CreateError::DuplicateName(spec.name.clone()));
+            }
+            let token = AccessToken::insert(
+                conn,
+                &NewAccessToken {
+                    merchant_id: merchant,
+                    name: &spec.name,
+                    key_prefix: credentials.key_prefix(),
+                    key_suffix: credentials.key_suffix(),
+                    key_hash: &key_hash,
+                    secret_hash: &secret_hash,
+                    public_key: &credentials.public_key,
+                    permission: spec.permission,
+                    status: spec.status,
+                    sections: &sections,
+                    created_at: now,
+                    created_by: actor.user_id,
+                    updated_at: now,
+                    secret_sealed: Some(&sealed),
+                    secret_key_id: Some(&key_id),
+                    expires_at: spec.expires_at,
+                    ip_allowlist: &allowlist,
+                    rate_limit: spec.rate_limit,
+                },
+            )?;
+            audit::record(
+                conn,
+                actor,
+                Event::TokenCreated,
+                Some(merchant),
+                Some(target(&token)),
+                &describe(spec),
+            )?;
+            Ok(token)
+        })
+        .map_err(|e| duplicate_name(e, &spec.name))?;
     Ok((token, credentials))
+}
+
+/// A create that lost a race with another for the same name meets the unique index: the same answer.
+fn duplicate_name(err: CreateError, name: &str) -> CreateError {
+    match err {
+        CreateError::Db(e) if is_name_conflict(&e) => CreateError::DuplicateName(name.to_owned()),
+        other => other,
+    }
 }

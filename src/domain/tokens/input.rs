@@ -105,6 +105,17 @@ impl FieldErrors {
         self.count() == 0
     }
 
+    /// The name is another token's already: the only error, next to the name.
+    pub fn duplicate_name(name: &str) -> Self {
+        Self {
+            name: Some(format!(
+                "Another token is already called “{name}” (names ignore case). Choose a name you \
+                 can tell apart in the History and in Support."
+            )),
+            ..Self::default()
+        }
+    }
+
     /// How many fields have an error.
     pub fn count(&self) -> usize {
         [
@@ -212,6 +223,21 @@ fn validate_expiry(
     rules: &Rules,
 ) -> Result<Option<time::PrimitiveDateTime>, String> {
     let choice = input.expiry.as_deref().unwrap_or("never");
+    let typed = input.expires_on.as_deref().unwrap_or_default().trim();
+    if !typed.is_empty() && choice != "custom" {
+        // Never silently drop what was typed: the date may be what was meant.
+        let chosen = match choice {
+            "" | "never" => "No expiry",
+            "30" => "30 days",
+            "60" => "60 days",
+            "90" => "90 days",
+            _ => "another choice",
+        };
+        return Err(format!(
+            "A last day was typed, but “{chosen}” is chosen: choose “On a date” to use the date, \
+             or clear it."
+        ));
+    }
     let at = match choice {
         "" | "never" => None,
         "30" | "60" | "90" => {

@@ -5,7 +5,7 @@
 use zeroize::Zeroizing;
 
 use crate::db::DbConn;
-use crate::db::models::access_token::TokenSettings;
+use crate::db::models::access_token::{TokenSettings, is_name_conflict};
 use crate::db::models::{AccessToken, MerchantId, TokenId};
 use crate::domain::audit::{self, Actor, Event};
 use crate::domain::credentials::cache::TokenCache;
@@ -62,6 +62,9 @@ pub enum LifecycleError {
     /// A secret could not be sealed.
     #[error(transparent)]
     Seal(#[from] SealError),
+    /// Another token of the merchant already has this name (ignoring case).
+    #[error("another token is already called {0:?}")]
+    DuplicateName(String),
     /// The database refused (`NotFound` for another merchant's or a deleted token).
     #[error(transparent)]
     Db(#[from] diesel::result::Error),
@@ -150,33 +153,43 @@ pub fn update(
     actor: &Actor,
     spec: &TokenSpec,
 ) -> Result<AccessToken, LifecycleError> {
-    Ok(cache.invalidate_after(conn.write_transaction(|conn| {
-        let token = AccessToken::find_for_merchant(conn, merchant, id)?;
-        let detail = diff(&token, spec);
-        if detail.is_empty() {
-            return Ok(token);
-        }
-        let allowlist = allowlist_text(&spec.ip_allowlist);
-        let settings = TokenSettings {
-            name: &spec.name,
-            sections: &spec.sections,
-            permission: spec.permission,
-            status: spec.status,
-            expires_at: spec.expires_at,
-            ip_allowlist: &allowlist,
-            rate_limit: spec.rate_limit,
-        };
-        let updated = AccessToken::update_settings(conn, id, &settings, crate::db::now())?;
-        audit::record(
-            conn,
-            actor,
-            Event::TokenUpdated,
-            Some(merchant),
-            Some(target(&updated)),
-            &detail,
-        )?;
-        Ok::<_, diesel::result::Error>(updated)
-    }))?)
+    cache
+        .invalidate_after(conn.write_transaction(|conn| {
+            let token = AccessToken::find_for_merchant(conn, merchant, id)?;
+            let detail = diff(&token, spec);
+            if detail.is_empty() {
+                return Ok(token);
+            }
+            if AccessToken::name_taken(conn, merchant, &spec.name, Some(id))? {
+                return Err(LifecycleError::DuplicateName(spec.name.clone()));
+            }
+            let allowlist = allowlist_text(&spec.ip_allowlist);
+            let settings = TokenSettings {
+                name: &spec.name,
+                sections: &spec.sections,
+                permission: spec.permission,
+                status: spec.status,
+                expires_at: spec.expires_at,
+                ip_allowlist: &allowlist,
+                rate_limit: spec.rate_limit,
+            };
+            let updated = AccessToken::update_settings(conn, id, &settings, crate::db::now())?;
+            audit::record(
+                conn,
+                actor,
+                Event::TokenUpdated,
+                Some(merchant),
+                Some(target(&updated)),
+                &detail,
+            )?;
+            Ok(updated)
+        }))
+        .map_err(|e| match e {
+            LifecycleError::Db(e) if is_name_conflict(&e) => {
+                LifecycleError::DuplicateName(spec.name.clone())
+            }
+            other => other,
+        })
 }
 
 /// The credentials a roll issues, shown once. `api_key` is `None` when the key was kept.

@@ -5,7 +5,7 @@ use actix_session::Session;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use crate::domain::tokens::{self, TokenInput};
+use crate::domain::tokens::{self, CreateError, FieldErrors, TokenInput};
 use crate::web::csrf;
 use crate::web::current_user::{MerchantAdmin, MerchantUser};
 use crate::web::error::AppError;
@@ -51,7 +51,10 @@ pub async fn new_form(
         &session,
         &admin.0,
         StatusCode::OK,
-        FormView::blank(new_submission_id()?),
+        FormView::blank(
+            new_submission_id()?,
+            admin.0.merchant.max_token_lifetime_days,
+        ),
     )
 }
 
@@ -93,7 +96,8 @@ pub async fn create(
             } else {
                 submission_id
             };
-            let form = FormView::from_input(&input, errors, id);
+            let form = FormView::from_input(&input, errors, id)
+                .within(member.merchant.max_token_lifetime_days);
             return form_response(
                 &req,
                 &session,
@@ -106,12 +110,30 @@ pub async fn create(
 
     let merchant = member.merchant.id;
     let actor = crate::web::actor(&req, &state, &member.user);
-    let (token, credentials) = state
+    let created = state
         .db({
             let keyring = state.keyring.clone();
-            move |c| tokens::create(c, &keyring, merchant, &actor, &spec)
+            move |c| match tokens::create(c, &keyring, merchant, &actor, &spec) {
+                Err(CreateError::DuplicateName(name)) => Ok(Err(name)),
+                other => other.map(Ok),
+            }
         })
         .await?;
+    let (token, credentials) = match created {
+        Ok(created) => created,
+        Err(name) => {
+            let errors = FieldErrors::duplicate_name(&name);
+            let form = FormView::from_input(&input, errors, submission_id)
+                .within(member.merchant.max_token_lifetime_days);
+            return form_response(
+                &req,
+                &session,
+                &member,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                form,
+            );
+        }
+    };
     tracing::info!(
         token = token.id.0,
         merchant = merchant.0,

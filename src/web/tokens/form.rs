@@ -2,8 +2,12 @@
 
 use crate::db::models::AccessToken;
 use crate::domain::credentials::{Permission, Section, TokenStatus};
-use crate::domain::tokens::{FieldErrors, TokenInput};
+use crate::domain::tokens::{EXPIRY_MAX_DAYS, FieldErrors, TokenInput};
+use crate::infra::sa_time;
 use crate::web::format;
+
+/// The fixed expiry choices, in days.
+const EXPIRY_DAYS: [i32; 3] = [30, 60, 90];
 
 /// A section checkbox.
 #[derive(Debug, Clone)]
@@ -26,6 +30,8 @@ pub struct FormView {
     pub expiry: String,
     /// The custom expiry day.
     pub expires_on: String,
+    /// The merchant's maximum token lifetime in days: the choices beyond it are not offered.
+    pub max_lifetime_days: Option<i32>,
     /// The allowlist as typed.
     pub ip_allowlist: String,
     /// The token's own rate limit as typed; empty: the merchant's.
@@ -39,13 +45,45 @@ pub struct FormView {
 }
 
 impl FormView {
-    /// A blank form: Read-Only and Live preselected, the safe defaults.
-    pub fn blank(submission_id: String) -> Self {
-        Self::from_input(
+    /// A blank form: Read-Only and Live preselected, the safe defaults, and the longest expiry the
+    /// merchant allows when it requires one (no expiry otherwise).
+    pub fn blank(submission_id: String, max_lifetime_days: Option<i32>) -> Self {
+        let mut form = Self::from_input(
             &TokenInput::default(),
             FieldErrors::default(),
             submission_id,
         )
+        .within(max_lifetime_days);
+        if let Some(max) = max_lifetime_days {
+            match EXPIRY_DAYS.iter().rev().find(|days| **days <= max) {
+                Some(days) => form.expiry = days.to_string(),
+                None => {
+                    form.expiry = "custom".into();
+                    form.expires_on = form.last_day();
+                }
+            }
+        }
+        form
+    }
+
+    /// The same form under a merchant's maximum lifetime: choices beyond it are not offered.
+    pub fn within(mut self, max_lifetime_days: Option<i32>) -> Self {
+        self.max_lifetime_days = max_lifetime_days;
+        self
+    }
+
+    /// Today in South Africa, the first day a token may expire (`min` of the date field).
+    pub fn first_day(&self) -> String {
+        format::day_iso(sa_time::day_of(crate::db::now()))
+    }
+
+    /// The last day the merchant allows, or the last within 10 years (`max` of the date field).
+    pub fn last_day(&self) -> String {
+        let days = self
+            .max_lifetime_days
+            .map_or(EXPIRY_MAX_DAYS - 1, i64::from)
+            .min(EXPIRY_MAX_DAYS - 1);
+        format::day_iso(sa_time::day_of(crate::db::now()) + time::Duration::days(days))
     }
 
     /// The form as submitted, with its errors.
@@ -66,6 +104,7 @@ impl FormView {
             submission_id,
             expiry: input.expiry.clone().unwrap_or_else(|| "never".into()),
             expires_on: input.expires_on.clone().unwrap_or_default(),
+            max_lifetime_days: None,
             ip_allowlist: input.ip_allowlist.clone().unwrap_or_default(),
             rate_limit: input.rate_limit.clone().unwrap_or_default(),
             merchant_rate_limit: crate::domain::credentials::rate_limit::DEFAULT_PER_SECOND,
@@ -125,16 +164,30 @@ impl FormView {
         crate::domain::tokens::NAME_MAX
     }
 
-    /// The expiry choices: (value, label, checked).
-    pub fn expiry_options(&self) -> [(&'static str, &'static str, bool); 5] {
-        let is = |v: &str| self.expiry == v;
+    /// The expiry choices, (value, label, checked): those the merchant allows, and the one chosen
+    /// (an edit of a token made before the rule keeps showing what it has).
+    pub fn expiry_options(&self) -> Vec<(&'static str, &'static str, bool)> {
+        let chosen = if self.expiry.is_empty() {
+            "never"
+        } else {
+            self.expiry.as_str()
+        };
+        let allowed = |value: &str| match (value, self.max_lifetime_days) {
+            (_, None) | ("custom", _) => true,
+            ("never", Some(_)) => false,
+            (days, Some(max)) => days.parse::<i32>().is_ok_and(|d| d <= max),
+        };
         [
-            ("never", "No expiry", is("never") || self.expiry.is_empty()),
-            ("30", "30 days", is("30")),
-            ("60", "60 days", is("60")),
-            ("90", "90 days", is("90")),
-            ("custom", "On a date", is("custom")),
+            ("never", "No expiry"),
+            ("30", "30 days"),
+            ("60", "60 days"),
+            ("90", "90 days"),
+            ("custom", "On a date"),
         ]
+        .into_iter()
+        .filter(|(value, _)| allowed(value) || *value == chosen)
+        .map(|(value, label)| (value, label, value == chosen))
+        .collect()
     }
 
     pub fn permission_options(&self) -> [(Permission, bool); 2] {

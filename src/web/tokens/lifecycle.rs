@@ -82,7 +82,8 @@ pub async fn edit_form(
         &session,
         &admin.0,
         StatusCode::OK,
-        FormView::for_token(&token, admin.0.merchant.rate_limit),
+        FormView::for_token(&token, admin.0.merchant.rate_limit)
+            .within(admin.0.merchant.max_token_lifetime_days),
     )
 }
 
@@ -104,7 +105,8 @@ pub async fn edit(
     let spec = match tokens::validate(&input, &rules) {
         Ok(spec) => spec,
         Err(errors) => {
-            let form = FormView::editing(id, &input, errors, member.merchant.rate_limit);
+            let form = FormView::editing(id, &input, errors, member.merchant.rate_limit)
+                .within(member.merchant.max_token_lifetime_days);
             return form_response(
                 &req,
                 &session,
@@ -119,12 +121,29 @@ pub async fn edit(
         crate::web::actor(&req, &state, &member.user),
     );
     let cache = state.token_cache.clone();
-    let token = state
-        .db(move |c| {
-            lifecycle::update(c, &cache, merchant, TokenId(id), &actor, &spec)
-                .map_err(AppError::from)
-        })
+    let updated = state
+        .db(
+            move |c| match lifecycle::update(c, &cache, merchant, TokenId(id), &actor, &spec) {
+                Err(LifecycleError::DuplicateName(name)) => Ok(Err(name)),
+                other => other.map(Ok),
+            },
+        )
         .await?;
+    let token = match updated {
+        Ok(token) => token,
+        Err(name) => {
+            let errors = tokens::FieldErrors::duplicate_name(&name);
+            let form = FormView::editing(id, &input, errors, member.merchant.rate_limit)
+                .within(member.merchant.max_token_lifetime_days);
+            return form_response(
+                &req,
+                &session,
+                &member,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                form,
+            );
+        }
+    };
     Flash::success(format!(
         "“{}” saved. Its credentials are unchanged.",
         token.name

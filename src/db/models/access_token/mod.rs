@@ -16,6 +16,20 @@ use super::{MerchantId, TokenId, UserId};
 use crate::db::DbConn;
 use crate::db::schema::access_tokens;
 
+/// Whether `err` is the unique index on names refusing a second token of one name in a merchant.
+pub fn is_name_conflict(err: &diesel::result::Error) -> bool {
+    use diesel::result::{DatabaseErrorKind, Error};
+    match err {
+        Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
+            info.constraint_name() == Some(NAME_INDEX) || info.message().contains(NAME_INDEX)
+        }
+        _ => false,
+    }
+}
+
+/// The unique index on a merchant's token names, ignoring case, among tokens not deleted.
+const NAME_INDEX: &str = "access_tokens_unique_name";
+
 /// A stored access token. There is no usable credential in it: key and secret are SHA-256 hashes.
 #[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = access_tokens, check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
@@ -182,6 +196,26 @@ impl AccessToken {
             .filter(access_tokens::id.eq(id))
             .select(AccessToken::as_select())
             .first(conn)
+    }
+
+    /// Whether another token of `merchant` that is not deleted is called `name`, ignoring case (as
+    /// the unique index `access_tokens_unique_name` compares: through SQL `lower()`).
+    pub fn name_taken(
+        conn: &mut DbConn,
+        merchant: MerchantId,
+        name: &str,
+        except: Option<TokenId>,
+    ) -> QueryResult<bool> {
+        let mut query = access_tokens::table
+            .filter(access_tokens::merchant_id.eq(merchant))
+            .filter(access_tokens::deleted_at.is_null())
+            .filter(crate::db::lower(access_tokens::name).eq(crate::db::lower(name)))
+            .select(access_tokens::id)
+            .into_boxed();
+        if let Some(id) = except {
+            query = query.filter(access_tokens::id.ne(id));
+        }
+        Ok(query.first::<TokenId>(conn).optional()?.is_some())
     }
 
     /// Creates a token.
