@@ -258,5 +258,6 @@ route_table! {
     Page get "/settings/history" => history::index;
     Page get "/settings/history.csv" => history::csv;
     Page get "/support" => support::index;
+    Page post "/support/search" => support::search;
     Page post "/support/tokens/{id}/status" => support::set_status;
 }

@@ -46,7 +46,13 @@ pub struct SearchQuery {
     /// `leaks`: the tokens disabled after a leak report.
     #[serde(default)]
     filter: String,
+    /// `secret`: a search was refused because it was an API_SECRET (which is not repeated here).
+    #[serde(default)]
+    refused: String,
 }
+
+/// Where a refused secret search lands: the refusal, and nothing of the secret in the address.
+const REFUSED_SECRET: &str = "/support?refused=secret";
 
 async fn console(
     state: &web::Data<AppState>,
@@ -110,6 +116,17 @@ pub async fn index(
     query: web::Query<SearchQuery>,
 ) -> Result<HttpResponse, AppError> {
     let query = query.into_inner();
+    // A secret pasted into an old link or typed into the address bar leaves the address (and so
+    // the browser's history) at once.
+    if support::parse(&query.q) == Err(Refusal::Secret) {
+        return Ok(see_other(REFUSED_SECRET));
+    }
+    if query.refused == "secret" {
+        let mut page = console(&state, &session, &staff, String::new(), false, None).await?;
+        page.refusal = Some(Refusal::Secret.message());
+        page.searched = true;
+        return html(StatusCode::OK, &page);
+    }
     let page = console(
         &state,
         &session,
@@ -120,6 +137,24 @@ pub async fn index(
     )
     .await?;
     html(StatusCode::OK, &page)
+}
+
+/// The search form, posted so that what is pasted never travels in an address.
+#[derive(Debug, serde::Deserialize)]
+pub struct SearchForm {
+    #[serde(default)]
+    q: String,
+}
+
+/// `POST /support/search`: a secret is refused without repeating it anywhere; anything else is
+/// shown at `/support?q=…`, an address that can be reloaded and shared.
+pub async fn search(_staff: SupportStaff, form: web::Form<SearchForm>) -> HttpResponse {
+    let q = form.into_inner().q;
+    match support::parse(&q) {
+        Err(Refusal::Secret) => see_other(REFUSED_SECRET),
+        Err(Refusal::Empty) => see_other("/support"),
+        Ok(_) => see_other(&format!("/support?q={}", urlencode(q.trim()))),
+    }
 }
 
 /// The status form.

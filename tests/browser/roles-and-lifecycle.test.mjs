@@ -122,6 +122,11 @@ test("support: finds a token by the key as displayed, its prefix and its name, r
       assert.equal(await page.locator(".support-result").count(), 0);
       assert.equal(await page.getByLabel("Find a token").inputValue(), "", "the secret is not put back in the search box");
       assert.equal((await page.locator("main").innerHTML()).includes(credentials.apiSecret), false, "the secret is not on the page");
+      assert.equal(page.url().includes(credentials.apiSecret), false, "the secret is not in the address");
+      const visited = await page.evaluate(() => history.length);
+      await page.goBack();
+      assert.equal(page.url().includes(credentials.apiSecret), false, `nor in the history (${visited} entries)`);
+      await page.goForward();
       await gate(page, "support: pasted secret refused");
       await shot(page, "support-secret-refused");
 
@@ -759,6 +764,7 @@ test("every page and htmx fragment these flows received is valid HTML (Nu checke
   const expected = [
     "GET /support → 200",
     /^GET \/support\?q=\S+ → 200$/,
+    "GET /support?refused=secret → 200",
     "POST /support/tokens/{id}/status → 422",
     "GET /settings/history → 200",
     /^GET \/settings\/history\?\S+ → 200 \(htmx fragment\)$/,

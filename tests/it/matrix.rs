@@ -199,6 +199,7 @@ const MATRIX: &[(&str, &str, [u16; 5])] = &[
         [303, 403, 303, 403, 404],
     ),
     ("get", "/support", [303, 403, 403, 200, 403]),
+    ("post", "/support/search", [303, 403, 403, 303, 403]),
     (
         "post",
         "/support/tokens/{id}/status",

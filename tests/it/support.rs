@@ -51,11 +51,32 @@ async fn support_finds_a_token_by_full_key_displayed_key_prefix_public_key_and_n
         .get("/support?q=kwik_ak_ZZZZ")
         .await
         .assert_contains("No token matches");
+    // A pasted secret never reaches an address: the form posts it, and the answer leads to an
+    // address without it. One typed into the address bar leaves it at once.
+    support
+        .get("/support")
+        .await
+        .assert_contains(r#"<form method="post" action="/support/search""#);
+    support
+        .post("/support/search", &[("q", &format!(" {secret} "))])
+        .await
+        .assert_redirect_to("/support?refused=secret");
     support
         .get(&format!("/support?q={}", urlencode(&secret)))
         .await
+        .assert_redirect_to("/support?refused=secret");
+    support
+        .get("/support?refused=secret")
+        .await
+        .assert_status(200)
         .assert_contains("That is an API_SECRET")
+        .assert_lacks(&secret)
         .assert_lacks("Shopify sync");
+    // Anything else is shown at an address that can be reloaded.
+    support
+        .post("/support/search", &[("q", " Shopify ")])
+        .await
+        .assert_redirect_to("/support?q=Shopify");
 }
 
 #[actix_web::test]
