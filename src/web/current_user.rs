@@ -65,7 +65,11 @@ impl CurrentUser {
                 merchant,
                 ..
             } if !user.disabled => Ok(Self { user, merchant }),
-            // Deleted or disabled since login: the session is worthless from now on.
+            // Disabled or deleted since login: the session is worthless from now on.
+            SignedIn { user: Some(_), .. } => {
+                session.purge();
+                Err(AppError::AccountDisabled)
+            }
             _ => {
                 session.purge();
                 Err(AppError::LoginRequired)

@@ -20,6 +20,9 @@ pub enum AppError {
     /// No valid session: the user must log in.
     #[error("login required")]
     LoginRequired,
+    /// The account was disabled since it signed in: signed out, and told why.
+    #[error("account disabled")]
+    AccountDisabled,
     /// Signed in, but the merchant (or the support policy) requires a second factor first.
     #[error("two-factor enrolment required")]
     EnrolmentRequired,
@@ -84,7 +87,7 @@ impl ResponseError for AppError {
     fn status_code(&self) -> StatusCode {
         match self {
             Self::NotFound => StatusCode::NOT_FOUND,
-            Self::LoginRequired => StatusCode::UNAUTHORIZED,
+            Self::LoginRequired | Self::AccountDisabled => StatusCode::UNAUTHORIZED,
             Self::EnrolmentRequired => StatusCode::SEE_OTHER,
             Self::Forbidden(_) | Self::Csrf(_) => StatusCode::FORBIDDEN,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
@@ -104,6 +107,7 @@ impl ResponseError for AppError {
         }
         let to = match self {
             Self::LoginRequired => Some("/login"),
+            Self::AccountDisabled => Some("/login?disabled=1"),
             Self::EnrolmentRequired => Some(ENROL_PATH),
             _ => None,
         };

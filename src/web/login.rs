@@ -9,7 +9,7 @@ use zeroize::Zeroizing;
 use super::{Chrome, html, see_other};
 use crate::db::models::user::normalize_email;
 use crate::domain::audit::{self, Event, Target};
-use crate::domain::auth::login::{self, Attempt, Outcome};
+use crate::domain::auth::login::{self, Attempt, DisabledBy, Outcome};
 use crate::domain::auth::totp;
 use crate::web::csrf;
 use crate::web::current_user::EnrollingUser;
@@ -37,6 +37,7 @@ pub struct LoginQuery {
     next: Option<String>,
     signed_out: Option<String>,
     expired: Option<String>,
+    disabled: Option<String>,
 }
 
 /// The page to return to after sign-in, if `next` names one safely (see [`Pages::local_page`]).
@@ -57,7 +58,12 @@ pub async fn form(
         // Signed in already: the page asked for, or the start page of their role.
         return Ok(see_other(if next.is_empty() { "/" } else { &next }));
     }
-    let notice = if query.expired.is_some() {
+    let notice = if query.disabled.is_some() {
+        Some(
+            "You were signed out: your account has been disabled. Ask an admin of your \
+             organisation to enable it again.",
+        )
+    } else if query.expired.is_some() {
         Some("Your sign-in timed out before the code was entered. Enter your password again.")
     } else {
         query.signed_out.is_some().then_some("You have signed out.")
@@ -132,6 +138,10 @@ pub async fn submit(
             tracing::info!(ip = ?ip, "login failed");
             return again(StatusCode::UNAUTHORIZED, INVALID.to_owned());
         }
+        Ok(Outcome::Disabled(by)) => {
+            tracing::info!(ip = ?ip, "login refused: account disabled");
+            return again(StatusCode::FORBIDDEN, disabled_message(&by));
+        }
         Ok(Outcome::CodeRequired(user)) => {
             // Half signed in, server side: the code step is open for 5 minutes, in a new session.
             session.renew();
@@ -148,6 +158,25 @@ pub async fn submit(
     };
     super::sign_in::begin_session(&req, &state, &session, &user)?;
     Ok(see_other(super::sign_in::start_page(&user, &next)))
+}
+
+/// Whom to ask about a disabled account, told only after the right password.
+fn disabled_message(by: &DisabledBy) -> String {
+    let how = match (&by.actor, by.at) {
+        (Some(actor), Some(at)) => format!(
+            "This account was disabled by {actor} on {}.",
+            crate::infra::sa_time::date(at)
+        ),
+        _ => "This account is disabled.".to_owned(),
+    };
+    let ask = match (&by.merchant, &by.actor) {
+        (Some(merchant), Some(actor)) if actor != "Kwik Support" => {
+            format!("Ask them, or another admin of {merchant}, to enable it again.")
+        }
+        (Some(merchant), _) => format!("Ask an admin of {merchant} to enable it again."),
+        (None, _) => "Ask a Kwik operator to enable it again.".to_owned(),
+    };
+    format!("{how} {ask}")
 }
 
 /// `POST /logout`: the session is deleted server side, so its cookie is worthless from now on.

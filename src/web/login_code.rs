@@ -112,7 +112,7 @@ pub async fn submit(
                 ),
             )
         }
-        Outcome::Refused | Outcome::CodeRequired(_) => {
+        Outcome::Refused | Outcome::CodeRequired(_) | Outcome::Disabled(_) => {
             tracing::info!(ip = ?ip, "two-factor code refused");
             again(StatusCode::UNAUTHORIZED, WRONG.to_owned())
         }

@@ -159,6 +159,7 @@ fn log_error(error: &actix_web::Error, status: StatusCode) {
         matches!(
             e,
             AppError::LoginRequired
+                | AppError::AccountDisabled
                 | AppError::EnrolmentRequired
                 | AppError::Unavailable(_)
                 | AppError::Internal(_)

@@ -141,7 +141,7 @@ async fn the_user_read_with_the_session_is_fresh_every_request_and_never_stored(
             .execute(c)
             .unwrap()
     });
-    app.get(LIST).await.assert_redirect_to("/login");
+    app.get(LIST).await.assert_redirect_to("/login?disabled=1");
 }
 
 #[actix_web::test]

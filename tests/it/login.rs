@@ -63,19 +63,68 @@ async fn a_wrong_password_and_an_unknown_email_get_the_same_answer() {
 }
 
 #[actix_web::test]
-async fn a_disabled_user_cannot_log_in_and_hears_nothing_more() {
+async fn a_disabled_user_is_told_whom_to_ask_only_after_the_right_password() {
+    let app = spawn_app().await;
+    app.add_user("gone@acme.test", Some("Acme"), Role::Viewer);
+    let gone = app.client_for("gone@acme.test").await;
+    app.logged_in_admin("Acme", "ops@acme.test").await;
+    let id = app.db(|c| {
+        users::table
+            .filter(users::email.eq("gone@acme.test"))
+            .select(users::id)
+            .first::<kwik_dashboard::db::models::UserId>(c)
+            .unwrap()
+    });
+    app.get("/settings/teams").await;
+    app.post(
+        &format!("/settings/teams/{}/status", id.0),
+        &[("status", "disabled")],
+    )
+    .await
+    .assert_status(303);
+
+    // Their session ended with the disable: the next page is the sign-in.
+    gone.get(LIST).await.assert_redirect_to("/login");
+    // A wrong password hears what anyone hears: nothing about the account.
+    app.client()
+        .login("gone@acme.test", "not the password")
+        .await
+        .assert_status(401)
+        .assert_contains("Incorrect email or password.")
+        .assert_lacks("disabled");
+    // The right one is told the account is disabled, by whom and when, and whom to ask.
+    let today = kwik_dashboard::infra::sa_time::date(kwik_dashboard::db::now());
+    app.client()
+        .login("gone@acme.test", PASSWORD)
+        .await
+        .assert_status(403)
+        .assert_contains(&format!(
+            "This account was disabled by ops@acme.test on {today}. Ask them, or another admin \
+             of Acme, to enable it again."
+        ))
+        .assert_lacks("Incorrect email or password.");
+}
+
+#[actix_web::test]
+async fn an_account_disabled_outside_the_dashboard_is_told_to_ask_its_admins() {
     let app = spawn_app().await;
     app.add_user("gone@acme.test", Some("Acme"), Role::Admin);
+    let gone = app.client_for("gone@acme.test").await;
+    // Disabled straight in the database: the session is still there, and is refused with a reason.
     app.db(|c| {
         diesel::update(users::table)
             .set(users::disabled.eq(true))
             .execute(c)
             .unwrap()
     });
+    gone.get(LIST).await.assert_redirect_to("/login?disabled=1");
+    gone.get("/login?disabled=1")
+        .await
+        .assert_contains("You were signed out: your account has been disabled.");
     app.login("gone@acme.test", PASSWORD)
         .await
-        .assert_status(401)
-        .assert_contains("Incorrect email or password.");
+        .assert_status(403)
+        .assert_contains("This account is disabled. Ask an admin of Acme to enable it again.");
 }
 
 #[actix_web::test]

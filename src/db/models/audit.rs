@@ -110,6 +110,23 @@ impl AuditEvent {
             .map(drop)
     }
 
+    /// The latest `event` about the target `kind`/`id`, if any.
+    pub fn latest_about(
+        conn: &mut DbConn,
+        kind: &str,
+        id: i64,
+        event: &str,
+    ) -> QueryResult<Option<AuditEvent>> {
+        audit_events::table
+            .filter(audit_events::target_type.eq(kind))
+            .filter(audit_events::target_id.eq(id))
+            .filter(audit_events::event.eq(event))
+            .order((audit_events::occurred_at.desc(), audit_events::id.desc()))
+            .select(AuditEvent::as_select())
+            .first(conn)
+            .optional()
+    }
+
     fn filtered(
         filter: &AuditFilter,
         touched: Option<&[i64]>,

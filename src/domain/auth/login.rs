@@ -37,11 +37,49 @@ pub enum Outcome {
     },
     /// Wrong email, wrong password or a disabled account: one answer for all.
     Refused,
+    /// The password matched, but the account is disabled. Only someone who knows the password
+    /// learns this, and with it whom to ask.
+    Disabled(DisabledBy),
     /// The password matched an enabled account, whose login is recorded.
     SignedIn(User),
     /// The password matched an enabled account with two-factor sign-in: a code must follow (see
     /// [`second_step`]). Nothing is recorded yet, and the failures counted so far still count.
     CodeRequired(User),
+}
+
+/// Who disabled an account, for its owner to know whom to ask.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DisabledBy {
+    /// The admin's email, or "Kwik Support"; none when the History does not say.
+    pub actor: Option<String>,
+    /// When (UTC).
+    pub at: Option<time::PrimitiveDateTime>,
+    /// The account's organisation; none for Kwik's own support staff.
+    pub merchant: Option<String>,
+}
+
+impl DisabledBy {
+    /// From the account's latest "User disabled" event and its merchant.
+    pub fn read(conn: &mut DbConn, user: &User) -> diesel::QueryResult<Self> {
+        let event = crate::db::models::audit::AuditEvent::latest_about(
+            conn,
+            "user",
+            user.id.0,
+            Event::UserDisabled.as_str(),
+        )?;
+        let merchant = match user.merchant_id {
+            Some(id) => Some(crate::db::models::Merchant::find(conn, id)?.name),
+            None => None,
+        };
+        Ok(Self {
+            actor: event.as_ref().and_then(|e| match e.actor_role.as_str() {
+                "support" => Some("Kwik Support".to_owned()),
+                _ => e.actor_email.clone(),
+            }),
+            at: event.map(|e| e.occurred_at),
+            merchant,
+        })
+    }
 }
 
 /// What can fail besides the attempt itself.
@@ -119,6 +157,7 @@ pub async fn attempt(
             Some(u) if u.disabled && matches => "account disabled",
             Some(_) => "wrong password",
         };
+        let disabled = user.clone().filter(|u| u.disabled && matches);
         database
             .call(move |c| -> Result<(), DbError> {
                 Ok(c.write_transaction(|c| {
@@ -127,6 +166,12 @@ pub async fn attempt(
                 })?)
             })
             .await?;
+        if let Some(user) = disabled {
+            let by = database
+                .call(move |c| -> Result<_, DbError> { Ok(DisabledBy::read(c, &user)?) })
+                .await?;
+            return Ok(Outcome::Disabled(by));
+        }
         return Ok(Outcome::Refused);
     };
 

@@ -102,13 +102,15 @@ async fn disabling_a_user_ends_their_existing_session_at_once() {
         .assert_contains("badge disabled")
         .assert_contains(">Enable</a>");
 
-    // Their very next request is refused, on any page, and a new sign-in too.
+    // Their very next request is refused, on any page, and a new sign-in too: with the right
+    // password they are told who disabled the account.
     theirs.get(TEAM).await.assert_redirect_to("/login");
     theirs.get(LIST).await.assert_redirect_to("/login");
     theirs
         .login("leaver@acme.test", PASSWORD)
         .await
-        .assert_status(401);
+        .assert_status(403)
+        .assert_contains("This account was disabled by");
 
     // Enabled again, they can sign in with the same password.
     app.post(&format!("{TEAM}/{id}/status"), &[("status", "active")])
