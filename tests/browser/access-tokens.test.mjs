@@ -106,6 +106,17 @@ test("flow 1: create a token and see its credentials once", TIMEOUT, async () =>
     await gate(page, "create form with errors");
     await shot(page, "create-errors");
 
+    // The last day is asked for only with "On a date"; with another choice it is put away and not
+    // sent (the create below, with "No expiry", would be refused if it were).
+    const lastDay = dialog.locator("#expires-on");
+    assert.equal(await lastDay.isVisible(), false, "no date field with No expiry");
+    await dialog.getByRole("radio", { name: "On a date" }).check();
+    assert.equal(await lastDay.isVisible(), true, "the date field with On a date");
+    await lastDay.fill("2030-01-31");
+    await dialog.getByRole("radio", { name: "No expiry" }).check();
+    assert.equal(await lastDay.isVisible(), false, "the date field put away again");
+    assert.equal(await lastDay.isDisabled(), true, "and not sent");
+
     // Name, three sections and Read-Write.
     await dialog.getByLabel("Name", { exact: true }).fill("Shopify store sync");
     for (const section of ["Customers", "Payments", "Orders"]) {
