@@ -105,6 +105,49 @@
     return !(box && box.checked);
   }
 
+  // What each form in the dialog held when it arrived, to know whether anything was typed since.
+  const initial = new WeakMap();
+  const formState = (form) => new URLSearchParams(new FormData(form)).toString();
+
+  // Whether the dialog holds input that closing it would lose.
+  function edited(dialog) {
+    // A form that came back with errors holds what was typed before it was sent.
+    return Array.from(dialog.querySelectorAll("form")).some((form) =>
+      (initial.has(form) && initial.get(form) !== formState(form)) || form.querySelector("#form-errors"));
+  }
+
+  // Escape or a click outside the dialog: closing it must never lose credentials not yet stored,
+  // nor what was typed without asking. Both ways behave the same.
+  function requestClose(dialog) {
+    if (revealUnconfirmed(dialog)) {
+      const box = dialog.querySelector("[data-stored-confirm]");
+      if (box) box.focus();
+      return;
+    }
+    const asking = dialog.querySelector("[data-discard-prompt]");
+    if (asking) { keepEditing(asking); return; }
+    if (!edited(dialog)) { dialog.close(); return; }
+    const prompt = document.createElement("div");
+    prompt.className = "callout warning discard-prompt";
+    prompt.setAttribute("role", "alert");
+    prompt.dataset.discardPrompt = "";
+    prompt.innerHTML = "<p>Discard what you typed? It has not been saved.</p>" +
+      '<button type="button" class="button secondary">Keep editing</button>' +
+      '<button type="button" class="button danger">Discard</button>';
+    const [keep, discard] = prompt.querySelectorAll("button");
+    keep.addEventListener("click", () => keepEditing(prompt));
+    discard.addEventListener("click", () => dialog.close());
+    modalContent().prepend(prompt);
+    dialog.scrollTop = 0;
+    keep.focus();
+  }
+
+  function keepEditing(prompt) {
+    const root = prompt.parentElement;
+    prompt.remove();
+    if (root) focusFirst(root);
+  }
+
   // Wires up whatever `root` holds: reveal controls, copy buttons, select-all.
   function enhance(root) {
     root.querySelectorAll("[data-copy]").forEach((button) => {
@@ -215,6 +258,8 @@
       boxes().forEach((b) => b.addEventListener("change", sync));
       sync();
     });
+
+    root.querySelectorAll("form").forEach((form) => initial.set(form, formState(form)));
   }
 
   document.addEventListener("DOMContentLoaded", () => {
@@ -227,12 +272,18 @@
     if (!dialog) return;
 
     dialog.addEventListener("cancel", (event) => {
-      // Escape must not throw away credentials that were not stored yet.
-      if (revealUnconfirmed(dialog)) {
-        event.preventDefault();
-        const box = dialog.querySelector("[data-stored-confirm]");
-        if (box) box.focus();
-      }
+      // Escape must not throw away credentials that were not stored yet, nor typed input unasked.
+      event.preventDefault();
+      requestClose(dialog);
+    });
+
+    // A click on the backdrop (outside the dialog's box) is Escape by mouse.
+    dialog.addEventListener("click", (event) => {
+      if (event.target !== dialog) return;
+      const box = dialog.getBoundingClientRect();
+      const inside = event.clientX >= box.left && event.clientX <= box.right &&
+        event.clientY >= box.top && event.clientY <= box.bottom;
+      if (!inside) requestClose(dialog);
     });
 
     dialog.addEventListener("keydown", (event) => trapFocus(dialog, event));
@@ -311,11 +362,22 @@
 
   document.addEventListener("htmx:responseError", (event) => {
     const status = event.detail.xhr ? event.detail.xhr.status : 0;
+    const message = status === 503
+      ? "The dashboard cannot reach its database right now, so nothing was saved. What you typed is kept: try again in a moment."
+      : status === 403
+        ? "That was refused (your session may have changed). Reload the page and try again."
+        : "Something went wrong (" + status + "). Nothing secret was exposed; reload the page and try again.";
     const dialog = modal();
+    const form = event.detail.elt && event.detail.elt.closest ? event.detail.elt.closest("form") : null;
+    if (dialog && dialog.open && form && dialog.contains(form)) {
+      // A form in the dialog stays, with what was typed and the reason inside it.
+      if (!form.querySelector("[data-request-error]")) form.insertAdjacentHTML("afterbegin", '<p class="callout error" role="alert" data-request-error></p>');
+      form.querySelector("[data-request-error]").textContent = message;
+      dialog.scrollTop = 0;
+      return;
+    }
     if (dialog && dialog.open) dialog.close();
-    showFlash(status === 403
-      ? "That was refused (your session may have changed). Reload the page and try again."
-      : "Something went wrong (" + status + "). Nothing secret was exposed; reload the page and try again.", "error");
+    showFlash(message, "error");
   });
 
   document.addEventListener("htmx:sendError", () => {

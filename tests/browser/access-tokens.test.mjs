@@ -180,6 +180,68 @@ test("flow 1: create a token and see its credentials once", TIMEOUT, async () =>
   });
 });
 
+// ---------------------------------------------------------------- typed input is never lost unasked
+
+test("the create dialog never loses typed input: Escape and the backdrop ask, a failed send keeps it", TIMEOUT, async () => {
+  const admin = suite.server.addUser({ email: "ops@guard.test", merchant: "Guarded Goods" });
+  await suite.inSession(async (s) => {
+    const { page } = s;
+    await login(page, admin);
+    const dialog = page.locator("dialog#modal[open]");
+    const name = () => dialog.getByLabel("Name", { exact: true });
+    const openCreate = async () => {
+      await page.locator("#create-token").click();
+      await untilFocus(page, "focus on Name", (f) => f.id === "token-name");
+    };
+
+    // Untouched, Escape just closes it.
+    await openCreate();
+    await page.keyboard.press("Escape");
+    await untilDialogCloses(page);
+
+    // Typed into, Escape asks first, and Keep editing keeps everything.
+    await openCreate();
+    await page.keyboard.type("Half typed");
+    await page.keyboard.press("Escape");
+    const prompt = dialog.locator("[data-discard-prompt]");
+    await prompt.waitFor();
+    assert.match(await prompt.innerText(), /Discard what you typed\? It has not been saved\./);
+    await untilFocus(page, "focus on Keep editing", (f) => f.text === "Keep editing");
+    await gate(page, "create form asking before discarding");
+    await shot(page, "create-discard-prompt");
+    await dialog.getByRole("button", { name: "Keep editing" }).click();
+    assert.equal(await prompt.count(), 0);
+    assert.equal(await dialogOpen(page), true);
+    assert.equal(await name().inputValue(), "Half typed");
+
+    // A click on the backdrop asks the same; Discard closes.
+    await page.mouse.click(4, 4);
+    await prompt.waitFor();
+    await dialog.getByRole("button", { name: "Discard" }).click();
+    await untilDialogCloses(page);
+
+    // The send fails because the database is down (the server's 503 answered in its place): the
+    // dialog stays with what was typed and says why inside it; sending again later works.
+    await openCreate();
+    await name().fill("Kept through an outage");
+    await dialog.getByRole("checkbox", { name: "Orders", exact: true }).check();
+    const outage = (route) => (route.request().method() === "POST"
+      ? route.fulfill({ status: 503, contentType: "text/html; charset=utf-8", headers: { "Retry-After": "5" }, body: "<p>The dashboard cannot reach its database right now.</p>" })
+      : route.continue());
+    await page.route("**/developers/access-tokens", outage);
+    await dialog.getByRole("button", { name: "Create token" }).click();
+    const note = dialog.locator("[data-request-error]");
+    await note.waitFor();
+    assert.match(await note.innerText(), /cannot reach its database right now, so nothing was saved\. What you typed is kept/);
+    assert.equal(await name().inputValue(), "Kept through an outage");
+    assert.equal(await dialog.getByRole("checkbox", { name: "Orders", exact: true }).isChecked(), true);
+    await page.unroute("**/developers/access-tokens", outage);
+    await dialog.getByRole("button", { name: "Create token" }).click();
+    await readCredentials(page);
+    s.assertNoProblems();
+  });
+});
+
 // ---------------------------------------------------------------- flow 2 (and the viewer)
 
 test("flow 2: disable, then enable, each after a confirmation", TIMEOUT, async () => {
