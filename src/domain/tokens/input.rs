@@ -5,6 +5,8 @@ use crate::domain::credentials::rate_limit::parse_per_second;
 use crate::domain::credentials::{Permission, Section, Sections, TokenStatus};
 use crate::infra::net::IpNet;
 
+pub use super::field_errors::FieldErrors;
+
 /// Longest token name, in characters.
 pub const NAME_MAX: usize = 100;
 
@@ -79,59 +81,6 @@ impl Rules {
 pub const ALLOWLIST_MAX: usize = 50;
 /// Longest expiry a token can be given, in days.
 pub const EXPIRY_MAX_DAYS: i64 = 3_650;
-
-/// A message per field that did not validate.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct FieldErrors {
-    /// About the name.
-    pub name: Option<String>,
-    /// About the sections.
-    pub sections: Option<String>,
-    /// About the permission.
-    pub permission: Option<String>,
-    /// About the status.
-    pub status: Option<String>,
-    /// About the expiry.
-    pub expiry: Option<String>,
-    /// About the IP allowlist.
-    pub ip_allowlist: Option<String>,
-    /// About the rate limit.
-    pub rate_limit: Option<String>,
-}
-
-impl FieldErrors {
-    /// Whether no field has an error.
-    pub fn is_empty(&self) -> bool {
-        self.count() == 0
-    }
-
-    /// The name is another token's already: the only error, next to the name.
-    pub fn duplicate_name(name: &str) -> Self {
-        Self {
-            name: Some(format!(
-                "Another token is already called “{name}” (names ignore case). Choose a name you \
-                 can tell apart in the History and in Support."
-            )),
-            ..Self::default()
-        }
-    }
-
-    /// How many fields have an error.
-    pub fn count(&self) -> usize {
-        [
-            &self.name,
-            &self.sections,
-            &self.permission,
-            &self.status,
-            &self.expiry,
-            &self.ip_allowlist,
-            &self.rate_limit,
-        ]
-        .iter()
-        .filter(|e| e.is_some())
-        .count()
-    }
-}
 
 /// Checks the form. Every problem is reported at once, each next to its field; nothing is dropped
 /// silently (an unknown section is an error, not ignored).

@@ -2,6 +2,7 @@
 //! enabling or disabling it. Plain values in, decisions out; no HTTP.
 
 pub mod create;
+mod field_errors;
 pub mod input;
 pub mod lifecycle;
 pub mod list;

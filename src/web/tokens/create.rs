@@ -88,8 +88,26 @@ pub async fn create(
     }
 
     let rules = tokens::Rules::for_merchant(member.merchant.max_token_lifetime_days);
-    let spec = match tokens::validate(&input, &rules) {
-        Ok(spec) => spec,
+    let merchant = member.merchant.id;
+    // A form error from validation, or from the database (the name is taken): one answer.
+    let created = match tokens::validate(&input, &rules) {
+        Err(errors) => Err(errors),
+        Ok(spec) => {
+            let actor = crate::web::actor(&req, &state, &member.user);
+            let keyring = state.keyring.clone();
+            state
+                .db(
+                    move |c| match tokens::create(c, &keyring, merchant, &actor, &spec) {
+                        Err(CreateError::DuplicateName(name)) => Ok(Err(name)),
+                        other => other.map(Ok),
+                    },
+                )
+                .await?
+                .map_err(|name| FieldErrors::duplicate_name(&name))
+        }
+    };
+    let (token, credentials) = match created {
+        Ok(created) => created,
         Err(errors) => {
             let id = if submission_id.is_empty() {
                 new_submission_id()?
@@ -97,33 +115,6 @@ pub async fn create(
                 submission_id
             };
             let form = FormView::from_input(&input, errors, id)
-                .within(member.merchant.max_token_lifetime_days);
-            return form_response(
-                &req,
-                &session,
-                &member,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                form,
-            );
-        }
-    };
-
-    let merchant = member.merchant.id;
-    let actor = crate::web::actor(&req, &state, &member.user);
-    let created = state
-        .db({
-            let keyring = state.keyring.clone();
-            move |c| match tokens::create(c, &keyring, merchant, &actor, &spec) {
-                Err(CreateError::DuplicateName(name)) => Ok(Err(name)),
-                other => other.map(Ok),
-            }
-        })
-        .await?;
-    let (token, credentials) = match created {
-        Ok(created) => created,
-        Err(name) => {
-            let errors = FieldErrors::duplicate_name(&name);
-            let form = FormView::from_input(&input, errors, submission_id)
                 .within(member.merchant.max_token_lifetime_days);
             return form_response(
                 &req,

@@ -102,37 +102,29 @@ pub async fn edit(
     let input: TokenInput =
         serde_html_form::from_bytes(&body).map_err(|e| AppError::BadRequest(e.to_string()))?;
     let rules = tokens::Rules::for_merchant(member.merchant.max_token_lifetime_days);
-    let spec = match tokens::validate(&input, &rules) {
-        Ok(spec) => spec,
-        Err(errors) => {
-            let form = FormView::editing(id, &input, errors, member.merchant.rate_limit)
-                .within(member.merchant.max_token_lifetime_days);
-            return form_response(
-                &req,
-                &session,
-                &member,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                form,
+    // A form error from validation, or from the database (the name is taken): one answer.
+    let updated = match tokens::validate(&input, &rules) {
+        Err(errors) => Err(errors),
+        Ok(spec) => {
+            let (merchant, actor) = (
+                member.merchant.id,
+                crate::web::actor(&req, &state, &member.user),
             );
+            let cache = state.token_cache.clone();
+            state
+                .db(move |c| {
+                    match lifecycle::update(c, &cache, merchant, TokenId(id), &actor, &spec) {
+                        Err(LifecycleError::DuplicateName(name)) => Ok(Err(name)),
+                        other => other.map(Ok),
+                    }
+                })
+                .await?
+                .map_err(|name| tokens::FieldErrors::duplicate_name(&name))
         }
     };
-    let (merchant, actor) = (
-        member.merchant.id,
-        crate::web::actor(&req, &state, &member.user),
-    );
-    let cache = state.token_cache.clone();
-    let updated = state
-        .db(
-            move |c| match lifecycle::update(c, &cache, merchant, TokenId(id), &actor, &spec) {
-                Err(LifecycleError::DuplicateName(name)) => Ok(Err(name)),
-                other => other.map(Ok),
-            },
-        )
-        .await?;
     let token = match updated {
         Ok(token) => token,
-        Err(name) => {
-            let errors = tokens::FieldErrors::duplicate_name(&name);
+        Err(errors) => {
             let form = FormView::editing(id, &input, errors, member.merchant.rate_limit)
                 .within(member.merchant.max_token_lifetime_days);
             return form_response(
