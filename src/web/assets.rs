@@ -28,8 +28,10 @@ pub fn url(path: &str) -> String {
 /// The URLs every page links to.
 #[derive(Debug, Clone)]
 pub struct AssetUrls {
-    /// Stylesheet.
+    /// The base stylesheet: scales, shell, components.
     pub css: String,
+    /// The screens' stylesheet (history, support, token list and detail, profile).
+    pub screens_css: String,
     /// htmx.
     pub htmx: String,
     /// The dashboard's own script.
@@ -41,6 +43,7 @@ impl AssetUrls {
     pub fn get() -> &'static Self {
         static URLS: std::sync::LazyLock<AssetUrls> = std::sync::LazyLock::new(|| AssetUrls {
             css: url("app.css"),
+            screens_css: url("screens.css"),
             htmx: url("htmx.min.js"),
             js: url("app.js"),
         });
