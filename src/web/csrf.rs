@@ -7,7 +7,7 @@ use actix_web::body::BoxBody;
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::{Method, header};
 use actix_web::middleware::Next;
-use actix_web::{ResponseError, web};
+use actix_web::web;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use subtle::ConstantTimeEq;
@@ -58,7 +58,7 @@ pub async fn guard(
         return next.call(req).await;
     }
     if let Err(why) = check_origin(&req) {
-        return Ok(req.into_response(AppError::Csrf(why).error_response()));
+        return Ok(req.error_response(AppError::Csrf(why)));
     }
     let expected = req.get_session().get::<String>(SESSION_KEY).ok().flatten();
     let mut provided = req
@@ -80,9 +80,9 @@ pub async fn guard(
         {
             next.call(req).await
         }
-        (None, _) => Ok(req.into_response(AppError::Csrf("no token in session").error_response())),
-        (_, None) => Ok(req.into_response(AppError::Csrf("no token sent").error_response())),
-        _ => Ok(req.into_response(AppError::Csrf("wrong token").error_response())),
+        (None, _) => Ok(req.error_response(AppError::Csrf("no token in session"))),
+        (_, None) => Ok(req.error_response(AppError::Csrf("no token sent"))),
+        _ => Ok(req.error_response(AppError::Csrf("wrong token"))),
     }
 }
 

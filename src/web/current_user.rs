@@ -37,7 +37,7 @@ impl CurrentUser {
     }
 
     /// The signed-in user, enrolled or not.
-    async fn load_any(req: &HttpRequest) -> Result<Self, AppError> {
+    pub async fn load_any(req: &HttpRequest) -> Result<Self, AppError> {
         let session = req.get_session();
         let state = req
             .app_data::<web::Data<AppState>>()

@@ -48,6 +48,30 @@ impl AppError {
     pub fn internal(err: impl Into<anyhow::Error>) -> Self {
         Self::Internal(err.into())
     }
+
+    /// The title and the message of the page shown for this error: generic, never the cause.
+    pub fn page_text(&self) -> (&'static str, &'static str) {
+        match self {
+            Self::NotFound => (
+                "Page not found",
+                "There is nothing at this address, or it is not yours to see.",
+            ),
+            Self::Forbidden(msg) => ("Not allowed", *msg),
+            Self::Csrf(_) => (
+                "Request refused",
+                "This form was sent from somewhere else, or it expired. Go back, reload the page and try again.",
+            ),
+            Self::BadRequest(_) => ("Bad request", "The request could not be understood."),
+            Self::Unavailable(_) => (
+                "Temporarily unavailable",
+                "The dashboard cannot reach its database right now. Please try again in a moment. If you were saving something, check whether it was saved before you send it again.",
+            ),
+            _ => (
+                "Something went wrong",
+                "An unexpected error occurred. Nothing secret was exposed; please try again.",
+            ),
+        }
+    }
 }
 
 impl From<DbError> for AppError {
@@ -119,26 +143,7 @@ impl ResponseError for AppError {
                 .insert_header((header::CACHE_CONTROL, "no-store"))
                 .finish();
         }
-        let (title, message) = match self {
-            Self::NotFound => (
-                "Page not found",
-                "There is nothing at this address, or it is not yours to see.",
-            ),
-            Self::Forbidden(msg) => ("Not allowed", *msg),
-            Self::Csrf(_) => (
-                "Request refused",
-                "This form was sent from somewhere else, or it expired. Go back, reload the page and try again.",
-            ),
-            Self::BadRequest(_) => ("Bad request", "The request could not be understood."),
-            Self::Unavailable(_) => (
-                "Temporarily unavailable",
-                "The dashboard cannot reach its database right now. Please try again in a moment. If you were saving something, check whether it was saved before you send it again.",
-            ),
-            _ => (
-                "Something went wrong",
-                "An unexpected error occurred. Nothing secret was exposed; please try again.",
-            ),
-        };
+        let (title, message) = self.page_text();
         let page = ErrorPage {
             status: status.as_u16(),
             title,

@@ -6,6 +6,7 @@ pub mod checkout;
 pub mod csrf;
 pub mod current_user;
 pub mod error;
+pub mod error_page;
 pub mod format;
 pub mod headers;
 pub mod health;

@@ -151,6 +151,25 @@ impl Chrome {
         })
     }
 
+    /// Chrome for an error page of a signed-in user: no navigation entry is current, and a pending
+    /// flash message is left for the next real page.
+    pub fn for_error(
+        session: &Session,
+        user: &crate::db::models::User,
+        merchant: Option<&crate::db::models::Merchant>,
+    ) -> Result<Self, AppError> {
+        Ok(Self {
+            assets: assets::AssetUrls::get(),
+            csrf_token: csrf::token(session)?,
+            user: Some(UserView::of(
+                user,
+                merchant.map_or("Kwik Support", |m| m.name.as_str()),
+            )),
+            flash: None,
+            nav: "",
+        })
+    }
+
     /// Chrome for a Kwik Support page; takes the pending flash message.
     pub fn for_support(
         session: &Session,

@@ -98,6 +98,7 @@ pub fn configure(cfg: &mut aw::ServiceConfig, state: &AppState) {
             aw::scope("")
                 .wrap(from_fn(web::sudo::guard))
                 .wrap(from_fn(web::csrf::guard))
+                .wrap(from_fn(web::error_page::with_chrome))
                 .wrap(sessions)
                 .wrap(from_fn(web::health::session_store_outage))
                 .wrap(from_fn(web::security::secure_cookie))

@@ -108,7 +108,7 @@ pub async fn guard(
             ..
         }) if !user.disabled => (user, merchant),
         Ok(_) => return next.call(req).await,
-        Err(e) => return Ok(req.into_response(actix_web::ResponseError::error_response(&e))),
+        Err(e) => return Ok(req.error_response(e)),
     };
     let (user, merchant) = signed_in;
     let two_factor = user.totp_enabled_at.is_some();
@@ -170,7 +170,7 @@ pub async fn guard(
             }
             Err(e) => {
                 let e = AppError::from(e);
-                return Ok(req.into_response(actix_web::ResponseError::error_response(&e)));
+                return Ok(req.error_response(e));
             }
         }
     }

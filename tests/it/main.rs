@@ -13,6 +13,7 @@ mod checkout;
 mod cli;
 mod crash;
 mod csrf;
+mod error_pages;
 mod fleet;
 mod helpers;
 mod history;
