@@ -74,7 +74,7 @@
 
   // What opens the dialog: anything marked so, and the token table's row actions, known by their place
   // (fifty rows a page, four actions each, so the rows do not repeat the mark).
-  const OPENERS = "[data-opens-dialog], #token-rows .row-actions a[href], #token-rows a.row-action[href]";
+  const OPENERS = "[data-opens-dialog], #token-rows .row-menu-list a[href]";
 
   // The name a person hears for a control.
   const nameOf = (el) => (el.getAttribute("aria-label") || el.textContent).trim().replace(/\s+/g, " ");
@@ -85,7 +85,7 @@
   function returnTarget(target) {
     if (!target || target.isConnected) return target;
     const href = target.getAttribute("href");
-    return Array.from(document.querySelectorAll(OPENERS))
+    return Array.from(document.querySelectorAll(OPENERS + ", .row-menu-toggle"))
       .find((el) => el.getAttribute("href") === href && nameOf(el) === nameOf(target)) || null;
   }
 
@@ -303,7 +303,7 @@
 
     document.addEventListener("click", (event) => {
       const open = event.target.closest(OPENERS);
-      if (open) opener = open;
+      if (open) opener = (open.closest(".row-menu") || open).querySelector(".row-menu-toggle") || open;
       // A table row's actions carry only their address (fifty rows a page, four actions each): the
       // dialog fetches it here, as data-hx-get would. A modified click opens the full page instead.
       if (open && open.matches("a[href]:not([data-hx-get])") && window.htmx && event.button === 0
@@ -345,9 +345,9 @@
     const form = event.detail.elt;
     if (!event.detail.successful || !form.matches || !form.matches("[data-closes-dialog-on-success]")) return;
     const rowId = form.getAttribute("data-hx-target");
-    // The row was replaced: the focus goes to its new action (Enable after Disable, and back). The
+    // The row was replaced: the focus goes to its menu button, or a team row's new action. The
     // dialog's close event comes later, so the action is looked up then.
-    const action = () => (rowId ? document.querySelector(rowId + " .row-action") : null);
+    const action = () => (rowId ? document.querySelector(`${rowId} .row-menu-toggle, ${rowId} .row-action`) : null);
     const dialog = form.closest("dialog");
     if (dialog) {
       opener = action;

@@ -36,6 +36,8 @@ pub struct AssetUrls {
     pub htmx: String,
     /// The dashboard's own script.
     pub js: String,
+    /// The token table's row menus and the phone's Filters button.
+    pub table_js: String,
 }
 
 impl AssetUrls {
@@ -46,6 +48,7 @@ impl AssetUrls {
             screens_css: url("screens.css"),
             htmx: url("htmx.min.js"),
             js: url("app.js"),
+            table_js: url("table.js"),
         });
         &URLS
     }

@@ -6,7 +6,7 @@ import { test } from "node:test";
 import { axeViolations, gate, login, shot } from "./lib/browser.mjs";
 import {
   ON_PHONE, PHONE, TABLE, TIMEOUT, assertCredentialFormats, assertFocusTrapped, createInDialog, dialogFits, dialogOpen, fits, focused, inView,
-  partialKey, readCredentials, row, rowView, tabUntil, until, untilDialogCloses, untilFocus,
+  menuItem, openWithKeyboard, partialKey, readCredentials, row, rowAction, rowView, tabUntil, until, untilDialogCloses, untilFocus,
 } from "./lib/flows.mjs";
 import { assertRefused } from "./lib/pages.mjs";
 import { assertSeenDocumentsValid } from "./lib/report.mjs";
@@ -258,7 +258,7 @@ test("flow 2: disable, then enable, each after a confirmation", TIMEOUT, async (
     assert.equal((await rowView(page, "Legacy POS")).status, "Live");
 
     // Disable asks first, naming the token and what will stop working.
-    await row(page, "Legacy POS").getByRole("link", { name: "Disable Legacy POS" }).click();
+    await (await rowAction(page, "Legacy POS", "Disable Legacy POS")).click();
     const confirm = page.getByRole("dialog", { name: "Disable “Legacy POS”?" });
     await confirm.waitFor();
     assert.match(await confirm.innerText(), /will be refused until it is enabled again/);
@@ -270,19 +270,18 @@ test("flow 2: disable, then enable, each after a confirmation", TIMEOUT, async (
     await untilDialogCloses(page);
     assert.equal((await rowView(page, "Legacy POS")).status, "Live");
 
-    await row(page, "Legacy POS").getByRole("link", { name: "Disable Legacy POS" }).click();
+    await (await rowAction(page, "Legacy POS", "Disable Legacy POS")).click();
     await confirm.getByRole("button", { name: "Disable token" }).click();
     await until("the badge to say Disabled", async () => (await rowView(page, "Legacy POS")).status === "Disabled");
     assert.equal(await dialogOpen(page), false);
     assert.match(await page.locator("#flash").innerText(), /“Legacy POS” is disabled/);
-    await untilFocus(page, "the focus on the row's next action", (f) => f.text === "Enable Legacy POS");
+    await untilFocus(page, "the focus on the row's menu button", (f) => f.text === "Actions for Legacy POS");
     assert.equal((await rowView(page, "Shopify store sync")).status, "Live", "the other token is untouched");
-    await page.getByText("+2 more").click();
     await gate(page, "table with a disabled token");
     await shot(page, "table");
 
     // Enable, with its own confirmation.
-    await row(page, "Legacy POS").getByRole("link", { name: "Enable Legacy POS" }).click();
+    await (await rowAction(page, "Legacy POS", "Enable Legacy POS")).click();
     const enable = page.getByRole("dialog", { name: "Enable “Legacy POS”?" });
     await enable.waitFor();
     await gate(page, "enable confirmation");
@@ -303,7 +302,7 @@ test("flow 2: disable, then enable, each after a confirmation", TIMEOUT, async (
     await login(v.page, viewer);
     assert.equal((await rowView(v.page, "Legacy POS")).status, "Live");
     assert.equal(await v.page.getByRole("link", { name: "Create", exact: true }).count(), 0, "no Create for a viewer");
-    assert.equal(await v.page.locator(".row-action").count(), 0, "no Disable or Enable for a viewer");
+    assert.equal(await v.page.locator(".row-menu").count(), 0, "no actions menu for a viewer");
     await gate(v.page, "table for a viewer");
     await shot(v.page, "viewer");
     await assertRefused(v.page, "/developers/access-tokens/new");
@@ -367,14 +366,12 @@ test("flow 3: everything with the keyboard alone", TIMEOUT, async () => {
       chips: ["Customers", "Payments"],
     });
 
-    // Disable from the keyboard too: the row's link, then the confirmation's button.
-    await row(page, "Keyboard only").getByRole("link", { name: "Disable Keyboard only" }).focus();
-    await page.keyboard.press("Enter");
-    await page.getByRole("dialog", { name: "Disable “Keyboard only”?" }).waitFor();
+    // Disable from the keyboard too: the row's menu, then the confirmation's button.
+    await openWithKeyboard(page, "Disable Keyboard only", "Disable “Keyboard only”?");
     await tabUntil(page, "Disable token", (f) => f.text === "Disable token", { inDialog: true });
     await page.keyboard.press("Enter");
     await until("the badge to say Disabled", async () => (await rowView(page, "Keyboard only")).status === "Disabled");
-    await untilFocus(page, "the focus on Enable", (f) => f.text === "Enable Keyboard only");
+    await untilFocus(page, "the focus on the row's menu button", (f) => f.text === "Actions for Keyboard only");
     s.assertNoProblems();
   });
 });
@@ -428,19 +425,25 @@ test("flow 4: with JavaScript off, everything works through full pages", TIMEOUT
     });
     assert.equal((await page.content()).includes(credentials.apiSecret), false);
 
-    // Disable through the confirmation page.
-    await row(page, "Nightly reconciliation").getByRole("link", { name: "Disable Nightly reconciliation" }).click();
+    // Disable through the token's page (the row's menu button is a link to it) and the confirmation page.
+    await row(page, "Nightly reconciliation").getByRole("link", { name: "Actions for Nightly reconciliation" }).click();
+    await page.getByRole("heading", { level: 1, name: "Nightly reconciliation" }).waitFor();
+    assert.match(page.url(), /\/developers\/access-tokens\/\d+#actions$/);
+    await gate(page, "token page (no JS)");
+    await page.getByRole("link", { name: "Disable", exact: true }).click();
     await page.getByRole("heading", { level: 1, name: "Disable “Nightly reconciliation”?" }).waitFor();
     await gate(page, "confirm page (no JS)");
     await shot(page, "nojs-confirm");
     await page.getByRole("button", { name: "Disable token" }).click();
-    await page.waitForURL(TABLE);
+    await page.waitForURL(/\/developers\/access-tokens\/\d+$/);
     assert.match(await page.locator("#flash").innerText(), /is disabled/);
-    assert.equal((await rowView(page, "Nightly reconciliation")).status, "Disabled");
+    assert.equal(await page.locator(".token-subtitle .badge").innerText(), "Disabled");
 
-    // And enable it again.
-    await row(page, "Nightly reconciliation").getByRole("link", { name: "Enable Nightly reconciliation" }).click();
+    // And enable it again, from the same page.
+    await page.getByRole("link", { name: "Enable", exact: true }).click();
     await page.getByRole("button", { name: "Enable token" }).click();
+    await page.waitForURL(/\/developers\/access-tokens\/\d+$/);
+    await page.getByRole("link", { name: "Access Tokens" }).first().click();
     await page.waitForURL(TABLE);
     assert.equal((await rowView(page, "Nightly reconciliation")).status, "Live");
     s.assertNoProblems();
@@ -502,7 +505,7 @@ test("flow 5: at phone width nothing scrolls sideways, the table is cards and th
     await gate(page, "table at phone width");
     await shot(page, "phone", { fullPage: true });
 
-    await row(page, "Checkout").getByRole("link", { name: "Disable Checkout" }).click();
+    await (await rowAction(page, "Checkout", "Disable Checkout")).click();
     await page.getByRole("dialog", { name: "Disable “Checkout”?" }).waitFor();
     await dialogFits(page, "disable confirmation");
     await shot(page, "phone-confirm");
@@ -515,7 +518,7 @@ test("flow 5: at phone width nothing scrolls sideways, the table is cards and th
 
     // A Disable link opened on its own (a new tab, say) is a full confirmation page that works.
     await page.goto("/developers/access-tokens");
-    await page.goto(await row(page, "Checkout").getByRole("link", { name: "Disable Checkout" }).getAttribute("href"));
+    await page.goto(await menuItem(page, "Disable Checkout").getAttribute("href"));
     await fits(page, "the confirmation page");
     await page.getByRole("button", { name: "Disable token" }).click();
     await page.waitForURL(TABLE);

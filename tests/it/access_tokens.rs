@@ -371,11 +371,13 @@ async fn the_table_is_newest_first_with_chips_and_more() {
     let newer = table.body.find("Newer").unwrap();
     assert!(newer < older, "newest first");
     table
-        .assert_contains("+2 more")
+        .assert_contains(r#"<span aria-hidden="true">+3</span><span class="visually-hidden">Payments, Payouts, Orders</span>"#)
         .assert_contains("Read-Write")
         .assert_contains("badge live");
-    // Kwik's six columns, in Kwik's order, then Last used.
-    let columns: Vec<&str> = regex::Regex::new(r#"<th scope="col">([^<]+)</th>"#)
+    // Kwik's six columns, in Kwik's order, then Expires, Last used and the row menu.
+    let columns: Vec<&str> = regex::Regex::new(
+        r#"<th scope="col"[^>]*>(?:<a class="sort-link" [^>]*>|<span class="visually-hidden">)?([^<]+)<"#,
+    )
         .unwrap()
         .captures_iter(&table.body)
         .map(|c| c.get(1).unwrap().as_str())
@@ -389,7 +391,9 @@ async fn the_table_is_newest_first_with_chips_and_more() {
             "Status",
             "Permissions",
             "Sections",
-            "Last used"
+            "Expires",
+            "Last used",
+            "Actions"
         ]
     );
     table.assert_contains("Never");

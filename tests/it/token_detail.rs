@@ -110,7 +110,12 @@ async fn the_detail_page_shows_metadata_the_last_ips_and_the_daily_counts() {
         .assert_no_store()
         .assert_contains("<h1 class=\"token-title\">Shopify sync</h1>")
         .assert_contains(&token.partial_key())
-        .assert_contains(&format!(r#"<code class="public-key">{public}</code>"#))
+        .assert_contains(&format!(
+            r#"<code class="public-key" id="detail-public-key" tabindex="0">{public}</code>"#
+        ))
+        .assert_contains(r#"data-copy="detail-public-key""#)
+        .assert_contains(r#"<dt>IP allowlist</dt><dd>Any address"#)
+        .assert_contains(r#"<dt>Expires</dt><dd><span class="expires never">Never</span>"#)
         .assert_contains("Read-Write")
         .assert_contains(r#"<li>Payments</li><li>Orders</li>"#)
         .assert_contains("ops@acme.test</dd>")
@@ -122,7 +127,7 @@ async fn the_detail_page_shows_metadata_the_last_ips_and_the_daily_counts() {
             "<li><code>198.51.100.1</code></li><li><code>198.51.100.2</code></li></ol>",
         )
         .assert_contains(&format!(
-            "1,209 verifications in the last 30 days: 1,203 allowed, 6 denied; busiest day {}.",
+            "1,209 API requests in the last 30 days: 1,203 allowed, 6 denied; busiest day {}.",
             kwik_dashboard::web::format::day_month(three_ago)
         ))
         .assert_contains(r#"role="img" aria-labelledby="chart-title chart-desc""#);
@@ -179,7 +184,7 @@ async fn the_charts_data_table_has_thirty_days_and_sums_to_its_totals() {
     assert_eq!(foot, (allowed, denied, allowed + denied));
     assert_eq!((allowed, denied), (40 * 52 + 18, 1 + 2 + 1 + 1 + 2));
     page.assert_contains(&format!(
-        "{} verifications in the last 30 days: {} allowed, {} denied;",
+        "{} API requests in the last 30 days: {} allowed, {} denied;",
         kwik_dashboard::web::format::count(allowed + denied),
         kwik_dashboard::web::format::count(allowed),
         denied
@@ -198,7 +203,7 @@ async fn a_token_never_used_says_so_and_its_chart_is_empty() {
         .await
         .assert_status(200)
         .assert_contains("Never: no request with these credentials has been allowed yet.")
-        .assert_contains("No verifications in the last 30 days.")
+        .assert_contains("No API requests in the last 30 days.")
         .assert_contains("None yet.")
         .assert_lacks(r#"<rect class="allowed""#);
 }
@@ -252,11 +257,18 @@ async fn a_viewer_sees_the_detail_page_without_actions() {
     let app = spawn_app().await;
     app.logged_in_admin("Acme", "ops@acme.test").await;
     let id = app.issue_token("Shared", &["orders"], "read_only").await.id;
-    // The admin's page has what a leak report asks for: roll the secret, and enable again.
-    app.get(&format!("{LIST}/{id}"))
-        .await
-        .assert_contains(&format!("{LIST}/{id}/status?status=disabled"))
-        .assert_contains(&format!(r#"href="{LIST}/{id}/roll">Roll secret</a>"#));
+    // The admin's page has every action (the row menu leads here without JavaScript), Delete last.
+    let page = app.get(&format!("{LIST}/{id}")).await;
+    page.assert_contains(r#"<div class="actions" id="actions">"#)
+        .assert_contains(&format!("{LIST}/{id}/status?status=disabled"));
+    let actions: Vec<&str> = regex::Regex::new(
+        r#"class="button (?:secondary|danger)" href="[^"]+"(?:\s+data-[^>]+)?>([A-Za-z ]+)</a>"#,
+    )
+    .unwrap()
+    .captures_iter(&page.body)
+    .map(|c| c.get(1).unwrap().as_str())
+    .collect();
+    assert_eq!(actions, ["Edit", "Roll secret", "Disable", "Delete"]);
     app.add_user("viewer@acme.test", Some("Acme"), Role::Viewer);
     let viewer = app.client_for("viewer@acme.test").await;
     viewer
@@ -265,7 +277,9 @@ async fn a_viewer_sees_the_detail_page_without_actions() {
         .assert_status(200)
         .assert_contains("Shared")
         .assert_lacks("/status?status=")
-        .assert_lacks("/roll");
+        .assert_lacks("/roll")
+        .assert_lacks("/edit")
+        .assert_lacks("/delete");
 }
 
 /// The first `attr="…"` on a link or form of `body` whose value contains `needle`, unescaped.

@@ -338,11 +338,13 @@ async fn search_filter_sort_and_page_combine_into_one_bookmarkable_view() {
         r#"href="{}&#38;page=2" rel="next""#,
         prev.replace('&', "&#38;")
     ));
-    // The form shows the view it is on.
+    // The form shows the view it is on and keeps its order; the sorted column says so, and its
+    // header turns the order round.
     page1
         .assert_contains(r#"<option value="live" selected>"#)
-        .assert_contains(r#"<option value="name" selected>"#)
-        .assert_contains(r#"<option value="asc" selected>"#);
+        .assert_contains(r#"<input type="hidden" name="sort" value="name">"#)
+        .assert_contains(r#"<input type="hidden" name="dir" value="asc">"#)
+        .assert_contains(r#"<th scope="col" aria-sort="ascending"><a class="sort-link" href="/developers/access-tokens?q=S&#38;status=live&#38;sort=name&#38;dir=desc">Name<"#);
     // Another merchant's tokens are in no view.
     for view in [
         "",

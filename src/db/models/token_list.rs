@@ -36,6 +36,52 @@ pub struct TokenFilter {
     pub section: Option<Section>,
     /// Read-Only or Read-Write.
     pub permission: Option<Permission>,
+    /// Never expiring, expiring soon, or expired.
+    pub expiry: Option<ExpiryFilter>,
+}
+
+/// Which tokens the table's expiry filter keeps, judged at the time of the query.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExpiryFilter {
+    /// Tokens without an expiry date.
+    Never,
+    /// Tokens that expire within [`ExpiryFilter::SOON_DAYS`] days and have not yet.
+    Soon,
+    /// Tokens whose expiry has passed.
+    Expired,
+}
+
+impl ExpiryFilter {
+    /// Days ahead that count as "soon".
+    pub const SOON_DAYS: i64 = 30;
+    /// Every filter, in menu order.
+    pub const ALL: [Self; 3] = [Self::Never, Self::Soon, Self::Expired];
+
+    /// The query-string value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Never => "never",
+            Self::Soon => "soon",
+            Self::Expired => "expired",
+        }
+    }
+
+    /// What the menu shows.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Never => "Never expires",
+            Self::Soon => "Within 30 days",
+            Self::Expired => "Expired",
+        }
+    }
+}
+
+impl std::str::FromStr for ExpiryFilter {
+    type Err = ();
+
+    fn from_str(s: &str) -> Result<Self, ()> {
+        Self::ALL.into_iter().find(|f| f.as_str() == s).ok_or(())
+    }
 }
 
 impl TokenFilter {
@@ -54,6 +100,8 @@ pub enum SortKey {
     Name,
     /// Last allowed verification; never used counts as the oldest use.
     LastUsed,
+    /// Expiry; no expiry counts as the latest.
+    Expires,
 }
 
 /// Which way.
@@ -106,6 +154,17 @@ impl TokenSort {
                 t::last_used_at.asc(),
                 t::id.asc(),
             )),
+            // "Never expires" is the latest expiry, after every date, on both backends.
+            (SortKey::Expires, Direction::Asc) => query.order((
+                t::expires_at.is_null().asc(),
+                t::expires_at.asc(),
+                t::id.asc(),
+            )),
+            (SortKey::Expires, Direction::Desc) => query.order((
+                t::expires_at.is_null().desc(),
+                t::expires_at.desc(),
+                t::id.desc(),
+            )),
         }
     }
 }
@@ -154,6 +213,16 @@ pub(super) fn listed(
     }
     if let Some(permission) = filter.permission {
         q = q.filter(t::permission.eq(permission));
+    }
+    if let Some(expiry) = filter.expiry {
+        let now = crate::db::now();
+        q = match expiry {
+            ExpiryFilter::Never => q.filter(t::expires_at.is_null()),
+            ExpiryFilter::Soon => q
+                .filter(t::expires_at.gt(now))
+                .filter(t::expires_at.le(now + time::Duration::days(ExpiryFilter::SOON_DAYS))),
+            ExpiryFilter::Expired => q.filter(t::expires_at.le(now)),
+        };
     }
     if let Some(section) = filter.section {
         // Sections are stored as `a,b,c`: `,a,b,c,` contains `,b,` exactly when b is one of them.

@@ -10,7 +10,7 @@ pub use super::form::{FormView, SectionOption};
 use crate::web::format;
 
 /// Chips shown before "+N more".
-const CHIPS_SHOWN: usize = 3;
+const CHIPS_SHOWN: usize = 2;
 
 /// One table row.
 #[derive(Debug, Clone)]
@@ -39,8 +39,12 @@ pub struct TokenRow {
     pub deleted: bool,
     /// The token's expiry has passed.
     pub expired: bool,
-    /// "Expires in 5 days" within a week of expiry.
-    pub expiry_note: Option<String>,
+    /// The Expires column: "in 22 days", "Never" or "Expired".
+    pub expires: String,
+    /// Its tone, a CSS modifier: `never` (a warning), `soon` (within a week), `expired`, or empty.
+    pub expires_tone: &'static str,
+    /// The expiry's full date and time, for a title.
+    pub expires_full: Option<String>,
     /// "Rolling: old secret stops in 3 h" during a roll's grace window.
     pub rolling_note: Option<String>,
 }
@@ -73,10 +77,18 @@ impl TokenRow {
             leak_disabled: crate::domain::leaks::disabled_by_leak(token),
             deleted: token.deleted_at.is_some(),
             expired: token.expires_at.is_some_and(|at| at <= now),
-            expiry_note: token
-                .expires_at
-                .filter(|at| *at > now && *at - now <= time::Duration::days(7))
-                .map(|at| format!("Expires in {}", format::remaining(at - now))),
+            expires: match token.expires_at {
+                None => "Never".to_owned(),
+                Some(at) if at <= now => "Expired".to_owned(),
+                Some(at) => format!("in {}", format::remaining(at - now)),
+            },
+            expires_tone: match token.expires_at {
+                None => "never",
+                Some(at) if at <= now => "expired",
+                Some(at) if at - now <= time::Duration::days(7) => "soon",
+                Some(_) => "",
+            },
+            expires_full: token.expires_at.map(format::date_time),
             rolling_note: token
                 .previous_expires_at
                 .filter(|until| *until > now)

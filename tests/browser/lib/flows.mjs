@@ -35,7 +35,14 @@ export const untilDialogCloses = (page) => until("the dialog to close", async ()
 
 /** Fails if the page scrolls sideways at phone width; `where` names the page in the message. */
 export async function fits(page, where) {
-  assert.equal(await horizontalOverflow(page), 0, `${where} scrolls sideways at ${PHONE.width}px`);
+  const over = await horizontalOverflow(page);
+  if (over === 0) return;
+  // Name the widest culprits, so a failure says what to fix.
+  const culprits = await page.evaluate((width) => Array.from(document.querySelectorAll("body *"))
+    .filter((el) => el.getBoundingClientRect().right > width + 1 || el.scrollWidth > el.clientWidth + 1)
+    .slice(0, 5)
+    .map((el) => `${el.tagName.toLowerCase()}${el.id ? "#" + el.id : ""}.${[...el.classList].join(".")} (right ${Math.round(el.getBoundingClientRect().right)})`), PHONE.width);
+  assert.fail(`${where} scrolls sideways at ${PHONE.width}px by ${over}px: ${culprits.join(", ")}`);
 }
 
 /** Fails unless the dialog (`where`: which state of it) fits the PHONE viewport and does not scroll sideways. */
@@ -57,6 +64,7 @@ export const focused = (page) => page.evaluate(() => {
     name: el?.getAttribute("name") ?? "",
     value: el?.value ?? "",
     text: (el?.getAttribute("aria-label") || el?.textContent || "").trim().replace(/\s+/g, " "),
+    role: el?.getAttribute("role") ?? "",
     inDialog: Boolean(el?.closest("dialog#modal")),
     dataset: { ...el?.dataset },
     ring: el ? (() => { const s = getComputedStyle(el); return s.outlineStyle !== "none" && parseFloat(s.outlineWidth) >= 2; })() : false,
@@ -84,20 +92,61 @@ export async function assertFocusTrapped(page, what, presses = 25) {
   return stops;
 }
 
-/** Focuses the link called `linkName`, presses Enter and waits for the dialog called `dialogName`, which it returns. */
+/** A token row's menu item called `name` ("Edit Ledger sync"), hidden or not. */
+export const menuItem = (page, name) =>
+  page.locator("#token-rows").getByRole("menuitem", { name, exact: true, includeHidden: true });
+
+/** The name of the control the focus comes back to from the link or row menu item called `name`: the
+ * row's menu button ("Actions for Ledger sync") for a menu item, the link itself otherwise. */
+async function returnsTo(page, name) {
+  const item = menuItem(page, name);
+  if (!(await item.count())) return name;
+  return item.evaluate((el) => el.closest(".row-menu").querySelector(".row-menu-toggle").getAttribute("aria-label"));
+}
+
+/** Opens the link called `linkName` from the keyboard and waits for the dialog called `dialogName`,
+ * which it returns. A row's action is reached as a person would: its menu button, Enter, then ↓ to
+ * the action. */
 export async function openWithKeyboard(page, linkName, dialogName) {
-  await page.getByRole("link", { name: linkName, exact: true }).focus();
+  const item = menuItem(page, linkName);
+  if (await item.count()) {
+    await item.locator("xpath=ancestor::div[contains(@class, 'row-menu')]/a[contains(@class, 'row-menu-toggle')]").focus();
+    await page.keyboard.press("Enter");
+    await untilFocus(page, "focus in the row's menu", (f) => f.role === "menuitem");
+    for (let i = 0; i < 6 && (await focused(page)).text !== linkName; i++) await page.keyboard.press("ArrowDown");
+    assert.equal((await focused(page)).text, linkName, "the arrow keys reach the action");
+  } else {
+    await page.getByRole("link", { name: linkName, exact: true }).focus();
+  }
   await page.keyboard.press("Enter");
   const dialog = page.getByRole("dialog", { name: dialogName });
   await dialog.waitFor();
   return dialog;
 }
 
-/** Presses Escape: the dialog must close and give the focus back to the link called `linkName`. */
+/** Presses Escape: the dialog must close and give the focus back to what opened it (the row's menu
+ * button, for a row's action). */
 export async function escapeReturnsFocusTo(page, linkName) {
+  const back = await returnsTo(page, linkName);
   await page.keyboard.press("Escape");
   await untilDialogCloses(page);
-  await untilFocus(page, `focus back on ${linkName}`, (f) => f.text === linkName);
+  await untilFocus(page, `focus back on ${back}`, (f) => f.text === back);
+}
+
+/** Without JavaScript the row's menu button is a link to the token's page, which has every action:
+ * follows it, then the action called `name` there. */
+export async function rowActionWithoutScript(page, rowName, name) {
+  await row(page, rowName).getByRole("link", { name: `Actions for ${rowName}`, exact: true }).click();
+  await page.getByRole("heading", { level: 1, name: rowName }).waitFor();
+  await page.locator("#actions").getByRole("link", { name, exact: true }).click();
+}
+
+/** Opens the menu of the row called `rowName` with the mouse and returns its item called `name`. */
+export async function rowAction(page, rowName, name) {
+  await row(page, rowName).getByRole("button", { name: `Actions for ${rowName}`, exact: true }).click();
+  const item = row(page, rowName).getByRole("menuitem", { name, exact: true });
+  await item.waitFor();
+  return item;
 }
 
 /** Replaces the focused field's text with `text`, from the keyboard. */
@@ -161,7 +210,10 @@ export async function rowView(page, name) {
     key: await r.locator(".partial-key").innerText(),
     status: await r.locator(".badge").innerText(),
     permission: await r.locator(".permission").innerText(),
-    chips: await r.locator(".chips > li").allInnerTexts(),
+    // The sections beyond the first two are a "+N" whose names are read out, not shown.
+    chips: await r.locator(".chips").evaluate((ul) => [...ul.children].flatMap((li) => (li.classList.contains("chip-more")
+      ? li.querySelector(".visually-hidden").textContent.split(", ")
+      : [li.textContent.trim()]))),
   };
 }
 

@@ -17,6 +17,10 @@ export async function assertRefused(page, path) {
   assert.equal(response.status(), 403, `${path} is refused`);
   assert.equal(await page.getByRole("heading", { level: 1 }).innerText(), "Not allowed");
   assert.equal(await page.locator("p.eyebrow").textContent(), "Error 403");
+  // The app stays around the refusal: the navigation, sign out, and a way to the user's own start.
+  assert.equal(await page.getByRole("navigation", { name: "Main" }).count(), 1, "the navigation stays");
+  assert.equal(await page.getByRole("button", { name: "Sign out" }).count(), 1, "sign out stays");
+  assert.equal(await page.locator(".error-panel a.button").count(), 1, "a way back");
 }
 
 /** The history table's rows, as the cells read. */

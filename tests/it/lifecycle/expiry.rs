@@ -29,7 +29,8 @@ async fn an_expired_token_is_refused_at_its_boundary() {
         verify_at(&app, &key, &secret, expires + 86_400),
         Decision::Denied(Code::Expired)
     );
-    // The table warns within a week, and marks it expired after.
+    // The Expires column says how long is left, in a warning tone within a week, and marks it
+    // expired after.
     let soon = kwik_dashboard::db::now() + time::Duration::days(5) + time::Duration::hours(1);
     app.db(|c| {
         diesel::update(access_tokens::table)
@@ -37,7 +38,10 @@ async fn an_expired_token_is_refused_at_its_boundary() {
             .execute(c)
             .unwrap()
     });
-    app.get(LIST).await.assert_contains("Expires in 5 days");
+    app.get(LIST)
+        .await
+        .assert_contains(r#"<td class="expires soon"><span title="#)
+        .assert_contains(">in 5 days</span></td>");
     let past = kwik_dashboard::db::now() - time::Duration::minutes(1);
     app.db(|c| {
         diesel::update(access_tokens::table)
@@ -45,7 +49,10 @@ async fn an_expired_token_is_refused_at_its_boundary() {
             .execute(c)
             .unwrap()
     });
-    app.get(LIST).await.assert_contains("badge expired");
+    app.get(LIST)
+        .await
+        .assert_contains("badge expired")
+        .assert_contains(">Expired</span></td>");
     let answer = app
         .send(
             TestRequest::get()

@@ -1,4 +1,4 @@
-//! A token's last 30 days of verifications, allowed, denied and rate limited, per South African day:
+//! A token's last 30 days of API requests, allowed, denied and rate limited, per South African day:
 //! the bars of an inline SVG (drawn by the template), a text summary, and the table of the same
 //! numbers.
 
@@ -55,7 +55,7 @@ pub struct UsageChart {
     pub denied: i64,
     pub limited: i64,
     pub total: i64,
-    /// `1,204 verifications in the last 30 days: 1,190 allowed, 14 denied; busiest day 21 Nov.`
+    /// `1,204 API requests in the last 30 days: 1,190 allowed, 14 denied; busiest day 21 Nov.`
     pub summary: String,
     /// `23 Oct – 21 Nov 2026`.
     pub range: String,
@@ -167,9 +167,9 @@ impl UsageChart {
             .filter(|d| d.total > 0)
             .max_by_key(|d| (d.total, d.iso.clone()));
         let summary = match busiest {
-            None => format!("No verifications in the last {DAYS} days."),
+            None => format!("No API requests in the last {DAYS} days."),
             Some(b) => format!(
-                "{} verification{} in the last {DAYS} days: {} allowed, {} denied{}; busiest day {}.",
+                "{} API request{} in the last {DAYS} days: {} allowed, {} denied{}; busiest day {}.",
                 format::count(total),
                 if total == 1 { "" } else { "s" },
                 format::count(allowed),
@@ -248,7 +248,7 @@ mod tests {
         );
         assert_eq!(
             c.summary,
-            "1,000 verifications in the last 30 days: 600 allowed, 0 denied, 400 rate limited; busiest day 6 Dec."
+            "1,000 API requests in the last 30 days: 600 allowed, 0 denied, 400 rate limited; busiest day 6 Dec."
         );
     }
 
@@ -280,7 +280,7 @@ mod tests {
         assert!(c.days[1..29].iter().all(|d| d.total == 0));
         assert_eq!(
             c.summary,
-            "1,204 verifications in the last 30 days: 1,190 allowed, 14 denied; busiest day 21 Nov."
+            "1,204 API requests in the last 30 days: 1,190 allowed, 14 denied; busiest day 21 Nov."
         );
         assert_eq!(c.range, "23 Oct – 21 Nov 2026");
         assert_eq!((c.top, c.mid), (2_000, 1_000));
@@ -290,14 +290,14 @@ mod tests {
     fn a_quiet_token_says_so_and_small_counts_stay_visible() {
         let today = date!(2026 - 01 - 10);
         let quiet = UsageChart::new(today, &[]);
-        assert_eq!(quiet.summary, "No verifications in the last 30 days.");
+        assert_eq!(quiet.summary, "No API requests in the last 30 days.");
         assert_eq!(quiet.range, "12 Dec 2025 – 10 Jan 2026");
         let c = UsageChart::new(today, &[(today, usage(1_000, 1, 0))]);
         assert_eq!(c.days[29].denied_h, "2.0");
         assert_eq!(c.days[29].allowed_h, "80.0");
         assert_eq!(
             c.summary.split(';').next(),
-            Some("1,001 verifications in the last 30 days: 1,000 allowed, 1 denied")
+            Some("1,001 API requests in the last 30 days: 1,000 allowed, 1 denied")
         );
     }
 }

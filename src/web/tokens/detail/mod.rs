@@ -40,6 +40,8 @@ pub struct DetailView {
     pub rate_limit: String,
     /// Whether that is the token's own limit rather than its merchant's.
     pub own_rate_limit: bool,
+    /// The addresses and ranges allowed to use it; empty for anywhere.
+    pub allowlist: Vec<String>,
 }
 
 impl DetailView {
@@ -64,6 +66,13 @@ impl DetailView {
                 .collect(),
             rate_limit: format::count(i64::from(token.rate_limit.unwrap_or(merchant_rate_limit))),
             own_rate_limit: token.rate_limit.is_some(),
+            allowlist: token
+                .ip_allowlist
+                .split(',')
+                .map(str::trim)
+                .filter(|ip| !ip.is_empty())
+                .map(str::to_owned)
+                .collect(),
         }
     }
 }

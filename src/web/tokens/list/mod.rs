@@ -2,7 +2,9 @@
 //! notice for anything not understood, and the links that keep a view. A view is all in its URL, so
 //! it can be bookmarked, shared, and paged without JavaScript.
 
-use crate::db::models::token_list::{Direction, SortKey, TokenFilter, TokenSearch, TokenSort};
+use crate::db::models::token_list::{
+    Direction, ExpiryFilter, SortKey, TokenFilter, TokenSearch, TokenSort,
+};
 use crate::domain::credentials::format::{API_KEY_PREFIX, API_SECRET_PREFIX};
 use crate::domain::credentials::{API_KEY_RANDOM_LEN, Permission, Section, TokenStatus};
 
@@ -31,7 +33,9 @@ pub struct ListQuery {
     pub section: String,
     /// `read_only` or `read_write`.
     pub permission: String,
-    /// `created` (the default), `name` or `last_used`.
+    /// `never`, `soon` (within 30 days) or `expired`.
+    pub expiry: String,
+    /// `created` (the default), `name`, `expires` or `last_used`.
     pub sort: String,
     /// `asc` or `desc`; the sort's natural order when missing.
     pub dir: String,
@@ -94,6 +98,7 @@ impl ListRequest {
             ("status", &c.status),
             ("section", &c.section),
             ("permission", &c.permission),
+            ("expiry", &c.expiry),
             ("sort", &c.sort),
             ("dir", &c.dir),
             ("page", &page),
@@ -183,6 +188,15 @@ fn known<T: std::str::FromStr>(
     }
 }
 
+/// The way a sort goes when no direction is given: names A to Z and the soonest expiry first; the
+/// newest creation and the latest use first.
+pub fn natural_direction(key: SortKey) -> Direction {
+    match key {
+        SortKey::Name | SortKey::Expires => Direction::Asc,
+        SortKey::Created | SortKey::LastUsed => Direction::Desc,
+    }
+}
+
 /// Reads the query. Nothing in it is an error: what is not understood is ignored, with a notice.
 pub fn read(query: &ListQuery) -> ListRequest {
     let mut notices = Vec::new();
@@ -210,20 +224,24 @@ pub fn read(query: &ListQuery) -> ListRequest {
             "showing both permissions",
             &mut notices,
         ),
+        expiry: known::<ExpiryFilter>(
+            &query.expiry,
+            "expiry",
+            "showing every expiry",
+            &mut notices,
+        ),
     };
     let key = match query.sort.trim().to_ascii_lowercase().as_str() {
         "" | "created" => SortKey::Created,
         "name" => SortKey::Name,
         "last_used" => SortKey::LastUsed,
+        "expires" => SortKey::Expires,
         other => {
             notices.push(Notice::ignored("sort", other, "sorted newest first"));
             SortKey::Created
         }
     };
-    let natural = match key {
-        SortKey::Name => Direction::Asc,
-        SortKey::Created | SortKey::LastUsed => Direction::Desc,
-    };
+    let natural = natural_direction(key);
     let direction = match query.dir.trim().to_ascii_lowercase().as_str() {
         "" => natural,
         "asc" => Direction::Asc,
@@ -253,6 +271,7 @@ pub fn read(query: &ListQuery) -> ListRequest {
             status: query.status.trim().to_ascii_lowercase(),
             section: query.section.trim().to_ascii_lowercase(),
             permission: query.permission.trim().to_ascii_lowercase(),
+            expiry: query.expiry.trim().to_ascii_lowercase(),
             sort: query.sort.trim().to_ascii_lowercase(),
             dir: query.dir.trim().to_ascii_lowercase(),
             page: String::new(),

@@ -4,10 +4,10 @@
 use crate::domain::tokens::list::Summary;
 use askama::Template;
 
-use crate::db::models::token_list::{Direction, SortKey};
+use crate::db::models::token_list::{Direction, ExpiryFilter, SortKey};
 use crate::domain::credentials::{Permission, Section, TokenStatus};
 use crate::web::format;
-use crate::web::tokens::list::{ListQuery, ListRequest, Notice, PAGE_SIZE};
+use crate::web::tokens::list::{ListQuery, ListRequest, Notice, PAGE_SIZE, natural_direction};
 use crate::web::tokens::rows::Rows;
 
 /// An option of a filter menu.
@@ -43,6 +43,84 @@ fn choices(
     out
 }
 
+/// A column header; the sortable ones link to the table sorted by them.
+#[derive(Debug, Clone)]
+pub struct Header {
+    /// The column's name.
+    pub label: &'static str,
+    /// The sort link, for a sortable column.
+    pub sort: Option<SortLink>,
+}
+
+/// A header's link: the view sorted by its column (the other way round if it already is).
+#[derive(Debug, Clone)]
+pub struct SortLink {
+    /// The address of that view, from page 1.
+    pub href: String,
+    /// `ascending` or `descending` on the column the table is sorted by.
+    pub aria: Option<&'static str>,
+    /// An arrow on the sorted column, a faint one on the others.
+    pub mark: &'static str,
+}
+
+/// The table's columns in order, with a sort link on the sortable ones.
+fn headers(request: &ListRequest) -> Vec<Header> {
+    let sortable = |label: &'static str, key: SortKey, value: &'static str| {
+        let current = request.sort.key == key;
+        let natural = natural_direction(key);
+        // A click on the sorted column turns it round; on another, sorts by it its usual way.
+        let dir = match (current, request.sort.direction) {
+            (true, d) if d == natural => Some(flip(natural)),
+            _ => None,
+        };
+        let mut sorted = request.clone();
+        sorted.canonical.sort = value.to_owned();
+        sorted.canonical.dir = dir.map_or("", direction_value).to_owned();
+        let aria = current.then_some(match request.sort.direction {
+            Direction::Asc => "ascending",
+            Direction::Desc => "descending",
+        });
+        let mark = match aria {
+            Some("ascending") => "↑",
+            Some(_) => "↓",
+            None => "↕",
+        };
+        Header {
+            label,
+            sort: Some(SortLink {
+                href: sorted.url(1),
+                aria,
+                mark,
+            }),
+        }
+    };
+    let plain = |label| Header { label, sort: None };
+    vec![
+        sortable("Created", SortKey::Created, ""),
+        sortable("Name", SortKey::Name, "name"),
+        plain("Key"),
+        plain("Status"),
+        plain("Permissions"),
+        plain("Sections"),
+        sortable("Expires", SortKey::Expires, "expires"),
+        sortable("Last used", SortKey::LastUsed, "last_used"),
+    ]
+}
+
+fn flip(d: Direction) -> Direction {
+    match d {
+        Direction::Asc => Direction::Desc,
+        Direction::Desc => Direction::Asc,
+    }
+}
+
+fn direction_value(d: Direction) -> &'static str {
+    match d {
+        Direction::Asc => "asc",
+        Direction::Desc => "desc",
+    }
+}
+
 /// Everything the table, its pager and its filter form show besides the rows.
 #[derive(Debug, Clone)]
 pub struct ListView {
@@ -52,6 +130,8 @@ pub struct ListView {
     pub notices: Vec<Notice>,
     /// Whether a search or filter narrows the tokens.
     pub narrowed: bool,
+    /// How many of the menus (status, section, permission, expiry) narrow them.
+    pub filter_count: usize,
     /// Whether the merchant has any token (otherwise the first-token empty state shows).
     pub any: bool,
     /// How many tokens match.
@@ -74,10 +154,10 @@ pub struct ListView {
     pub sections: Vec<Choice>,
     /// The permission menu.
     pub permissions: Vec<Choice>,
-    /// The sort menu.
-    pub sorts: Vec<Choice>,
-    /// The order menu.
-    pub directions: Vec<Choice>,
+    /// The expiry menu.
+    pub expiries: Vec<Choice>,
+    /// The column headers, with their sort links.
+    pub headers: Vec<Header>,
 }
 
 impl ListView {
@@ -99,14 +179,18 @@ impl ListView {
         let last_shown = first_shown + found.shown - 1;
         let (key, direction) = (request.sort.key, request.sort.direction);
         let form = request.canonical.clone();
-        let sort_value = match key {
-            SortKey::Created => "",
-            SortKey::Name => "name",
-            SortKey::LastUsed => "last_used",
-        };
         Self {
             notices,
             narrowed: request.filter.is_narrowed(),
+            filter_count: [
+                request.filter.status.is_some(),
+                request.filter.section.is_some(),
+                request.filter.permission.is_some(),
+                request.filter.expiry.is_some(),
+            ]
+            .into_iter()
+            .filter(|on| *on)
+            .count(),
             any: found.any,
             total: found.total,
             showing: format!(
@@ -127,7 +211,10 @@ impl ListView {
                 (SortKey::Name, Direction::Desc) => "by name, Z to A",
                 (SortKey::LastUsed, Direction::Desc) => "most recently used first",
                 (SortKey::LastUsed, Direction::Asc) => "least recently used first",
+                (SortKey::Expires, Direction::Asc) => "expiring soonest first",
+                (SortKey::Expires, Direction::Desc) => "expiring latest first",
             },
+            headers: headers(&request),
             prev: (found.page > 1).then(|| request.url(found.page - 1)),
             next: (found.page < last).then(|| request.url(found.page + 1)),
             url: request.url(found.page),
@@ -146,19 +233,10 @@ impl ListView {
                 Permission::ALL.iter().map(|p| (p.as_str(), p.label())),
                 request.filter.permission.map_or("", Permission::as_str),
             ),
-            sorts: choices(
-                "Date created",
-                [("name", "Name"), ("last_used", "Last used")],
-                sort_value,
-            ),
-            directions: choices(
-                "Usual order",
-                [("desc", "Descending"), ("asc", "Ascending")],
-                if matches!(form.dir.as_str(), "asc" | "desc") {
-                    &form.dir
-                } else {
-                    ""
-                },
+            expiries: choices(
+                "Any expiry",
+                ExpiryFilter::ALL.iter().map(|f| (f.as_str(), f.label())),
+                request.filter.expiry.map_or("", |f| f.as_str()),
             ),
             form,
         }

@@ -1,0 +1,153 @@
+//! The table a merchant can scan (#25): one line a row with one actions menu, the Expires column
+//! with its filter and sort, and sorting by the column headers.
+
+use diesel::prelude::*;
+use kwik_dashboard::db::schema::access_tokens;
+
+use crate::helpers::*;
+
+/// The names in the table, top to bottom.
+fn names(answer: &Answer) -> Vec<String> {
+    regex::Regex::new(r#"<td class="token-name"><a href="[^"]+">([^<]+)</a>"#)
+        .unwrap()
+        .captures_iter(&answer.body)
+        .map(|c| c[1].to_owned())
+        .collect()
+}
+
+/// Four tokens: one never expiring, one in 3 days, one in 90 days, one expired yesterday.
+async fn four_expiries(app: &TestApp) {
+    app.logged_in_admin("Acme", "ops@acme.test").await;
+    for name in ["Forever", "Soon", "Later", "Gone"] {
+        app.issue_token(name, &["payments"], "read_only").await;
+    }
+    let now = kwik_dashboard::db::now();
+    for (name, at) in [
+        (
+            "Soon",
+            now + time::Duration::days(3) + time::Duration::hours(1),
+        ),
+        (
+            "Later",
+            now + time::Duration::days(90) + time::Duration::hours(1),
+        ),
+        ("Gone", now - time::Duration::days(1)),
+    ] {
+        app.db(move |c| {
+            diesel::update(access_tokens::table.filter(access_tokens::name.eq(name)))
+                .set(access_tokens::expires_at.eq(Some(at)))
+                .execute(c)
+                .unwrap()
+        });
+    }
+}
+
+#[actix_web::test]
+async fn the_expires_column_filters_and_sorts_with_never_as_the_latest() {
+    let app = spawn_app().await;
+    four_expiries(&app).await;
+    let table = app.get(LIST).await;
+    table
+        .assert_contains(r#"<td class="expires never">Never</td>"#)
+        .assert_contains(">in 90 days</span></td>")
+        .assert_contains(r#"<td class="expires expired"><span title="#);
+    assert_eq!(
+        names(&app.get(&format!("{LIST}?expiry=never")).await),
+        ["Forever"]
+    );
+    assert_eq!(
+        names(&app.get(&format!("{LIST}?expiry=soon")).await),
+        ["Soon"]
+    );
+    assert_eq!(
+        names(&app.get(&format!("{LIST}?expiry=expired")).await),
+        ["Gone"]
+    );
+    let soonest = app.get(&format!("{LIST}?sort=expires")).await;
+    assert_eq!(names(&soonest), ["Gone", "Soon", "Later", "Forever"]);
+    soonest.assert_contains("expiring soonest first");
+    assert_eq!(
+        names(&app.get(&format!("{LIST}?sort=expires&dir=desc")).await),
+        ["Forever", "Later", "Soon", "Gone"]
+    );
+    // The filter keeps the order chosen by a header, and an unknown expiry is a notice.
+    let filtered = app.get(&format!("{LIST}?expiry=soon&sort=expires")).await;
+    filtered
+        .assert_contains(r#"<option value="soon" selected>Within 30 days</option>"#)
+        .assert_contains(r#"<input type="hidden" name="sort" value="expires">"#)
+        .assert_contains(r#"<th scope="col" aria-sort="ascending">"#);
+    app.get(&format!("{LIST}?expiry=someday"))
+        .await
+        .assert_contains("Unknown expiry “someday”: showing every expiry.");
+}
+
+#[actix_web::test]
+async fn each_header_sorts_its_way_and_the_sorted_one_turns_round() {
+    let app = spawn_app().await;
+    four_expiries(&app).await;
+    let table = app.get(LIST).await;
+    // Newest first by default: Created is the sorted column, and its link turns it round.
+    table
+        .assert_contains(r#"<th scope="col" aria-sort="descending"><a class="sort-link" href="/developers/access-tokens?dir=asc">Created"#)
+        .assert_contains(r#"href="/developers/access-tokens?sort=name">Name"#)
+        .assert_contains(r#"href="/developers/access-tokens?sort=expires">Expires"#)
+        .assert_contains(r#"href="/developers/access-tokens?sort=last_used">Last used"#);
+    assert_eq!(table.body.matches("aria-sort=").count(), 1);
+    assert_eq!(
+        names(&app.get(&format!("{LIST}?sort=name")).await),
+        ["Forever", "Gone", "Later", "Soon"]
+    );
+}
+
+#[actix_web::test]
+async fn a_row_is_one_line_with_two_stops_and_one_menu_that_ends_with_delete() {
+    let app = spawn_app().await;
+    app.logged_in_admin("Acme", "ops@acme.test").await;
+    let token = app
+        .issue_token(
+            "Shopify sync",
+            &["payments", "orders", "payouts", "customers"],
+            "read_write",
+        )
+        .await;
+    let table = app.get(LIST).await;
+    let row = table
+        .body
+        .split(&format!(r#"<tr id="token-{}">"#, token.id))
+        .nth(1)
+        .and_then(|rest| rest.split("</tr>").next())
+        .expect("the token's row")
+        .to_owned();
+    // Two things to Tab to: the name and the menu button (the menu's items are hidden until opened;
+    // the sections beyond two are text, not a disclosure).
+    let stops = regex::Regex::new(r"<a |<button|<summary|<input|<select")
+        .unwrap()
+        .find_iter(&row)
+        .count();
+    let hidden_items = row.matches(r#"role="menuitem""#).count();
+    assert_eq!(stops - hidden_items, 2, "{row}");
+    assert!(row.contains(r#"<ul class="row-menu-list" id="row-menu-"#) && row.contains(" hidden>"));
+    // Without JavaScript the button is a link to the token's page, which has every action.
+    assert!(row.contains(&format!(
+        r##"<a class="row-menu-toggle" href="/developers/access-tokens/{}#actions" aria-label="Actions for Shopify sync">"##,
+        token.id
+    )));
+    let actions: Vec<&str> = regex::Regex::new(r#"role="menuitem"[^>]*>([^<]+)</a>"#)
+        .unwrap()
+        .captures_iter(&row)
+        .map(|c| c.get(1).unwrap().as_str())
+        .collect();
+    assert_eq!(actions, ["Edit", "Roll secret", "Disable", "Delete"]);
+    assert!(row.contains(r#"class="danger" href="/developers/access-tokens/"#));
+    // No note stacks under the badge.
+    assert!(!row.contains("row-actions") && !row.contains("<p"), "{row}");
+    // A viewer's row has no menu at all.
+    app.add_user(
+        "viewer@acme.test",
+        Some("Acme"),
+        kwik_dashboard::db::models::Role::Viewer,
+    );
+    let viewer = app.client();
+    viewer.login("viewer@acme.test", PASSWORD).await;
+    viewer.get(LIST).await.assert_lacks("row-menu");
+}
