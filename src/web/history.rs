@@ -10,8 +10,8 @@ use time::macros::format_description;
 
 use super::format;
 use super::{Chrome, html, is_htmx};
-use crate::db::models::UserId;
 use crate::db::models::audit::{AuditEvent, AuditFilter, Facets};
+use crate::db::models::{Merchant, MerchantId, UserId};
 use crate::domain::audit::Event;
 use crate::web::current_user::HistoryReader;
 use crate::web::error::AppError;
@@ -43,6 +43,8 @@ pub struct Row {
     pub target: String,
     pub detail: String,
     pub ip: String,
+    /// The merchant concerned (support's history spans merchants).
+    pub merchant: String,
 }
 
 #[derive(Template)]
@@ -50,12 +52,15 @@ pub struct Row {
 struct HistoryPage {
     page: Chrome,
     view: View,
+    /// The Export CSV link is in the filter bar; a results swap updates it out of band.
+    swap_oob: bool,
 }
 
 #[derive(Template)]
 #[template(path = "history/_results.html")]
 struct ResultsFragment {
     view: View,
+    swap_oob: bool,
 }
 
 /// Everything the page and its fragment show.
@@ -71,6 +76,8 @@ pub struct View {
     pub problems: Vec<&'static str>,
     pub events: Vec<(&'static str, &'static str)>,
     pub facets: Facets,
+    /// Kwik Support's history: across merchants, with a Merchant column.
+    pub support: bool,
 }
 
 impl View {
@@ -186,8 +193,12 @@ fn actor_label(e: &AuditEvent) -> String {
     }
 }
 
-fn row(e: &AuditEvent) -> Row {
+fn row(e: &AuditEvent, merchants: &std::collections::HashMap<MerchantId, String>) -> Row {
     Row {
+        merchant: e
+            .merchant_id
+            .and_then(|m| merchants.get(&m).cloned())
+            .unwrap_or_default(),
         when: format::date_time(e.occurred_at),
         when_iso: format::iso(e.occurred_at),
         event: e
@@ -213,15 +224,26 @@ pub async fn index(
     let (filter, problems) = filter_of(&reader, &q);
     let page: i64 = q.page.parse().ok().filter(|p| *p >= 1).unwrap_or(1);
     let offset = (page - 1) * PAGE_SIZE;
-    let (events, total, facets) = state
+    let support = matches!(reader, HistoryReader::Support(_));
+    let (events, total, facets, merchants) = state
         .db(move |c| -> diesel::QueryResult<_> {
             let (events, total) = AuditEvent::page(c, &filter, offset, PAGE_SIZE)?;
-            Ok((events, total, AuditEvent::facets(c, &filter)?))
+            let merchants = if support {
+                let mut ids: Vec<MerchantId> =
+                    events.iter().filter_map(|e| e.merchant_id).collect();
+                ids.sort_unstable_by_key(|m| m.0);
+                ids.dedup();
+                Merchant::names(c, &ids)?
+            } else {
+                Default::default()
+            };
+            Ok((events, total, AuditEvent::facets(c, &filter)?, merchants))
         })
         .await?;
     let shown = events.len() as i64;
     let view = View {
-        rows: events.iter().map(row).collect(),
+        support,
+        rows: events.iter().map(|e| row(e, &merchants)).collect(),
         total,
         first: if shown == 0 { 0 } else { offset + 1 },
         last: offset + shown,
@@ -234,7 +256,13 @@ pub async fn index(
         q,
     };
     if is_htmx(&req) {
-        return html(StatusCode::OK, &ResultsFragment { view });
+        return html(
+            StatusCode::OK,
+            &ResultsFragment {
+                view,
+                swap_oob: true,
+            },
+        );
     }
     let chrome = match &reader {
         HistoryReader::Member(m) => Chrome::for_member(&session, m)?,
@@ -245,6 +273,7 @@ pub async fn index(
         &HistoryPage {
             page: chrome.at("history"),
             view,
+            swap_oob: false,
         },
     )
 }

@@ -158,11 +158,27 @@ async fn the_history_page_filters_paginates_and_exports_safely() {
     ))
     .await
     .assert_contains("0 events");
-    // htmx gets the results fragment only.
+    // htmx gets the results fragment only, and the Export CSV link of the filter bar out of band, so
+    // it exports the view shown.
     app.get_htmx("/settings/history?event=token.created")
         .await
         .assert_lacks("<html")
-        .assert_contains("of 3<");
+        .assert_contains("of 3<")
+        .assert_contains(r#"<a id="history-csv" class="button ghost" href="/settings/history.csv?event=token.created" download data-hx-swap-oob="true">Export CSV</a>"#);
+    // On the full page the link is beside the filters, once.
+    let page = app.get("/settings/history?event=token.created").await;
+    let bar = page
+        .body
+        .split(r#"<div class="filter-actions">"#)
+        .nth(1)
+        .unwrap();
+    assert!(
+        bar.split("</form>")
+            .next()
+            .unwrap()
+            .contains(r#"id="history-csv""#)
+    );
+    assert_eq!(page.body.matches("Export CSV").count(), 1);
 
     let csv = app.get("/settings/history.csv?event=token.created").await;
     csv.assert_status(200);

@@ -169,7 +169,17 @@ async fn support_history_shows_the_tokens_it_touched_only() {
         .assert_contains("Token created");
     history
         // The admin's sign-in is not about a token support touched.
-        .assert_lacks(r#"<td data-label="Event">Signed in</td>"#);
+        .assert_lacks(r#"<td data-label="Event">Signed in</td>"#)
+        // Support's history spans merchants: a Merchant column, and a heading that says whose.
+        .assert_contains(r#"<th scope="col">Merchant</th>"#)
+        .assert_contains(r#"<td data-label="Merchant" class="merchant">Acme Stores</td>"#)
+        .assert_contains(r#"<p class="eyebrow">Kwik Support</p>"#)
+        .assert_lacks("your team");
+    // A merchant's own history has neither.
+    app.get("/settings/history")
+        .await
+        .assert_lacks(r#"<th scope="col">Merchant</th>"#)
+        .assert_contains(r#"<p class="eyebrow">Settings</p>"#);
     let events: i64 = app.db(|c| {
         audit_events::table
             .filter(audit_events::event.eq("token.disabled"))

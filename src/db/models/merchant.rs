@@ -38,6 +38,19 @@ impl Merchant {
             .first(conn)
     }
 
+    /// The names of the merchants with these ids (for a list that spans merchants: support's history).
+    pub fn names(
+        conn: &mut DbConn,
+        ids: &[MerchantId],
+    ) -> QueryResult<std::collections::HashMap<MerchantId, String>> {
+        Ok(merchants::table
+            .filter(merchants::id.eq_any(ids))
+            .select((merchants::id, merchants::name))
+            .load::<(MerchantId, String)>(conn)?
+            .into_iter()
+            .collect())
+    }
+
     /// The merchant with exactly this name, if any.
     pub fn find_by_name(conn: &mut DbConn, name: &str) -> QueryResult<Option<Merchant>> {
         merchants::table
