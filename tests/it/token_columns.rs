@@ -151,3 +151,37 @@ async fn a_row_is_one_line_with_two_stops_and_one_menu_that_ends_with_delete() {
     viewer.login("viewer@acme.test", PASSWORD).await;
     viewer.get(LIST).await.assert_lacks("row-menu");
 }
+
+#[actix_web::test]
+async fn the_page_size_is_chosen_from_the_pager_above_and_below_the_table() {
+    let app = spawn_app().await;
+    app.logged_in_admin("Acme", "ops@acme.test").await;
+    for i in 0..30 {
+        app.issue_token(&format!("Token {i:02}"), &["payments"], "read_only")
+            .await;
+    }
+    let default = app.get(LIST).await;
+    assert_eq!(names(&default).len(), 30);
+    // Two pagers, each offering the sizes, 50 being the current one.
+    assert_eq!(
+        default.body.matches(r#"<nav class="pager pager-"#).count(),
+        2
+    );
+    default
+        .assert_contains(r#"<span class="page-size" aria-current="true">50</span>"#)
+        .assert_contains(r#"<a class="page-size" href="/developers/access-tokens?per=25" aria-label="Show 25 a page""#);
+    let small = app.get(&format!("{LIST}?sort=name&per=25")).await;
+    assert_eq!(names(&small).len(), 25);
+    small.assert_contains("Showing 1–25 of 30").assert_contains(
+        r#"href="/developers/access-tokens?sort=name&#38;per=25&#38;page=2" rel="next""#,
+    );
+    let second = app.get(&format!("{LIST}?sort=name&per=25&page=2")).await;
+    assert_eq!(
+        names(&second),
+        ["Token 25", "Token 26", "Token 27", "Token 28", "Token 29"]
+    );
+    // A size not offered is a notice, and 50 a page.
+    let odd = app.get(&format!("{LIST}?per=7")).await;
+    odd.assert_contains("Unknown page size “7”: showing 50 a page (25, 50 or 100).");
+    assert_eq!(names(&odd).len(), 30);
+}

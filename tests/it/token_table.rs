@@ -575,7 +575,14 @@ async fn every_list_view_reads_one_merchants_index_range_on_postgres() {
         ] {
             let query: token_list::ListQuery = serde_html_form::from_str(view).unwrap();
             let request = token_list::read(&query);
-            list::load(c, merchant, &request.filter, request.sort, request.page).unwrap();
+            list::load(
+                c,
+                merchant,
+                &request.filter,
+                request.sort,
+                (request.page, request.per_page),
+            )
+            .unwrap();
         }
         c.set_instrumentation(None::<fn(InstrumentationEvent<'_>)>);
     });

@@ -7,8 +7,10 @@ use crate::db::DbConn;
 use crate::db::models::token_list::{TokenFilter, TokenSort};
 use crate::db::models::{AccessToken, MerchantId};
 
-/// Tokens per page.
+/// Tokens per page, unless the view asks for another of [`PAGE_SIZES`].
 pub const PAGE_SIZE: i64 = 50;
+/// The page sizes a view may ask for.
+pub const PAGE_SIZES: [i64; 3] = [25, 50, 100];
 
 /// One page of a merchant's tokens, as a request asked.
 #[derive(Debug)]
@@ -21,6 +23,8 @@ pub struct Found {
     pub page: i64,
     /// Whether the merchant has any token at all.
     pub any: bool,
+    /// Tokens per page.
+    pub per_page: i64,
 }
 
 impl Found {
@@ -31,6 +35,7 @@ impl Found {
             page: self.page,
             any: self.any,
             shown: self.tokens.len() as i64,
+            per_page: self.per_page,
         }
     }
 }
@@ -46,25 +51,33 @@ pub struct Summary {
     pub any: bool,
     /// How many tokens the page shows.
     pub shown: i64,
+    /// Tokens per page.
+    pub per_page: i64,
 }
 
 /// Loads page `page` (1-based; the last one when past it) of the merchant's tokens that match
-/// `filter`, in `sort` order: a count, then at most [`PAGE_SIZE`] rows.
+/// `filter`, in `sort` order, `per_page` a page (one of [`PAGE_SIZES`], else [`PAGE_SIZE`]): a
+/// count, then at most that many rows.
 pub fn load(
     conn: &mut DbConn,
     merchant: MerchantId,
     filter: &TokenFilter,
     sort: TokenSort,
-    page: i64,
+    (page, per_page): (i64, i64),
 ) -> QueryResult<Found> {
+    let per_page = if PAGE_SIZES.contains(&per_page) {
+        per_page
+    } else {
+        PAGE_SIZE
+    };
     let total = AccessToken::count_listed(conn, merchant, filter)?;
-    let last = ((total + PAGE_SIZE - 1) / PAGE_SIZE).max(1);
+    let last = ((total + per_page - 1) / per_page).max(1);
     let page = page.min(last);
     let tokens = if total == 0 {
         Vec::new()
     } else {
-        let offset = (page - 1) * PAGE_SIZE;
-        AccessToken::page_listed(conn, merchant, filter, sort, offset, PAGE_SIZE)?
+        let offset = (page - 1) * per_page;
+        AccessToken::page_listed(conn, merchant, filter, sort, offset, per_page)?
     };
     // Only an empty search needs to ask whether there is anything at all.
     let any = total > 0 || (filter.is_narrowed() && AccessToken::any_for_merchant(conn, merchant)?);
@@ -73,5 +86,6 @@ pub fn load(
         total,
         page,
         any,
+        per_page,
     })
 }

@@ -103,7 +103,7 @@ pub(super) async fn list_page(
                             merchant,
                             &request.filter,
                             request.sort,
-                            request.page,
+                            (request.page, request.per_page),
                         )
                     }
                 })

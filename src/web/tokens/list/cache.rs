@@ -166,6 +166,7 @@ mod tests {
             page: 1,
             any: false,
             shown: 0,
+            per_page: 50,
         }
     }
 

@@ -11,7 +11,7 @@ use crate::domain::credentials::{API_KEY_RANDOM_LEN, Permission, Section, TokenS
 pub mod cache;
 mod view;
 
-pub use crate::domain::tokens::list::PAGE_SIZE;
+pub use crate::domain::tokens::list::{PAGE_SIZE, PAGE_SIZES};
 pub use view::{Choice, ListView, ResultsFragment};
 
 /// Longest search used (characters); a name has at most 100.
@@ -41,6 +41,8 @@ pub struct ListQuery {
     pub dir: String,
     /// 1-based page number.
     pub page: String,
+    /// Tokens per page: `25`, `50` (the default) or `100`.
+    pub per: String,
 }
 
 /// Something about the query worth telling the reader: a CSS modifier and the text.
@@ -74,6 +76,8 @@ pub struct ListRequest {
     pub sort: TokenSort,
     /// Which page (1-based; the last page when past it).
     pub page: i64,
+    /// Tokens per page.
+    pub per_page: i64,
     /// What could not be understood: shown above the table, never an error.
     pub notices: Vec<Notice>,
     /// The query to keep in links and the address bar: values as sent (unknown ones too, so their
@@ -101,6 +105,7 @@ impl ListRequest {
             ("expiry", &c.expiry),
             ("sort", &c.sort),
             ("dir", &c.dir),
+            ("per", &c.per),
             ("page", &page),
         ]
         .into_iter()
@@ -261,10 +266,25 @@ pub fn read(query: &ListQuery) -> ListRequest {
             }
         },
     };
+    let per_page = match query.per.trim() {
+        "" => PAGE_SIZE,
+        text => match text.parse::<i64>() {
+            Ok(n) if PAGE_SIZES.contains(&n) => n,
+            _ => {
+                notices.push(Notice::ignored(
+                    "page size",
+                    text,
+                    "showing 50 a page (25, 50 or 100)",
+                ));
+                PAGE_SIZE
+            }
+        },
+    };
     ListRequest {
         filter,
         sort: TokenSort { key, direction },
         page,
+        per_page,
         notices,
         canonical: ListQuery {
             q,
@@ -275,6 +295,7 @@ pub fn read(query: &ListQuery) -> ListRequest {
             sort: query.sort.trim().to_ascii_lowercase(),
             dir: query.dir.trim().to_ascii_lowercase(),
             page: String::new(),
+            per: query.per.trim().to_ascii_lowercase(),
         },
         scrubbed,
     }

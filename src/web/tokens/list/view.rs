@@ -7,7 +7,7 @@ use askama::Template;
 use crate::db::models::token_list::{Direction, ExpiryFilter, SortKey};
 use crate::domain::credentials::{Permission, Section, TokenStatus};
 use crate::web::format;
-use crate::web::tokens::list::{ListQuery, ListRequest, Notice, PAGE_SIZE, natural_direction};
+use crate::web::tokens::list::{ListQuery, ListRequest, Notice, PAGE_SIZES, natural_direction};
 use crate::web::tokens::rows::Rows;
 
 /// An option of a filter menu.
@@ -41,6 +41,17 @@ fn choices(
         });
     }
     out
+}
+
+/// A page size the pager offers.
+#[derive(Debug, Clone)]
+pub struct PageSize {
+    /// Tokens a page.
+    pub size: i64,
+    /// This view at that size, from page 1.
+    pub href: String,
+    /// Whether the view shows this many.
+    pub current: bool,
 }
 
 /// A column header; the sortable ones link to the table sorted by them.
@@ -156,6 +167,8 @@ pub struct ListView {
     pub permissions: Vec<Choice>,
     /// The expiry menu.
     pub expiries: Vec<Choice>,
+    /// The page sizes, each with the address of this view at that size.
+    pub sizes: Vec<PageSize>,
     /// The column headers, with their sort links.
     pub headers: Vec<Header>,
 }
@@ -174,8 +187,9 @@ impl ListView {
                 ),
             });
         }
-        let last = ((found.total + PAGE_SIZE - 1) / PAGE_SIZE).max(1);
-        let first_shown = (found.page - 1) * PAGE_SIZE + 1;
+        let per_page = found.per_page;
+        let last = ((found.total + per_page - 1) / per_page).max(1);
+        let first_shown = (found.page - 1) * per_page + 1;
         let last_shown = first_shown + found.shown - 1;
         let (key, direction) = (request.sort.key, request.sort.direction);
         let form = request.canonical.clone();
@@ -215,6 +229,22 @@ impl ListView {
                 (SortKey::Expires, Direction::Desc) => "expiring latest first",
             },
             headers: headers(&request),
+            sizes: PAGE_SIZES
+                .iter()
+                .map(|&n| {
+                    let mut sized = request.clone();
+                    sized.canonical.per = if n == crate::web::tokens::list::PAGE_SIZE {
+                        String::new()
+                    } else {
+                        n.to_string()
+                    };
+                    PageSize {
+                        size: n,
+                        href: sized.url(1),
+                        current: n == per_page,
+                    }
+                })
+                .collect(),
             prev: (found.page > 1).then(|| request.url(found.page - 1)),
             next: (found.page < last).then(|| request.url(found.page + 1)),
             url: request.url(found.page),
