@@ -59,6 +59,15 @@ test("the table: one line a row, two stops each, a dozen in view, no sideways sc
     assert.ok(layout.inView >= 10, `10 or more rows in view: ${layout.inView}`);
     assert.deepEqual([...new Set(layout.stops)], [2], "each row is two Tab stops: the name and the menu button");
     assert.equal(layout.sideways, 0, "the table does not scroll sideways at 1366 px");
+    // At 1280 px it leaves out Last used (the token's page has it) rather than scroll.
+    await page.setViewportSize({ width: 1280, height: 860 });
+    const narrow = await page.evaluate(() => ({
+      wrap: document.querySelector(".table-wrap").scrollWidth - document.querySelector(".table-wrap").clientWidth,
+      page: document.documentElement.scrollWidth - document.documentElement.clientWidth,
+      lastUsed: getComputedStyle(document.querySelector(".token-table th:nth-child(8)")).display,
+    }));
+    assert.deepEqual(narrow, { wrap: 0, page: 0, lastUsed: "none" }, "at 1280 px nothing scrolls sideways");
+    await page.setViewportSize(DESKTOP.viewport);
 
     // The Expires column, and its header sorts soonest first (never last), then turns round.
     assert.equal(await row(page, "Zapier hooks").locator("td.expires").innerText(), "Never");
