@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use diesel::prelude::*;
 
+use crate::db::models::access_token::natural_key;
 use crate::db::models::{AccessToken, Merchant, MerchantId, NewAccessToken};
 use crate::db::schema::merchants;
 use crate::db::{DbConn, now};
@@ -188,6 +189,7 @@ fn flush(conn: &mut DbConn, keyring: &Keyring, pending: &mut Vec<Row>) -> Result
                 expires_at: None,
                 ip_allowlist: "",
                 rate_limit: None,
+                name_key: natural_key(&r.name),
             },
         )
         .collect();

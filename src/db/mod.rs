@@ -304,6 +304,12 @@ pub fn migrate(conn: &mut DbConn) -> Result<(), DbError> {
     if applied > 0 {
         tracing::info!(applied, "database migrations applied");
     }
+    let keyed = conn
+        .transaction(models::access_token::backfill_name_keys)
+        .map_err(DbError::Query)?;
+    if keyed > 0 {
+        tracing::info!(tokens = keyed, "name sort keys written");
+    }
     Ok(())
 }
 

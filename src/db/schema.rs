@@ -74,6 +74,7 @@ diesel::table! {
         previous_expires_at -> Nullable<Timestamp>,
         deleted_at -> Nullable<Timestamp>,
         rate_limit -> Nullable<Integer>,
+        name_key -> Text,
     }
 }
 

@@ -96,7 +96,7 @@ impl TokenFilter {
 pub enum SortKey {
     /// Creation time.
     Created,
-    /// Name, ignoring case.
+    /// Name, ignoring case, in natural order.
     Name,
     /// Last allowed verification; never used counts as the oldest use.
     LastUsed,
@@ -140,8 +140,9 @@ impl TokenSort {
                 query.order((t::created_at.desc(), t::id.desc()))
             }
             (SortKey::Created, Direction::Asc) => query.order((t::created_at.asc(), t::id.asc())),
-            (SortKey::Name, Direction::Asc) => query.order((lower(t::name).asc(), t::id.asc())),
-            (SortKey::Name, Direction::Desc) => query.order((lower(t::name).desc(), t::id.desc())),
+            // Natural order: "Integration 2" before "Integration 10" (see `natural_key`).
+            (SortKey::Name, Direction::Asc) => query.order((t::name_key.asc(), t::id.asc())),
+            (SortKey::Name, Direction::Desc) => query.order((t::name_key.desc(), t::id.desc())),
             // "Never used" is the oldest use on both backends (Postgres puts NULL first when
             // descending, SQLite last), so IS NULL decides before the time does.
             (SortKey::LastUsed, Direction::Desc) => query.order((

@@ -2,7 +2,7 @@
 
 use super::{TokenSpec, allowlist_text, describe, target};
 use crate::db::DbConn;
-use crate::db::models::access_token::is_name_conflict;
+use crate::db::models::access_token::{is_name_conflict, natural_key};
 use crate::db::models::{AccessToken, MerchantId, NewAccessToken};
 use crate::domain::audit::{self, Actor, Event};
 use crate::domain::credentials::seal::{Keyring, SealError};
@@ -67,6 +67,7 @@ pub fn create(
                     expires_at: spec.expires_at,
                     ip_allowlist: &allowlist,
                     rate_limit: spec.rate_limit,
+                    name_key: natural_key(&spec.name),
                 },
             )?;
             audit::record(
