@@ -62,6 +62,9 @@ fn token(creds: &NewCredentials, keyring: &Keyring, id: i64) -> AccessToken {
         previous_expires_at: None,
         deleted_at: None,
         rate_limit: None,
+        name_key: kwik_dashboard::db::models::access_token::natural_key(&format!(
+            "Integration {id}"
+        )),
     }
 }
 
