@@ -140,14 +140,9 @@ impl Chrome {
         merchant: Option<&crate::db::models::Merchant>,
     ) -> Result<Self, AppError> {
         Ok(Self {
-            assets: assets::AssetUrls::get(),
-            csrf_token: csrf::token(session)?,
-            user: Some(UserView::of(
-                user,
-                merchant.map_or("Kwik Support", |m| m.name.as_str()),
-            )),
             flash: Flash::take(session),
             nav: "profile",
+            ..Self::for_error(session, user, merchant)?
         })
     }
 

@@ -57,24 +57,22 @@ impl DetailView {
             },
             created_by,
             last_used_iso: token.last_used_at.map(format::iso),
-            ips: token
-                .last_used_ips
-                .split(',')
-                .map(str::trim)
-                .filter(|ip| !ip.is_empty())
-                .map(str::to_owned)
-                .collect(),
+            ips: comma_list(&token.last_used_ips),
             rate_limit: format::count(i64::from(token.rate_limit.unwrap_or(merchant_rate_limit))),
             own_rate_limit: token.rate_limit.is_some(),
-            allowlist: token
-                .ip_allowlist
-                .split(',')
-                .map(str::trim)
-                .filter(|ip| !ip.is_empty())
-                .map(str::to_owned)
-                .collect(),
+            allowlist: comma_list(&token.ip_allowlist),
         }
     }
+}
+
+/// The entries of a stored comma-separated list (client IPs, the allowlist), blanks left out.
+fn comma_list(stored: &str) -> Vec<String> {
+    stored
+        .split(',')
+        .map(str::trim)
+        .filter(|entry| !entry.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 #[derive(Template)]
