@@ -32,6 +32,8 @@ pub struct AssetUrls {
     pub css: String,
     /// The screens' stylesheet (history, support, token list and detail, profile).
     pub screens_css: String,
+    /// The dark scheme's stylesheet, linked for `prefers-color-scheme: dark` only.
+    pub dark_css: String,
     /// htmx.
     pub htmx: String,
     /// The dashboard's own script.
@@ -46,6 +48,7 @@ impl AssetUrls {
         static URLS: std::sync::LazyLock<AssetUrls> = std::sync::LazyLock::new(|| AssetUrls {
             css: url("app.css"),
             screens_css: url("screens.css"),
+            dark_css: url("dark.css"),
             htmx: url("htmx.min.js"),
             js: url("app.js"),
             table_js: url("table.js"),
