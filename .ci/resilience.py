@@ -302,8 +302,8 @@ def exercise(backend: str, work: Path, login: bool) -> dict:
     injectable += run_sqlmap(
         "list page",
         ["-u", f"{base}{LIST}?q=Integration&status=live&section=payments&permission=read_only"
-         "&expiry=soon&sort=name&dir=asc&page=1",
-         f"--cookie={admin.cookie_header()}", "-p", "q,status,section,permission,expiry,sort,dir,page"],
+         "&expiry=soon&sort=name&dir=asc&per=25&page=1",
+         f"--cookie={admin.cookie_header()}", "-p", "q,status,section,permission,expiry,sort,dir,per,page"],
         out, dbms)
     injectable += run_sqlmap(
         "history filters",
