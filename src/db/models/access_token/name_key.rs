@@ -44,7 +44,9 @@ pub fn natural_key(name: &str) -> String {
 /// `natural_name_sort`); a no-op once done. Idempotent, so instances starting together agree.
 pub fn backfill_name_keys(conn: &mut DbConn) -> QueryResult<usize> {
     let missing: Vec<(TokenId, String)> = access_tokens::table
-        .filter(access_tokens::name_key.eq(""))
+        // Written out, not bound, so both backends match it to the partial index
+        // `access_tokens_missing_name_key` and read that instead of the table.
+        .filter(diesel::dsl::sql::<diesel::sql_types::Bool>("name_key = ''"))
         .select((access_tokens::id, access_tokens::name))
         .load(conn)?;
     for (id, name) in &missing {
