@@ -122,6 +122,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    token_denials_daily (token_id, day, code) {
+        token_id -> BigInt,
+        day -> Date,
+        code -> Text,
+        requests -> BigInt,
+    }
+}
+
+diesel::table! {
     recovery_codes (id) {
         id -> BigInt,
         user_id -> BigInt,
@@ -150,6 +159,7 @@ diesel::table! {
 diesel::joinable!(leak_reports -> access_tokens (token_id));
 diesel::joinable!(recovery_codes -> users (user_id));
 diesel::joinable!(token_usage_daily -> access_tokens (token_id));
+diesel::joinable!(token_denials_daily -> access_tokens (token_id));
 diesel::joinable!(users -> merchants (merchant_id));
 diesel::joinable!(audit_events -> merchants (merchant_id));
 diesel::joinable!(access_tokens -> merchants (merchant_id));
@@ -165,6 +175,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     login_lockouts,
     audit_events,
     token_usage_daily,
+    token_denials_daily,
     leak_reports,
     replay_signatures,
     rate_counts,

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { gate, login, shot } from "./lib/browser.mjs";
-import { TIMEOUT, focused, row, untilFocus } from "./lib/flows.mjs";
+import { TIMEOUT, focused, row, rowAction, until, untilFocus } from "./lib/flows.mjs";
 import { assertSeenDocumentsValid } from "./lib/report.mjs";
 import { useSuite } from "./lib/suite.mjs";
 
@@ -59,14 +59,32 @@ test("the table: one line a row, two stops each, a dozen in view, no sideways sc
     assert.ok(layout.inView >= 10, `10 or more rows in view: ${layout.inView}`);
     assert.deepEqual([...new Set(layout.stops)], [2], "each row is two Tab stops: the name and the menu button");
     assert.equal(layout.sideways, 0, "the table does not scroll sideways at 1366 px");
-    // At 1280 px it leaves out Last used (the token's page has it) rather than scroll.
+    // At 1366 px each row shows its requests of the last 30 days; Last used is on the token's page.
+    const shown = (n) => page.evaluate((n) => getComputedStyle(document.querySelector(`.token-table th:nth-child(${n})`)).display, n);
+    assert.deepEqual([await shown(8), await shown(9)], ["none", "table-cell"], "Requests, not Last used, at 1366 px");
+    assert.equal(await row(page, "Zapier hooks").locator("td.requests").innerText(), "0");
+    // The header stays in sight while the page scrolls.
+    await page.mouse.wheel(0, 500);
+    await until("the page to scroll", () => page.evaluate(() => window.scrollY > 300));
+    const header = await page.evaluate(() => document.querySelector(".token-table thead th").getBoundingClientRect().top);
+    assert.ok(Math.abs(header) < 1, `the header is at the top of the window: ${header}`);
+    await page.evaluate(() => window.scrollTo(0, 0));
+    // A row that changes (Live to Disabled, a longer badge) leaves every column where it was.
+    const widths = () => page.locator(".token-table thead th").evaluateAll((ths) => ths.map((th) => th.getBoundingClientRect().width));
+    const before = await widths();
+    await (await rowAction(page, "Integration 2", "Disable Integration 2")).click();
+    await page.getByRole("dialog", { name: "Disable “Integration 2”?" }).getByRole("button", { name: "Disable token" }).click();
+    await until("the badge to say Disabled", async () => (await row(page, "Integration 2").locator(".badge").innerText()) === "Disabled");
+    assert.deepEqual(await widths(), before, "the columns keep their widths");
+    // At 1280 px it leaves out Last used and Requests (the token's page has them) rather than scroll.
     await page.setViewportSize({ width: 1280, height: 860 });
     const narrow = await page.evaluate(() => ({
       wrap: document.querySelector(".table-wrap").scrollWidth - document.querySelector(".table-wrap").clientWidth,
       page: document.documentElement.scrollWidth - document.documentElement.clientWidth,
       lastUsed: getComputedStyle(document.querySelector(".token-table th:nth-child(8)")).display,
+      requests: getComputedStyle(document.querySelector(".token-table th:nth-child(9)")).display,
     }));
-    assert.deepEqual(narrow, { wrap: 0, page: 0, lastUsed: "none" }, "at 1280 px nothing scrolls sideways");
+    assert.deepEqual(narrow, { wrap: 0, page: 0, lastUsed: "none", requests: "none" }, "at 1280 px nothing scrolls sideways");
     await page.setViewportSize(DESKTOP.viewport);
 
     // The Expires column, and its header sorts soonest first (never last), then turns round.

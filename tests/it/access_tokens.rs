@@ -374,7 +374,7 @@ async fn the_table_is_newest_first_with_chips_and_more() {
         .assert_contains(r#"<span aria-hidden="true">+3</span><span class="visually-hidden">Payments, Payouts, Orders</span>"#)
         .assert_contains("Read-Write")
         .assert_contains("badge live");
-    // Kwik's six columns, in Kwik's order, then Expires, Last used and the row menu.
+    // Kwik's six columns, in Kwik's order, then Expires, Last used, Requests and the row menu.
     let columns: Vec<&str> = regex::Regex::new(
         r#"<th scope="col"[^>]*>(?:<a class="sort-link" [^>]*>|<span class="visually-hidden">)?([^<]+)<"#,
     )
@@ -393,6 +393,7 @@ async fn the_table_is_newest_first_with_chips_and_more() {
             "Sections",
             "Expires",
             "Last used",
+            "Requests ",
             "Actions"
         ]
     );

@@ -32,10 +32,7 @@ fn json(answer: &Answer) -> Value {
 
 /// Disables token `id` through `app`'s dashboard, as its signed-in admin.
 async fn disable(app: &TestApp, id: i64) {
-    app.get(LIST).await;
-    app.post(&format!("{LIST}/{id}/status"), &[("status", "disabled")])
-        .await
-        .assert_redirect_to(LIST);
+    app.set_token_status(id, "disabled").await;
 }
 
 async fn whoami(app: &TestApp, headers: &[(&str, String)], query: &str) -> Answer {

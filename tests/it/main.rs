@@ -33,6 +33,7 @@ mod secret_scanning;
 mod shutdown;
 mod support;
 mod team;
+mod token_chart;
 mod token_columns;
 mod token_detail;
 mod token_table;

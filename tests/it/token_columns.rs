@@ -2,13 +2,14 @@
 //! with its filter and sort, and sorting by the column headers.
 
 use diesel::prelude::*;
+use kwik_dashboard::db::models::AccessToken;
 use kwik_dashboard::db::schema::access_tokens;
 
 use crate::helpers::*;
 
 /// The names in the table, top to bottom.
 fn names(answer: &Answer) -> Vec<String> {
-    regex::Regex::new(r#"<td class="token-name"><a href="[^"]+">([^<]+)</a>"#)
+    regex::Regex::new(r#"<td class="token-name"><a href="[^"]+" title="[^"]*">([^<]+)</a>"#)
         .unwrap()
         .captures_iter(&answer.body)
         .map(|c| c[1].to_owned())
@@ -242,4 +243,68 @@ async fn names_sort_in_natural_order_and_older_rows_get_their_key_at_start() {
             .unwrap()
     });
     assert!(keys.iter().all(|k| !k.is_empty()), "{keys:?}");
+}
+
+/// The row of token `id` in `body`.
+fn row_of(body: &str, id: i64) -> String {
+    body.split(&format!(r#"<tr id="token-{id}">"#))
+        .nth(1)
+        .and_then(|rest| rest.split("</tr>").next())
+        .expect("the token's row")
+        .to_owned()
+}
+
+#[actix_web::test]
+async fn each_row_counts_its_requests_of_the_last_30_days_and_a_swapped_row_keeps_it() {
+    let app = spawn_app().await;
+    app.logged_in_admin("Acme", "ops@acme.test").await;
+    let busy = app.issue_token("Busy", &["orders"], "read_only").await;
+    let quiet = app.issue_token("Quiet", &["orders"], "read_only").await;
+    for _ in 0..3 {
+        assert_eq!(
+            app.whoami_from("198.51.100.1", &busy.key, &busy.secret, "")
+                .await,
+            200
+        );
+    }
+    // A refusal is a request too.
+    assert_eq!(
+        app.whoami_from("198.51.100.1", &busy.key, &quiet.secret, "")
+            .await,
+        401
+    );
+    app.db(|c| app.state.usage.flush(c).unwrap());
+    // Days in the window add up; a day before it does not count.
+    let (first, _) = kwik_dashboard::domain::credentials::usage::window();
+    let day = |back: i64| first + time::Duration::days(back);
+    app.db(|c| {
+        let usage = |allowed| kwik_dashboard::db::models::access_token::DayUsage {
+            allowed,
+            denied: 0,
+            limited: 1,
+        };
+        let id = kwik_dashboard::db::models::TokenId(busy.id);
+        AccessToken::add_daily_usage(c, id, day(0), &usage(1_195)).unwrap();
+        AccessToken::add_daily_usage(c, id, day(-1), &usage(50_000)).unwrap();
+    });
+    let table = app.get(LIST).await;
+    table.assert_contains(r#"Requests <span class="th-hint">30 days</span></th>"#);
+    assert!(
+        row_of(&table.body, busy.id).contains(r#"<td class="requests">1,200</td>"#),
+        "{}",
+        row_of(&table.body, busy.id)
+    );
+    assert!(row_of(&table.body, quiet.id).contains(r#"<td class="requests none">0</td>"#));
+
+    // Disabling from the table swaps in a row with the same columns, the count included.
+    let swapped = app
+        .post_htmx(
+            &format!("{LIST}/{}/status", busy.id),
+            &[("status", "disabled"), ("from", "table")],
+        )
+        .await;
+    swapped
+        .assert_status(200)
+        .assert_contains("badge disabled")
+        .assert_contains(r#"<td class="requests">1,200</td>"#);
 }

@@ -104,11 +104,13 @@ fn insert(app: &TestApp, merchant: &str, fixture: &[Fx]) -> Vec<AccessToken> {
 
 /// The token names a page shows, in order.
 fn names(answer: &Answer) -> Vec<String> {
-    regex::Regex::new(r#"class="token-name"><a href="/developers/access-tokens/\d+">([^<]*)</a>"#)
-        .unwrap()
-        .captures_iter(&answer.body)
-        .map(|c| c[1].to_owned())
-        .collect()
+    regex::Regex::new(
+        r#"class="token-name"><a href="/developers/access-tokens/\d+" title="[^"]*">([^<]*)</a>"#,
+    )
+    .unwrap()
+    .captures_iter(&answer.body)
+    .map(|c| c[1].to_owned())
+    .collect()
 }
 
 /// The fixture's names that `keep` lets through, sorted by `key` (ascending), reversed if asked,

@@ -130,7 +130,10 @@ impl Check<'_> {
             Decision::Denied(Code::RateLimited) => {
                 self.usage.record_limited(record.token.id, crate::db::now())
             }
-            Decision::Denied(_) => self.usage.record_denied(record.token.id, crate::db::now()),
+            Decision::Denied(code) => {
+                self.usage
+                    .record_denied(record.token.id, crate::db::now(), code.as_str())
+            }
         }
         Ok(decision)
     }

@@ -14,6 +14,31 @@ use crate::db::models::{AccessToken, TokenId};
 /// Distinct client IPs kept per token.
 pub const IPS_KEPT: usize = 5;
 
+/// Days of use a token's page charts and the table counts, today included.
+pub const WINDOW_DAYS: i64 = 30;
+
+/// The South African days of the usage window ending today: (first, today).
+pub fn window() -> (time::Date, time::Date) {
+    let today = sa_day(crate::db::now());
+    (today - time::Duration::days(WINDOW_DAYS - 1), today)
+}
+
+/// Requests (allowed, denied and rate limited) of each of these tokens in the usage window, as
+/// written so far (the last few seconds' counts are still in memory); tokens without any are left
+/// out.
+pub fn requests_in_window(
+    conn: &mut DbConn,
+    ids: &[TokenId],
+) -> QueryResult<HashMap<TokenId, i64>> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let (first, _) = window();
+    Ok(AccessToken::requests_since(conn, ids, first)?
+        .into_iter()
+        .collect())
+}
+
 /// Use of one token not yet written.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Pending {
@@ -27,7 +52,31 @@ struct Pending {
 pub struct UsageRecorder {
     pending: Mutex<HashMap<TokenId, Pending>>,
     /// Verifications per token and South African day.
-    daily: Mutex<HashMap<(TokenId, time::Date), DayUsage>>,
+    daily: Mutex<Daily>,
+}
+
+/// Counts per token and South African day not yet written: totals, and refusals by answer code.
+/// Kept under one lock and written in one transaction, so the two always agree.
+#[derive(Debug, Default)]
+struct Daily {
+    usage: HashMap<(TokenId, time::Date), DayUsage>,
+    denials: HashMap<(TokenId, time::Date, &'static str), i64>,
+}
+
+impl Daily {
+    fn is_empty(&self) -> bool {
+        self.usage.is_empty() && self.denials.is_empty()
+    }
+
+    /// Puts `other`'s counts (taken for a write that failed) back.
+    fn absorb(&mut self, other: Self) {
+        for (key, counts) in other.usage {
+            self.usage.entry(key).or_default().add(counts);
+        }
+        for (key, n) in other.denials {
+            *self.denials.entry(key).or_default() += n;
+        }
+    }
 }
 
 use crate::infra::sa_time::day_of as sa_day;
@@ -47,16 +96,19 @@ fn merge_ips(recent: &[IpAddr], older: impl IntoIterator<Item = IpAddr>) -> Vec<
 }
 
 impl UsageRecorder {
-    /// Counts a refused verification of `token` (a known token: wrong secret, disabled, ...).
-    pub fn record_denied(&self, token: TokenId, at: time::PrimitiveDateTime) {
-        self.count(
-            token,
-            at,
-            DayUsage {
-                denied: 1,
-                ..DayUsage::default()
-            },
-        );
+    /// Counts a refused verification of `token` (a known token: wrong secret, disabled, ...),
+    /// answered with `code` (`DISABLED`, ...).
+    pub fn record_denied(&self, token: TokenId, at: time::PrimitiveDateTime, code: &'static str) {
+        let mut daily = self
+            .daily
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let day = sa_day(at);
+        daily.usage.entry((token, day)).or_default().add(DayUsage {
+            denied: 1,
+            ..DayUsage::default()
+        });
+        *daily.denials.entry((token, day, code)).or_default() += 1;
     }
 
     /// Counts a request of `token` refused for its rate limit.
@@ -76,7 +128,11 @@ impl UsageRecorder {
             .daily
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        daily.entry((token, sa_day(at))).or_default().add(counts);
+        daily
+            .usage
+            .entry((token, sa_day(at)))
+            .or_default()
+            .add(counts);
     }
 
     /// Notes that `token` was used (allowed) at `at` from `ip`.
@@ -114,6 +170,7 @@ impl UsageRecorder {
             .daily
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .usage
             .len()
     }
 
@@ -134,20 +191,26 @@ impl UsageRecorder {
         if counts.is_empty() {
             return Ok(());
         }
+        // In key order, so that instances flushing at once take row locks in the same order and
+        // cannot deadlock.
+        let mut usage: Vec<_> = counts.usage.iter().collect();
+        usage.sort_unstable_by_key(|((token, day), _)| (token.0, *day));
+        let mut denials: Vec<_> = counts.denials.iter().collect();
+        denials.sort_unstable_by_key(|((token, day, code), _)| (token.0, *day, *code));
         let written = conn.write_transaction(|conn| {
-            for ((token, day), day_counts) in &counts {
+            for ((token, day), day_counts) in usage {
                 AccessToken::add_daily_usage(conn, *token, *day, day_counts)?;
+            }
+            for ((token, day, code), n) in denials {
+                AccessToken::add_daily_denials(conn, *token, *day, code, *n)?;
             }
             Ok(())
         });
         if written.is_err() {
-            let mut daily = self
-                .daily
+            self.daily
                 .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            for (key, day_counts) in counts {
-                daily.entry(key).or_default().add(day_counts);
-            }
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .absorb(counts);
         }
         written
     }

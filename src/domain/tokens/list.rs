@@ -1,11 +1,14 @@
 //! A page of a merchant's token table: how many match, and the page's tokens. The query string is
 //! read in `web`; this is what it asks the database.
 
+use std::collections::HashMap;
+
 use diesel::QueryResult;
 
 use crate::db::DbConn;
 use crate::db::models::token_list::{TokenFilter, TokenSort};
-use crate::db::models::{AccessToken, MerchantId};
+use crate::db::models::{AccessToken, MerchantId, TokenId};
+use crate::domain::credentials::usage::requests_in_window;
 
 /// Tokens per page, unless the view asks for another of [`PAGE_SIZES`].
 pub const PAGE_SIZE: i64 = 50;
@@ -25,6 +28,8 @@ pub struct Found {
     pub any: bool,
     /// Tokens per page.
     pub per_page: i64,
+    /// Each of the page's tokens' requests in the last 30 days; a token without any is missing.
+    pub requests: HashMap<TokenId, i64>,
 }
 
 impl Found {
@@ -81,11 +86,14 @@ pub fn load(
     };
     // Only an empty search needs to ask whether there is anything at all.
     let any = total > 0 || (filter.is_narrowed() && AccessToken::any_for_merchant(conn, merchant)?);
+    let ids: Vec<TokenId> = tokens.iter().map(|t| t.id).collect();
+    let requests = requests_in_window(conn, &ids)?;
     Ok(Found {
         tokens,
         total,
         page,
         any,
         per_page,
+        requests,
     })
 }

@@ -108,7 +108,13 @@ pub(super) async fn list_page(
                     }
                 })
                 .await?;
-            let rows: Vec<TokenRow> = found.tokens.iter().map(TokenRow::new).collect();
+            let rows: Vec<TokenRow> = found
+                .tokens
+                .iter()
+                .map(|t| {
+                    TokenRow::new(t).with_requests(found.requests.get(&t.id).copied().unwrap_or(0))
+                })
+                .collect();
             let rows = Rows::render(&rows, can_manage).map_err(AppError::internal)?;
             let summary = found.summary();
             if let Some(version) = version {

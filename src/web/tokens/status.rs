@@ -122,10 +122,17 @@ pub async fn set_status(
         ),
     };
     if is_htmx(&req) && form.from == ReturnTo::Table {
+        // The swapped row keeps every column the table shows, its count of requests too.
+        let requests = state
+            .db(move |c| crate::domain::credentials::usage::requests_in_window(c, &[id]))
+            .await?
+            .get(&id)
+            .copied()
+            .unwrap_or(0);
         let mut res = html(
             StatusCode::OK,
             &RowFragment {
-                token: TokenRow::new(&token),
+                token: TokenRow::new(&token).with_requests(requests),
                 can_manage: true,
             },
         )?;

@@ -47,6 +47,10 @@ pub struct TokenRow {
     pub expires_full: Option<String>,
     /// "Rolling: old secret stops in 3 h" during a roll's grace window.
     pub rolling_note: Option<String>,
+    /// Requests (allowed, denied and rate limited) in the last 30 days: `1,204`.
+    pub requests: String,
+    /// Whether that is none.
+    pub no_requests: bool,
 }
 
 impl TokenRow {
@@ -98,7 +102,16 @@ impl TokenRow {
                         format::remaining(until - now)
                     )
                 }),
+            requests: "0".to_owned(),
+            no_requests: true,
         }
+    }
+
+    /// This row with the token's requests in the last 30 days.
+    pub fn with_requests(mut self, requests: i64) -> Self {
+        self.requests = format::count(requests);
+        self.no_requests = requests == 0;
+        self
     }
 
     pub fn is_live(&self) -> bool {

@@ -33,6 +33,31 @@ pub fn basic_auth(key: &str, secret: &str) -> String {
     format!("Basic {}", STANDARD.encode(format!("{key}:{secret}")))
 }
 
+impl TestApp {
+    /// Sets token `id`'s status (`live`, `disabled`) through the dashboard, as its signed-in admin
+    /// does from the table.
+    pub async fn set_token_status(&self, id: i64, status: &str) {
+        self.get(LIST).await;
+        self.post(&format!("{LIST}/{id}/status"), &[("status", status)])
+            .await
+            .assert_redirect_to(LIST);
+    }
+
+    /// Verifies `key:secret` once through `GET /api/v2/whoami{query}`, from `ip`; the status.
+    pub async fn whoami_from(&self, ip: &str, key: &str, secret: &str, query: &str) -> u16 {
+        self.set_peer(&format!("{ip}:5000"));
+        let answer = self
+            .send(
+                actix_web::test::TestRequest::get()
+                    .uri(&format!("/api/v2/whoami{query}"))
+                    .insert_header(("Authorization", basic_auth(key, secret))),
+            )
+            .await;
+        self.set_peer(super::PEER);
+        answer.status.as_u16()
+    }
+}
+
 /// Now in unix seconds, the clock the verifier is given.
 pub fn unix_now() -> i64 {
     time::OffsetDateTime::now_utc().unix_timestamp()

@@ -121,4 +121,66 @@ impl AccessToken {
             })
             .collect())
     }
+
+    /// Adds `requests` refusals answered with `code` to a token's day (an upsert, like
+    /// [`AccessToken::add_daily_usage`], and written in the same transaction as it).
+    pub fn add_daily_denials(
+        conn: &mut DbConn,
+        id: TokenId,
+        day: time::Date,
+        code: &str,
+        requests: i64,
+    ) -> QueryResult<()> {
+        use crate::db::schema::token_denials_daily as d;
+        let query = diesel::insert_into(d::table)
+            .values((
+                d::token_id.eq(id),
+                d::day.eq(day),
+                d::code.eq(code),
+                d::requests.eq(requests),
+            ))
+            .on_conflict((d::token_id, d::day, d::code))
+            .do_update()
+            .set(d::requests.eq(d::requests + requests));
+        match conn {
+            DbConn::Sqlite(c) => query.execute(c),
+            DbConn::Pg(c) => query.execute(c),
+        }
+        .map(drop)
+    }
+
+    /// Refusals per day and code from `since` (inclusive), oldest first.
+    pub fn daily_denials(
+        conn: &mut DbConn,
+        id: TokenId,
+        since: time::Date,
+    ) -> QueryResult<Vec<(time::Date, String, i64)>> {
+        use crate::db::schema::token_denials_daily as d;
+        d::table
+            .filter(d::token_id.eq(id))
+            .filter(d::day.ge(since))
+            .order((d::day, d::code))
+            .select((d::day, d::code, d::requests))
+            .load(conn)
+    }
+
+    /// Requests (allowed, denied and rate limited) of each of these tokens from `since`
+    /// (inclusive); tokens without any are left out.
+    pub fn requests_since(
+        conn: &mut DbConn,
+        ids: &[TokenId],
+        since: time::Date,
+    ) -> QueryResult<Vec<(TokenId, i64)>> {
+        use crate::db::schema::token_usage_daily as u;
+        // diesel's SUM of a BIGINT is a NUMERIC (Postgres widens it); the counts fit a BIGINT.
+        let total = diesel::dsl::sql::<diesel::sql_types::BigInt>(
+            "CAST(SUM(allowed + denied + limited) AS BIGINT)",
+        );
+        u::table
+            .filter(u::token_id.eq_any(ids))
+            .filter(u::day.ge(since))
+            .group_by(u::token_id)
+            .select((u::token_id, total))
+            .load(conn)
+    }
 }

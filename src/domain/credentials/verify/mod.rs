@@ -56,6 +56,46 @@ pub enum Code {
 }
 
 impl Code {
+    /// Every code, in the order a token's page lists refusals of equal count.
+    pub const ALL: [Self; 12] = [
+        Self::InvalidCredentials,
+        Self::Disabled,
+        Self::Expired,
+        Self::IpNotAllowed,
+        Self::SectionNotAllowed,
+        Self::ReadOnly,
+        Self::RateLimited,
+        Self::SignatureExpired,
+        Self::Replayed,
+        Self::ReplayCheckUnavailable,
+        Self::Malformed,
+        Self::UnknownSection,
+    ];
+
+    /// The code of a wire form, if it is one.
+    pub fn parse(wire: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|code| code.as_str() == wire)
+    }
+
+    /// What a refusal with this code of a known token means, in a few words: `Wrong secret`.
+    pub fn reason(self) -> &'static str {
+        match self {
+            // The key was found, so the secret (or the signature made with it) was wrong.
+            Self::InvalidCredentials => "Wrong secret or signature",
+            Self::Disabled => "Token disabled",
+            Self::SectionNotAllowed => "Section not allowed",
+            Self::ReadOnly => "Write with a Read-Only token",
+            Self::Malformed => "Malformed credentials",
+            Self::SignatureExpired => "Signature timestamp too old",
+            Self::Replayed => "Signed request replayed",
+            Self::ReplayCheckUnavailable => "Replay check unavailable",
+            Self::Expired => "Token expired",
+            Self::IpNotAllowed => "IP address not allowed",
+            Self::RateLimited => "Over the rate limit",
+            Self::UnknownSection => "Unknown section",
+        }
+    }
+
     /// The wire form, e.g. `INVALID_CREDENTIALS`.
     pub fn as_str(self) -> &'static str {
         match self {

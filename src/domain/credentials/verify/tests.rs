@@ -113,3 +113,18 @@ fn an_unknown_section_is_told_every_section_there_is() {
         );
     }
 }
+
+#[test]
+fn every_code_is_listed_once_and_reads_back_from_its_wire_form() {
+    for code in Code::ALL {
+        assert_eq!(Code::parse(code.as_str()), Some(code));
+        assert_eq!(
+            Code::ALL
+                .iter()
+                .filter(|c| c.as_str() == code.as_str())
+                .count(),
+            1
+        );
+    }
+    assert_eq!(Code::parse("disabled"), None);
+}

@@ -2,11 +2,12 @@
 //! the bars of an inline SVG (drawn by the template), a text summary, and the table of the same
 //! numbers.
 
+use super::reasons::{Reason, day_note, reasons};
 use crate::db::models::access_token::DayUsage;
 use crate::web::format;
 
 /// Days shown, today included.
-pub const DAYS: i64 = 30;
+pub const DAYS: i64 = crate::domain::credentials::usage::WINDOW_DAYS;
 /// The SVG's drawing box: a 20-unit slot a day, a 14-unit bar centred in it.
 const WIDTH: f64 = 600.0;
 const HEIGHT: f64 = 160.0;
@@ -30,6 +31,8 @@ pub struct Day {
     pub denied: i64,
     /// Requests refused for the token's rate limit.
     pub limited: i64,
+    /// The denied ones by code: `3 DISABLED, 2 IP_NOT_ALLOWED`; empty for none (or not kept).
+    pub denied_note: String,
     /// All three.
     pub total: i64,
     /// Bar geometry, in drawing units: left edge.
@@ -55,6 +58,8 @@ pub struct UsageChart {
     pub denied: i64,
     pub limited: i64,
     pub total: i64,
+    /// Why requests were refused, busiest reason first; empty when none were.
+    pub reasons: Vec<Reason>,
     /// `1,204 API requests in the last 30 days: 1,190 allowed, 14 denied; busiest day 21 Nov.`
     pub summary: String,
     /// `23 Oct – 21 Nov 2026`.
@@ -98,9 +103,13 @@ fn units(value: f64) -> String {
 }
 
 impl UsageChart {
-    /// The chart of the [`DAYS`] days up to `today` from `rows` as stored; days without a row
-    /// count zero, rows outside the window are left out.
-    pub fn new(today: time::Date, rows: &[(time::Date, DayUsage)]) -> Self {
+    /// The chart of the [`DAYS`] days up to `today` from `rows` as stored, with the refusals by
+    /// code of `denials`; days without a row count zero, rows outside the window are left out.
+    pub fn new(
+        today: time::Date,
+        rows: &[(time::Date, DayUsage)],
+        denials: &[(time::Date, String, i64)],
+    ) -> Self {
         let first = today - time::Duration::days(DAYS - 1);
         let counts: Vec<(time::Date, DayUsage)> = (0..DAYS)
             .map(|i| {
@@ -146,6 +155,7 @@ impl UsageChart {
                     allowed,
                     denied,
                     limited,
+                    denied_note: day_note(denials, day),
                     total: allowed + denied + limited,
                     x: units(i as f64 * SLOT + (SLOT - BAR) / 2.0),
                     allowed_y: units(HEIGHT - ah),
@@ -161,6 +171,12 @@ impl UsageChart {
         let denied: i64 = days.iter().map(|d| d.denied).sum();
         let limited: i64 = days.iter().map(|d| d.limited).sum();
         let total = allowed + denied + limited;
+        let in_window: Vec<(time::Date, String, i64)> = denials
+            .iter()
+            .filter(|(day, _, _)| *day >= first && *day <= today)
+            .cloned()
+            .collect();
+        let reasons = reasons(&in_window, denied, limited);
         // The latest of the busiest days.
         let busiest = days
             .iter()
@@ -193,6 +209,7 @@ impl UsageChart {
             denied,
             limited,
             total,
+            reasons,
             summary,
             range,
             top,
@@ -237,7 +254,7 @@ mod tests {
     #[test]
     fn rate_limited_requests_stack_on_top_and_are_named_in_the_summary() {
         let today = date!(2026 - 12 - 06);
-        let c = UsageChart::new(today, &[(today, usage(600, 0, 400))]);
+        let c = UsageChart::new(today, &[(today, usage(600, 0, 400))], &[]);
         let day = &c.days[29];
         assert_eq!((day.limited, day.total, c.limited), (400, 1_000, 400));
         // The top grid line is 1,000: 600 allowed fill 96 of 160 units, 400 limited the rest.
@@ -272,7 +289,7 @@ mod tests {
             (date!(2026 - 10 - 23), usage(5, 1, 0)),
             (date!(2026 - 11 - 21), usage(1_185, 13, 0)),
         ];
-        let c = UsageChart::new(today, &rows);
+        let c = UsageChart::new(today, &rows, &[]);
         assert_eq!(c.days.len(), 30);
         assert_eq!(c.days[0].iso, "2026-10-23");
         assert_eq!(c.days[29].iso, "2026-11-21");
@@ -289,10 +306,10 @@ mod tests {
     #[test]
     fn a_quiet_token_says_so_and_small_counts_stay_visible() {
         let today = date!(2026 - 01 - 10);
-        let quiet = UsageChart::new(today, &[]);
+        let quiet = UsageChart::new(today, &[], &[]);
         assert_eq!(quiet.summary, "No API requests in the last 30 days.");
         assert_eq!(quiet.range, "12 Dec 2025 – 10 Jan 2026");
-        let c = UsageChart::new(today, &[(today, usage(1_000, 1, 0))]);
+        let c = UsageChart::new(today, &[(today, usage(1_000, 1, 0))], &[]);
         assert_eq!(c.days[29].denied_h, "2.0");
         assert_eq!(c.days[29].allowed_h, "80.0");
         assert_eq!(

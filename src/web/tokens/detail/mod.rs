@@ -3,6 +3,7 @@
 //! credential or a hash.
 
 mod chart;
+mod reasons;
 
 use actix_session::Session;
 use actix_web::http::StatusCode;
@@ -14,7 +15,6 @@ pub use chart::UsageChart;
 
 use crate::db::models::{AccessToken, TokenId, User};
 use crate::domain::credentials::Section;
-use crate::infra::sa_time::day_of as sa_day;
 use crate::web::current_user::MerchantUser;
 use crate::web::error::AppError;
 use crate::web::state::AppState;
@@ -93,9 +93,8 @@ pub async fn show(
 ) -> Result<HttpResponse, AppError> {
     let (merchant, id) = (member.merchant.id, TokenId(path.into_inner()));
     // Days are South African days, as the counts are kept.
-    let today = sa_day(crate::db::now());
-    let since = today - time::Duration::days(chart::DAYS - 1);
-    let (token, created_by, usage) = state
+    let (since, today) = crate::domain::credentials::usage::window();
+    let (token, created_by, usage, denials) = state
         .db(move |c| -> Result<_, AppError> {
             let token = AccessToken::find_for_merchant(c, merchant, id)?;
             let created_by = match token.created_by {
@@ -103,13 +102,14 @@ pub async fn show(
                 None => None,
             };
             let usage = AccessToken::daily_usage(c, id, since)?;
-            Ok((token, created_by, usage))
+            let denials = AccessToken::daily_denials(c, id, since)?;
+            Ok((token, created_by, usage, denials))
         })
         .await?;
     let page = DetailPage {
         page: Chrome::for_member(&session, &member)?,
         token: DetailView::new(&token, created_by, member.merchant.rate_limit),
-        chart: UsageChart::new(today, &usage),
+        chart: UsageChart::new(today, &usage, &denials),
         can_manage: member.can_manage_tokens(),
     };
     html(StatusCode::OK, &page)

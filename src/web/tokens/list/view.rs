@@ -61,6 +61,8 @@ pub struct Header {
     pub label: &'static str,
     /// The sort link, for a sortable column.
     pub sort: Option<SortLink>,
+    /// A few muted words after the name: `30 days`.
+    pub hint: &'static str,
 }
 
 /// A header's link: the view sorted by its column (the other way round if it already is).
@@ -103,9 +105,14 @@ fn headers(request: &ListRequest) -> Vec<Header> {
                 aria,
                 mark,
             }),
+            hint: "",
         }
     };
-    let plain = |label| Header { label, sort: None };
+    let plain = |label| Header {
+        label,
+        sort: None,
+        hint: "",
+    };
     vec![
         sortable("Created", SortKey::Created, ""),
         sortable("Name", SortKey::Name, "name"),
@@ -115,6 +122,10 @@ fn headers(request: &ListRequest) -> Vec<Header> {
         plain("Sections"),
         sortable("Expires", SortKey::Expires, "expires"),
         sortable("Last used", SortKey::LastUsed, "last_used"),
+        Header {
+            hint: "30 days",
+            ..plain("Requests")
+        },
     ]
 }
 
