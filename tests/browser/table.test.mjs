@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { gate, login, shot } from "./lib/browser.mjs";
-import { TIMEOUT, focused, row, rowAction, until, untilFocus } from "./lib/flows.mjs";
+import { TIMEOUT, createInDialog, focused, row, rowAction, until, untilFocus } from "./lib/flows.mjs";
 import { assertSeenDocumentsValid } from "./lib/report.mjs";
 import { useSuite } from "./lib/suite.mjs";
 
@@ -160,10 +160,44 @@ test("the row menu: by keyboard as a menu button, by mouse, and over the rows be
   });
 });
 
+test("the token's page says why requests were refused, and the table counts them", TIMEOUT, async () => {
+  const admin = suite.server.addUser({ email: "why@table.test", merchant: "Refusal Stores" });
+  await suite.inSession(DESKTOP, async (s) => {
+    const { page } = s;
+    await login(page, admin);
+    const shop = await createInDialog(page, { name: "Shopify store sync", sections: ["Orders"] });
+    const other = await createInDialog(page, { name: "Other", sections: ["Orders"] });
+    // Real API requests, as an integrator's server sends them.
+    const whoami = (key, secret, query = "") => fetch(`${suite.server.base}/api/v2/whoami${query}`,
+      { headers: { Authorization: `Basic ${Buffer.from(`${key}:${secret}`).toString("base64")}` } }).then((r) => r.status);
+    for (let i = 0; i < 20; i += 1) assert.equal(await whoami(shop.apiKey, shop.apiSecret), 200);
+    for (let i = 0; i < 3; i += 1) assert.equal(await whoami(shop.apiKey, shop.apiSecret, "?section=payments"), 403);
+    assert.equal(await whoami(shop.apiKey, other.apiSecret), 401);
+    // Counts are written every few seconds.
+    await until("the table to count 24 requests", async () => {
+      await page.reload();
+      return (await row(page, "Shopify store sync").locator("td.requests").innerText()) === "24";
+    }, { timeoutMs: 15_000 });
+    assert.equal(await row(page, "Other").locator("td.requests").innerText(), "0");
+    await row(page, "Shopify store sync").getByRole("link", { name: "Shopify store sync" }).click();
+    const reasons = page.getByRole("table", { name: "Why requests were refused, last 30 days" });
+    const cells = await reasons.locator("tbody tr").evaluateAll((trs) => trs.map((tr) => [...tr.cells].map((c) => c.innerText)));
+    assert.deepEqual(cells, [
+      ["Section not allowed", "SECTION_NOT_ALLOWED", "3", "75 %"],
+      ["Wrong secret or signature", "INVALID_CREDENTIALS", "1", "25 %"],
+    ]);
+    assert.match(await page.locator(".usage-summary").innerText(), /^24 API requests in the last 30 days: 20 allowed, 4 denied;/);
+    await gate(page, "token page with refusals by code");
+    await shot(page, "detail-reasons", { fullPage: true });
+    s.assertNoProblems();
+  });
+});
+
 test("every page of these flows is valid HTML (Nu checker)", TIMEOUT, async () => {
   await assertSeenDocumentsValid([
     "GET /developers/access-tokens → 200",
     "GET /developers/access-tokens?sort=expires → 200",
     "GET /developers/access-tokens?sort=expires&dir=desc → 200",
+    /^GET \/developers\/access-tokens\/\d+ → 200$/,
   ]);
 });
