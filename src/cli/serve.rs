@@ -49,6 +49,7 @@ pub(super) async fn serve() -> anyhow::Result<()> {
     spawn_usage_flush(state.clone());
     spawn_replay_cleanup(state.clone());
     spawn_rate_count_cleanup(state.clone());
+    spawn_mail_delivery(&state);
     if state.config.gateway_token.is_none() {
         tracing::info!("POST /internal/v1/verify is disabled (404): KWIK_GATEWAY_TOKEN is not set");
     }
@@ -158,6 +159,39 @@ async fn stop_signal() -> &'static str {
 }
 
 /// How often last-used times are written (at most this much is lost on a crash).
+/// Sends the outbox's mail every `KWIK_MAIL_POLL_MS`, and drops what is older than 30 days once an
+/// hour. A round that fails (the database away) is simply the next round's work.
+fn spawn_mail_delivery(state: &AppState) {
+    let delivery = state.delivery();
+    tracing::info!(mail = %state.mailer.describe(), from = %state.config.mail.from, links = %state.config.mail.public_url, "outgoing mail");
+    let poll = state.config.mail.poll;
+    actix_web::rt::spawn(async move {
+        let mut every = actix_web::rt::time::interval(poll);
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut last_purge = std::time::Instant::now();
+        loop {
+            every.tick().await;
+            match delivery.run_once().await {
+                Ok(report) if !report.is_empty() => tracing::debug!(?report, "mail delivery round"),
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, "mail delivery round failed; the mail stays queued")
+                }
+            }
+            if last_purge.elapsed() >= Duration::from_secs(3600) {
+                last_purge = std::time::Instant::now();
+                match delivery.purge().await {
+                    Ok(n) if n > 0 => {
+                        tracing::info!(deleted = n, "mail older than 30 days removed")
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "outbox cleanup failed"),
+                }
+            }
+        }
+    });
+}
+
 const USAGE_FLUSH_EVERY: Duration = Duration::from_secs(5);
 
 fn spawn_usage_flush(state: AppState) {

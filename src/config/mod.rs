@@ -5,6 +5,9 @@ use std::path::PathBuf;
 
 use crate::infra::net::IpNet;
 
+mod mail;
+pub use mail::{MailConfig, MailTransport};
+
 /// Whether the session cookie carries the `Secure` attribute.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CookieSecure {
@@ -94,6 +97,9 @@ pub struct Config {
     /// Where Prometheus scrapes `/metrics`: a listener of its own, never the public one. `None`
     /// (the default): no metrics are recorded or served.
     pub metrics_bind: Option<SocketAddr>,
+    /// Outgoing mail: `KWIK_SMTP_URL`, `KWIK_MAIL_FROM`, `KWIK_PUBLIC_URL`, `KWIK_MAIL_POLL_MS`
+    /// (see [`MailConfig`]).
+    pub mail: MailConfig,
 }
 
 /// A configuration value that could not be understood; the message names the variable.
@@ -138,6 +144,8 @@ impl Config {
     /// - `KWIK_SHUTDOWN_TIMEOUT_S`: how long requests in flight may finish on SIGTERM/SIGINT, default 30.
     /// - `KWIK_METRICS_BIND`: address of the Prometheus `/metrics` listener (e.g. `127.0.0.1:9464`);
     ///   unset, the default, serves no metrics. It must differ from `KWIK_BIND`.
+    /// - `KWIK_SMTP_URL`, `KWIK_MAIL_FROM`, `KWIK_PUBLIC_URL`, `KWIK_MAIL_POLL_MS`: outgoing mail,
+    ///   see [`MailConfig`]; without a server, mail is written to `$KWIK_DATA_DIR/mail/`.
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_lookup(|name| std::env::var(name).ok().filter(|v| !v.trim().is_empty()))
     }
@@ -264,7 +272,9 @@ impl Config {
                 .map(std::time::Duration::from_secs)
         })?;
         let metrics_bind = metrics_bind(&get, bind)?;
+        let mail = MailConfig::from_lookup(&get, bind)?;
         Ok(Self {
+            mail,
             metrics_bind,
             shutdown_timeout,
             sudo_window,
@@ -349,7 +359,7 @@ fn millis(
     }
 }
 
-fn parse_var<T>(
+pub(crate) fn parse_var<T>(
     get: &impl Fn(&str) -> Option<String>,
     name: &str,
     default: &str,

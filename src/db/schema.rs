@@ -131,6 +131,38 @@ diesel::table! {
 }
 
 diesel::table! {
+    outbox (id) {
+        id -> BigInt,
+        kind -> Text,
+        recipient -> Text,
+        params -> Text,
+        sealed_secret -> Nullable<Binary>,
+        secret_key_id -> Nullable<Text>,
+        dedupe_key -> Nullable<Text>,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        claimed_until -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        sent_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    password_resets (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        token_hash -> Binary,
+        password_fingerprint -> Binary,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+        requested_ip -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
     recovery_codes (id) {
         id -> BigInt,
         user_id -> BigInt,
@@ -160,6 +192,7 @@ diesel::joinable!(leak_reports -> access_tokens (token_id));
 diesel::joinable!(recovery_codes -> users (user_id));
 diesel::joinable!(token_usage_daily -> access_tokens (token_id));
 diesel::joinable!(token_denials_daily -> access_tokens (token_id));
+diesel::joinable!(password_resets -> users (user_id));
 diesel::joinable!(users -> merchants (merchant_id));
 diesel::joinable!(audit_events -> merchants (merchant_id));
 diesel::joinable!(access_tokens -> merchants (merchant_id));
@@ -176,6 +209,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_events,
     token_usage_daily,
     token_denials_daily,
+    outbox,
+    password_resets,
     leak_reports,
     replay_signatures,
     rate_counts,

@@ -44,6 +44,10 @@ text_enum! {
         UserEnabled = "user.enabled",
         /// A user changed their password.
         PasswordChanged = "user.password_changed",
+        /// Someone asked for a password reset link for a user (it was mailed to them).
+        PasswordResetRequested = "user.password_reset_requested",
+        /// A user set a new password with an emailed link.
+        PasswordReset = "user.password_reset",
         /// A user signed one of their sessions out, or all the others.
         SessionsEnded = "user.sessions_ended",
         /// A user turned two-factor sign-in on.
@@ -86,6 +90,8 @@ impl Event {
             Self::UserDisabled => "User disabled",
             Self::UserEnabled => "User enabled",
             Self::PasswordChanged => "Password changed",
+            Self::PasswordResetRequested => "Password reset link mailed",
+            Self::PasswordReset => "Password reset by email",
             Self::SessionsEnded => "Sessions signed out",
             Self::TwoFactorEnabled => "Two-factor turned on",
             Self::TwoFactorDisabled => "Two-factor turned off",

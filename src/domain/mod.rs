@@ -6,6 +6,7 @@ pub mod auth;
 pub mod checkout;
 pub mod credentials;
 pub mod leaks;
+pub mod mail;
 pub mod support;
 pub mod tokens;
 pub mod users;

@@ -1,7 +1,8 @@
 //! Plumbing that knows nothing of the product: the threads blocking work runs on, IP networks,
-//! gzip members, a request counter, Prometheus metrics, and South African time. Imports neither `web` nor the domain.
+//! gzip members, a request counter, Prometheus metrics, South African time, and sending mail. Imports neither `web` nor the domain.
 
 pub mod gzip;
+pub mod mail;
 pub mod metrics;
 pub mod net;
 pub mod random;

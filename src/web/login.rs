@@ -38,6 +38,7 @@ pub struct LoginQuery {
     signed_out: Option<String>,
     expired: Option<String>,
     disabled: Option<String>,
+    reset: Option<String>,
 }
 
 /// The page to return to after sign-in, if `next` names one safely (see [`Pages::local_page`]).
@@ -62,6 +63,11 @@ pub async fn form(
         Some(
             "You were signed out: your account has been disabled. Ask an admin of your \
              organisation to enable it again.",
+        )
+    } else if query.reset.is_some() {
+        Some(
+            "Your password was changed, and every session of your account was signed out. Sign in \
+             with the new password.",
         )
     } else if query.expired.is_some() {
         Some("Your sign-in timed out before the code was entered. Enter your password again.")

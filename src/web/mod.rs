@@ -17,6 +17,7 @@ pub mod login_code;
 pub mod metrics;
 pub mod once;
 pub mod page;
+pub mod password_reset;
 pub mod profile;
 pub mod redirects;
 pub mod routes;

@@ -223,6 +223,10 @@ route_table! {
     Page get "/login" => login::form;
     Page post "/login" => login::submit;
     Page post "/logout" => login::logout;
+    Page get "/forgot-password" => web::password_reset::form;
+    Page post "/forgot-password" => web::password_reset::request;
+    Page get "/reset-password" => web::password_reset::reset_form;
+    Page post "/reset-password" => web::password_reset::reset;
     Page get "/login/two-factor" => web::login_code::form;
     Page post "/login/two-factor" => web::login_code::submit;
     Page get "/settings/profile" => web::profile::index;

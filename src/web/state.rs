@@ -47,6 +47,8 @@ pub struct AppState {
     pub gitlab_limit: Arc<crate::infra::rate_limit::RateLimit>,
     /// Database connections, with the threads database calls run on (one per pooled connection).
     pub database: Database,
+    /// Where outgoing mail goes: an SMTP server, or `.eml` files.
+    pub mailer: Arc<crate::infra::mail::Mailer>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -98,7 +100,12 @@ impl AppState {
             db::call_threads(&config.database_url, config.db_pool_size),
             Priority::Batch,
         )?;
+        let mailer = Arc::new(crate::infra::mail::Mailer::new(
+            &config.mail,
+            &config.data_dir,
+        )?);
         Ok(Self {
+            mailer,
             database: Database {
                 pool,
                 threads: db_threads,
@@ -126,6 +133,17 @@ impl AppState {
                 Threads::new("hash", argon2_concurrency, Priority::Lowest)?,
             ),
         })
+    }
+
+    /// What sends the outbox's mail from this instance.
+    pub fn delivery(&self) -> crate::domain::mail::delivery::Delivery {
+        crate::domain::mail::delivery::Delivery {
+            database: self.database.clone(),
+            mailer: self.mailer.clone(),
+            keyring: self.keyring.clone(),
+            from: self.config.mail.from.clone(),
+            public_url: self.config.mail.public_url.clone(),
+        }
     }
 
     /// Runs `f` with a pooled connection on the database threads, so diesel never blocks an async

@@ -24,6 +24,7 @@ mod lifecycle;
 mod list_cache;
 mod login;
 mod logs;
+mod mail;
 mod matrix;
 mod metrics;
 mod outage;

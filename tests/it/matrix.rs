@@ -52,6 +52,11 @@ const MATRIX: &[(&str, &str, [u16; 5])] = &[
     ("get", "/login", [200, 303, 303, 303, 303]),
     ("post", "/login", [0, 0, 0, 0, 0]),
     ("post", "/logout", [303, 303, 303, 303, 303]),
+    // Signed in, the profile changes the password; a reset link works whoever holds it.
+    ("get", "/forgot-password", [200, 303, 303, 303, 303]),
+    ("post", "/forgot-password", [0, 0, 0, 0, 0]),
+    ("get", "/reset-password", [410, 410, 410, 410, 410]),
+    ("post", "/reset-password", [410, 410, 410, 410, 410]),
     (
         "get",
         "/developers/access-tokens",

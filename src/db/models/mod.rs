@@ -6,6 +6,8 @@ pub mod audit;
 pub mod leak_report;
 pub mod login_throttle;
 pub mod merchant;
+pub mod outbox;
+pub mod password_reset;
 pub mod rate_count;
 pub mod replay;
 pub mod session;

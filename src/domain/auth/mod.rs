@@ -5,6 +5,7 @@ pub mod hashing;
 pub mod login;
 pub mod password;
 pub mod profile;
+pub mod reset;
 pub mod sudo;
 pub mod throttle;
 pub mod totp;

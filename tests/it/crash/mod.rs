@@ -5,6 +5,7 @@
 //! the database cut under load instead of the app.
 
 mod database;
+mod mail;
 mod team;
 mod tokens;
 

@@ -9,13 +9,13 @@ use actix_http::Request;
 use actix_web::dev::{Service, ServiceResponse};
 use actix_web::{App, test};
 use futures_util::future::LocalBoxFuture;
-use kwik_dashboard::config::{Argon2Params, CookieSecure};
+use kwik_dashboard::config::{Argon2Params, CookieSecure, MailConfig, MailTransport};
 use kwik_dashboard::db::models::Role;
 use kwik_dashboard::domain::users::{self, PasswordChoice};
 use kwik_dashboard::{AppState, Config};
 use zeroize::Zeroizing;
 
-use super::{LIST, PASSWORD, PEER, TestDb};
+use super::{LIST, ORIGIN, PASSWORD, PEER, TestDb};
 
 /// The app's route table behind one call, whatever service type `init_service` built for it: so
 /// there is one `TestApp` type for every test and helper to name, without generic bounds.
@@ -72,6 +72,13 @@ pub fn test_config(data_dir: &std::path::Path, database_url: &str) -> Config {
         support_require_two_factor: false,
         shutdown_timeout: std::time::Duration::from_secs(30),
         metrics_bind: None,
+        // Files under the test's folder unless a test points it at its SMTP sink.
+        mail: MailConfig {
+            transport: MailTransport::Files,
+            from: "Kwik <no-reply@dash.test>".into(),
+            public_url: ORIGIN.into(),
+            poll: std::time::Duration::from_millis(100),
+        },
     }
 }
 

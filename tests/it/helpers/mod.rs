@@ -9,7 +9,8 @@
 //! - [`db`]: the fresh database of one test, and reading it behind the app's back;
 //! - [`answer`]: what a request answered, and the assertions on it;
 //! - [`fixtures`]: shared data and the tokens tests start from;
-//! - [`at_rest`]: no credential a test was shown is in its database, dump or logs.
+//! - [`at_rest`]: no credential a test was shown is in its database, dump or logs;
+//! - [`smtp`]: a real SMTP server (aiosmtpd) on loopback, and the mail it received.
 
 mod answer;
 mod app;
@@ -19,6 +20,7 @@ mod browser;
 mod cable;
 mod db;
 mod fixtures;
+mod smtp;
 
 pub use answer::*;
 pub use app::*;
@@ -27,6 +29,7 @@ pub use browser::*;
 pub use cable::*;
 pub use db::*;
 pub use fixtures::*;
+pub use smtp::*;
 
 /// The host every request is sent to.
 pub const HOST: &str = "dash.test";
