@@ -98,6 +98,8 @@ export async function startServer(options = {}) {
   return {
     base,
     admin: { email, password },
+    /** Where mail goes as `.eml` files: this server has no SMTP server. */
+    mailDir: join(dataDir, "mail"),
     /** Adds a user with the CLI, as an operator would; returns its credentials. */
     addUser({ email, merchant, role = "admin" }) {
       const password = `browser-suite-${role}-password`;
