@@ -1,5 +1,6 @@
 //! No authenticator key, code, recovery code or password reaches the log, at any level, through the
-//! whole two-factor life: enrolment, a wrong code, a code, a recovery code, a password change.
+//! whole two-factor life: enrolment, a wrong code, a code, a recovery code, a password change, and a
+//! password reset by a link sent through a real SMTP server.
 //!
 //! A test binary of its own: the subscriber that records everything must be the process's global one,
 //! set before any log call site is first hit (a thread-local one misses call sites whose interest
@@ -99,15 +100,69 @@ async fn no_key_code_recovery_code_or_password_is_logged() {
     )
     .await;
 
+    // A password reset by an emailed link, sent through a real SMTP server.
+    let smtp = SmtpSink::start();
+    let mailer = kwik_dashboard::infra::mail::Mailer::new(
+        &kwik_dashboard::config::MailConfig {
+            transport: smtp.transport(),
+            ..app.state.config.mail.clone()
+        },
+        &app.dir,
+    )
+    .unwrap();
+    let delivery = kwik_dashboard::domain::mail::delivery::Delivery {
+        mailer: Arc::new(mailer),
+        ..app.state.delivery()
+    };
+    let visitor = app.client();
+    visitor.get("/forgot-password").await;
+    visitor
+        .post("/forgot-password", &[("email", "ana@shop.test")])
+        .await
+        .assert_status(303);
+    // Alerts (ana was added as an admin) go too; wait for the reset mail.
+    let mut mail = None;
+    for _ in 0..200 {
+        delivery.run_once().await.unwrap();
+        mail = smtp
+            .received()
+            .into_iter()
+            .find(|m| m.subject == "Reset your Kwik dashboard password");
+        if mail.is_some() {
+            break;
+        }
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let mail = mail.expect("the reset mail");
+    let link = mail
+        .link(&format!("{ORIGIN}/reset-password?token="))
+        .unwrap();
+    let token = link.rsplit('=').next().unwrap().to_owned();
+    visitor.get(link.trim_start_matches(ORIGIN)).await;
+    visitor.get("/reset-password").await.assert_status(200);
+    visitor
+        .post(
+            "/reset-password",
+            &[
+                ("password", "a reset passphrase 8"),
+                ("confirm", "a reset passphrase 8"),
+            ],
+        )
+        .await
+        .assert_redirect_to("/login?reset=1");
+
     let log = String::from_utf8_lossy(&sink.0.lock().unwrap()).into_owned();
     assert!(
         log.contains("login succeeded"),
         "the log was captured:\n{log}"
     );
     assert!(log.contains("two-factor code refused"), "{log}");
+    assert!(log.contains("password reset by email link"), "{log}");
     let mut secrets = vec![
         PASSWORD.to_owned(),
         "a new secret passphrase 7".to_owned(),
+        "a reset passphrase 8".to_owned(),
+        token,
         key.clone(),
         next,
     ];

@@ -159,8 +159,8 @@ async fn stop_signal() -> &'static str {
 }
 
 /// How often last-used times are written (at most this much is lost on a crash).
-/// Sends the outbox's mail every `KWIK_MAIL_POLL_MS`, and drops what is older than 30 days once an
-/// hour. A round that fails (the database away) is simply the next round's work.
+/// Sends the outbox's mail every `KWIK_MAIL_POLL_MS`, queues expiry warnings every 10 minutes, and
+/// drops what is older than 30 days once an hour. A round that fails (the database away) is simply the next round's work.
 fn spawn_mail_delivery(state: &AppState) {
     let delivery = state.delivery();
     tracing::info!(mail = %state.mailer.describe(), from = %state.config.mail.from, links = %state.config.mail.public_url, "outgoing mail");
@@ -169,8 +169,25 @@ fn spawn_mail_delivery(state: &AppState) {
         let mut every = actix_web::rt::time::interval(poll);
         every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut last_purge = std::time::Instant::now();
+        let mut last_sweep: Option<std::time::Instant> = None;
         loop {
             every.tick().await;
+            // Expiry warnings: at start, then every 10 minutes (each is queued once, whoever sweeps).
+            if last_sweep.is_none_or(|at| at.elapsed() >= Duration::from_secs(600)) {
+                last_sweep = Some(std::time::Instant::now());
+                let swept = delivery
+                    .database
+                    .call(|c| {
+                        crate::domain::mail::expiry::queue_warnings(c, crate::db::now())
+                            .map_err(crate::db::DbError::from)
+                    })
+                    .await;
+                match swept {
+                    Ok(n) if n > 0 => tracing::info!(mails = n, "expiry warnings queued"),
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "expiry warnings not swept; next round"),
+                }
+            }
             match delivery.run_once().await {
                 Ok(report) if !report.is_empty() => tracing::debug!(?report, "mail delivery round"),
                 Ok(_) => {}

@@ -131,6 +131,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    alert_opt_outs (user_id, alert) {
+        user_id -> BigInt,
+        alert -> Text,
+    }
+}
+
+diesel::table! {
     outbox (id) {
         id -> BigInt,
         kind -> Text,
@@ -193,6 +200,7 @@ diesel::joinable!(recovery_codes -> users (user_id));
 diesel::joinable!(token_usage_daily -> access_tokens (token_id));
 diesel::joinable!(token_denials_daily -> access_tokens (token_id));
 diesel::joinable!(password_resets -> users (user_id));
+diesel::joinable!(alert_opt_outs -> users (user_id));
 diesel::joinable!(users -> merchants (merchant_id));
 diesel::joinable!(audit_events -> merchants (merchant_id));
 diesel::joinable!(access_tokens -> merchants (merchant_id));
@@ -211,6 +219,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     token_denials_daily,
     outbox,
     password_resets,
+    alert_opt_outs,
     leak_reports,
     replay_signatures,
     rate_counts,

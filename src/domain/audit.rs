@@ -189,7 +189,8 @@ pub struct Target<'a> {
     pub label: &'a str,
 }
 
-/// Appends one event. Call it inside the transaction of the change it records.
+/// Appends one event, and queues the security alerts it calls for (`mail::alerts`). Call it inside
+/// the transaction of the change it records.
 pub fn record(
     conn: &mut DbConn,
     actor: &Actor,
@@ -214,5 +215,19 @@ pub fn record(
             ip: actor.ip.as_deref(),
             user_agent: actor.user_agent.as_deref(),
         },
+    )?;
+    // The security alerts the change calls for, in its transaction (see `mail::alerts`).
+    crate::domain::mail::alerts::on_event(
+        conn,
+        &crate::domain::mail::alerts::Cause {
+            event: event.as_str(),
+            actor_role: &actor.role,
+            actor_email: actor.email.as_deref(),
+            actor_ip: actor.ip.as_deref(),
+            merchant,
+            target: target.as_ref().map(|t| (t.kind, t.id, t.label)),
+            detail,
+        },
     )
+    .map(drop)
 }

@@ -232,6 +232,7 @@ route_table! {
     Page get "/settings/profile" => web::profile::index;
     Page post sudo "/settings/profile/password" => web::profile::password::change;
     Page post "/settings/profile/sessions/end-others" => web::profile::sessions::end_others;
+    Page post "/settings/profile/alerts" => web::profile::alerts::save;
     Page post "/settings/profile/sessions/{marker}/end" => web::profile::sessions::end_one;
     Page get "/settings/profile/two-factor" => web::profile::two_factor::enrol_form;
     Page post sudo "/settings/profile/two-factor" => web::profile::two_factor::confirm;

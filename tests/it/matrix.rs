@@ -156,6 +156,11 @@ const MATRIX: &[(&str, &str, [u16; 5])] = &[
         "/settings/profile/password",
         [303, 422, 422, 422, 422],
     ),
+    (
+        "post",
+        "/settings/profile/alerts",
+        [303, 303, 303, 303, 303],
+    ),
     // The admin's other sessions include the one making the tokens: not ended here.
     (
         "post",

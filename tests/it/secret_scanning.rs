@@ -55,9 +55,15 @@ fn sign(key: &SigningKey, body: &str) -> String {
 /// An app that takes GitHub reports signed with `signing_key(42)` as [`KEY_ID`], and GitLab's with
 /// [`GITLAB_TOKEN`]; its admin is signed in.
 pub async fn scanning_app() -> TestApp {
+    scanning_app_with(|_| {}).await
+}
+
+/// [`scanning_app`] with `adjust` applied to its configuration too.
+pub async fn scanning_app_with(adjust: impl FnOnce(&mut kwik_dashboard::Config)) -> TestApp {
     let app = spawn_app_with(|c| {
         c.github_scanning_keys = Some(c.data_dir.join("github-keys.json"));
         c.gitlab_revocation_token = Some(GITLAB_TOKEN.into());
+        adjust(c);
     })
     .await;
     write_key_list(&app, &[(KEY_ID, &signing_key(42))]);

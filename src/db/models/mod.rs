@@ -2,6 +2,7 @@
 //! functions take `&mut DbConn` and return `QueryResult`, never HTTP types.
 
 pub mod access_token;
+pub mod alert_opt_out;
 pub mod audit;
 pub mod leak_report;
 pub mod login_throttle;

@@ -183,6 +183,16 @@ impl User {
         Ok(())
     }
 
+    /// Serialises work on one user's row until the transaction ends (a no-op write, as
+    /// [`User::lock_team`] does): two password-reset requests for one account at once then count
+    /// each other.
+    pub fn lock(conn: &mut DbConn, id: UserId) -> QueryResult<()> {
+        diesel::update(users::table.find(id))
+            .set(users::email.eq(users::email))
+            .execute(conn)
+            .map(drop)
+    }
+
     /// Sets a user's role.
     pub fn set_role(conn: &mut DbConn, id: UserId, role: Role) -> QueryResult<User> {
         diesel::update(users::table.find(id))

@@ -63,6 +63,9 @@ pub fn request(
         if user.disabled {
             return Ok(false);
         }
+        // Concurrent requests for one account count each other (Postgres' row lock; SQLite has one
+        // writer): the limit holds under a burst.
+        User::lock(conn, user.id)?;
         let key = format!("reset-email:{email}");
         if login_throttle::record_failure(conn, &key, now, now - WINDOW)? > PER_EMAIL {
             return Ok(false);
@@ -82,12 +85,11 @@ pub fn request(
         )?;
         mail::enqueue(
             conn,
-            keyring,
             &user.email,
             &Mail::PasswordReset {
                 minutes: LINK_LIFETIME.whole_minutes(),
             },
-            Some(&token),
+            Some((keyring, &token)),
             None,
         )
         .map_err(diesel::result::Error::from)?;

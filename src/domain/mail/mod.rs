@@ -4,11 +4,14 @@
 //! the one secret a mail may carry (a password reset's token) is sealed under the master key until
 //! then, and erased once it went.
 
+pub mod alerts;
 pub mod delivery;
+pub mod expiry;
 mod render;
 
 use diesel::QueryResult;
 
+pub use alerts::Alert;
 pub use render::{RenderError, Rendered, render};
 
 use crate::db::DbConn;
@@ -24,6 +27,19 @@ pub enum Mail {
         /// How long the link works.
         minutes: i64,
     },
+    /// A security alert or an expiry warning to one of a merchant's admins.
+    Alert {
+        /// Which one.
+        alert: Alert,
+        /// `The secret of “Shopify sync” was rolled`.
+        headline: String,
+        /// Labelled facts: (`Token`, `Shopify sync (kwik_ak_3F9q…x7Lm)`), (`By`, ...), ...
+        facts: Vec<(String, String)>,
+        /// The dashboard page it is about: `/developers/access-tokens/5`.
+        path: String,
+        /// The merchant the admin gets it for.
+        merchant: String,
+    },
 }
 
 impl Mail {
@@ -31,6 +47,7 @@ impl Mail {
     pub fn kind(&self) -> &'static str {
         match self {
             Self::PasswordReset { .. } => "password_reset",
+            Self::Alert { .. } => "alert",
         }
     }
 }
@@ -61,19 +78,18 @@ fn bound_to(kind: &str, recipient: &str) -> Vec<u8> {
     format!("outbox:{kind}:{recipient}").into_bytes()
 }
 
-/// Queues `mail` to `recipient`, with `secret` sealed for it, inside the caller's transaction.
-/// With a `dedupe_key` another mail already has, nothing is queued (false).
+/// Queues `mail` to `recipient`, with `secret` sealed for it by the keyring, inside the caller's
+/// transaction. With a `dedupe_key` another mail already has, nothing is queued (false).
 pub fn enqueue(
     conn: &mut DbConn,
-    keyring: &Keyring,
     recipient: &str,
     mail: &Mail,
-    secret: Option<&str>,
+    secret: Option<(&Keyring, &str)>,
     dedupe_key: Option<&str>,
 ) -> Result<bool, EnqueueError> {
     let kind = mail.kind();
     let sealed = secret
-        .map(|s| keyring.seal(s.as_bytes(), &bound_to(kind, recipient)))
+        .map(|(keyring, s)| keyring.seal(s.as_bytes(), &bound_to(kind, recipient)))
         .transpose()?;
     let params = serde_json::to_string(mail)
         .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;

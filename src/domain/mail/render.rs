@@ -41,6 +41,32 @@ struct ResetHtml<'a> {
     link: &'a str,
 }
 
+#[derive(Template)]
+#[template(path = "mail/alert.txt")]
+struct AlertText<'a> {
+    headline: &'a str,
+    facts: &'a [(String, String)],
+    link: &'a str,
+    profile: &'a str,
+    history: &'a str,
+    merchant: &'a str,
+    can_turn_off: bool,
+}
+
+#[derive(Template)]
+#[template(path = "mail/alert.html")]
+struct AlertHtml<'a> {
+    subject: &'a str,
+    recipient: &'a str,
+    headline: &'a str,
+    facts: &'a [(String, String)],
+    link: &'a str,
+    profile: &'a str,
+    history: &'a str,
+    merchant: &'a str,
+    can_turn_off: bool,
+}
+
 /// `mail` to `recipient`, its links starting with `public_url`; `secret` is what the outbox sealed
 /// for it (a reset token), opened.
 pub fn render(
@@ -69,6 +95,48 @@ pub fn render(
                     link: &link,
                 }
                 .render()?,
+            })
+        }
+        Mail::Alert {
+            alert,
+            headline,
+            facts,
+            path,
+            merchant,
+        } => {
+            let subject = if *alert == super::Alert::ExpiryWarning {
+                format!("Kwik: {headline}")
+            } else {
+                format!("Kwik security alert: {headline}")
+            };
+            let link = format!("{public_url}{path}");
+            let profile = format!("{public_url}/settings/profile#alerts");
+            let history = format!("{public_url}/settings/history");
+            let can_turn_off = alert.can_turn_off();
+            Ok(Rendered {
+                text: AlertText {
+                    headline,
+                    facts,
+                    link: &link,
+                    profile: &profile,
+                    history: &history,
+                    merchant,
+                    can_turn_off,
+                }
+                .render()?,
+                html: AlertHtml {
+                    subject: &subject,
+                    recipient,
+                    headline,
+                    facts,
+                    link: &link,
+                    profile: &profile,
+                    history: &history,
+                    merchant,
+                    can_turn_off,
+                }
+                .render()?,
+                subject,
             })
         }
     }

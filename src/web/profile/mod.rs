@@ -1,6 +1,7 @@
 //! Settings › Profile, for every signed-in user: who they are, their password, their second factor
 //! ([`two_factor`]) and the sessions they are signed in with ([`sessions`]).
 
+pub mod alerts;
 mod device;
 pub mod password;
 pub mod sessions;
@@ -63,6 +64,8 @@ struct ProfilePage {
     required: bool,
     sessions: Vec<SessionView>,
     password_errors: PasswordErrors,
+    /// The email alerts a merchant admin chooses from (none for others: alerts go to admins).
+    alerts: Vec<alerts::AlertChoice>,
 }
 
 /// `GET /settings/profile`.
@@ -136,6 +139,11 @@ pub(crate) async fn render(
         two_factor,
         sessions,
         password_errors,
+        alerts: if current.merchant.is_some() && user.role == crate::db::models::Role::Admin {
+            alerts::choices(state, current).await?
+        } else {
+            Vec::new()
+        },
     };
     let mut res = html(status, &page)?;
     res.headers_mut().insert(

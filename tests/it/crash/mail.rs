@@ -10,7 +10,7 @@ async fn a_mail_queued_before_a_kill_9_is_sent_after_the_restart() {
     app.add_user(
         "ops@acme.test",
         Some("Acme"),
-        kwik_dashboard::db::models::Role::Admin,
+        kwik_dashboard::db::models::Role::Viewer,
     );
     // A server that would not take the mail, looked at once a minute: the mail waits in the outbox.
     let closed = free_port().to_string();

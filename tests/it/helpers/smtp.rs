@@ -110,18 +110,26 @@ impl SmtpSink {
         }
     }
 
-    /// Every mail received so far, oldest first.
+    /// Every mail received so far, in the order it was queued.
     pub fn received(&self) -> Vec<Received> {
         let new = self.dir.path().join("maildir/new");
         let Ok(entries) = std::fs::read_dir(&new) else {
             return Vec::new();
         };
-        let mut files: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
-        files.sort();
-        files
+        let files: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+        let mut mails: Vec<Received> = files
             .iter()
             .map(|f| parse(&std::fs::read(f).unwrap()))
-            .collect()
+            .collect();
+        // In the order they were queued: the outbox's id is in the Message-ID.
+        mails.sort_by_key(|m| {
+            m.message_id
+                .trim_start_matches("<kwik-outbox-")
+                .split('@')
+                .next()
+                .and_then(|n| n.parse::<i64>().ok())
+        });
+        mails
     }
 
     /// Waits until `n` mails arrived (at most 10 s), and returns them all.

@@ -27,7 +27,7 @@ async fn without_a_server_mail_is_written_as_eml_files() {
     app.add_user(
         "ops@acme.test",
         Some("Acme"),
-        kwik_dashboard::db::models::Role::Admin,
+        kwik_dashboard::db::models::Role::Viewer,
     );
     forgot(&app.client(), "ops@acme.test").await;
     wait_for_outbox(&app, 1).await;
@@ -59,7 +59,7 @@ async fn a_server_that_is_away_gets_the_mail_later_with_backoff() {
     app.add_user(
         "ops@acme.test",
         Some("Acme"),
-        kwik_dashboard::db::models::Role::Admin,
+        kwik_dashboard::db::models::Role::Viewer,
     );
     forgot(&app.client(), "ops@acme.test").await;
     wait_for_outbox(&app, 1).await;

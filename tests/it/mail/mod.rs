@@ -1,6 +1,7 @@
 //! Outgoing mail, through a real SMTP server (aiosmtpd on loopback): the outbox and its delivery,
 //! and the password reset by email.
 
+mod alerts;
 mod delivery;
 mod reset;
 
@@ -18,12 +19,51 @@ pub async fn app_mailing_to(sink: &SmtpSink) -> TestApp {
     spawn_app_with(|c| c.mail.transport = transport).await
 }
 
-/// The outbox, newest first.
+/// The password reset mails in the outbox, newest first (alerts are left out: adding an admin, as
+/// most tests do first, queues one).
 pub fn outbox(app: &TestApp) -> Vec<OutboxRow> {
     app.db(|c| kwik_dashboard::domain::mail::recent(c, 1000).unwrap())
+        .into_iter()
+        .filter(|r| r.kind == "password_reset")
+        .collect()
 }
 
-/// Waits (at most 10 s) until the outbox holds `n` mails: a request's work runs after its answer.
+/// The reset mails the sink received, in the order they were queued.
+pub fn resets(sink: &SmtpSink) -> Vec<Received> {
+    sink.received()
+        .into_iter()
+        .filter(|m| m.subject == "Reset your Kwik dashboard password")
+        .collect()
+}
+
+/// Delivery rounds until nothing is due; what they did in all.
+pub async fn deliver_all(app: &TestApp) -> Report {
+    let mut all = Report::default();
+    loop {
+        let round = deliver(app).await;
+        if round.is_empty() {
+            return all;
+        }
+        all.sent += round.sent;
+        all.retried += round.retried;
+        all.failed += round.failed;
+    }
+}
+
+/// Waits (at most 10 s) until the sink received `n` reset mails, and returns them.
+pub fn wait_for_resets(sink: &SmtpSink, n: usize) -> Vec<Received> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let got = resets(sink);
+        if got.len() >= n || std::time::Instant::now() > deadline {
+            return got;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+/// Waits (at most 10 s) until the outbox holds `n` reset mails: a request's work runs after its
+/// answer.
 pub async fn wait_for_outbox(app: &TestApp, n: usize) -> Vec<OutboxRow> {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     loop {

@@ -62,4 +62,21 @@ impl AccessToken {
             .first(conn)
             .optional()
     }
+
+    /// Live tokens of every merchant whose expiry falls in `[from, to]`, with their merchant's
+    /// name, soonest first (the expiry warnings' sweep; `access_tokens_expiring` serves it).
+    pub fn expiring_between(
+        conn: &mut DbConn,
+        from: time::PrimitiveDateTime,
+        to: time::PrimitiveDateTime,
+    ) -> QueryResult<Vec<(AccessToken, String)>> {
+        access_tokens::table
+            .inner_join(merchants::table)
+            .filter(access_tokens::deleted_at.is_null())
+            .filter(access_tokens::expires_at.ge(from))
+            .filter(access_tokens::expires_at.le(to))
+            .order((access_tokens::expires_at, access_tokens::id))
+            .select((AccessToken::as_select(), merchants::name))
+            .load(conn)
+    }
 }

@@ -1,0 +1,2 @@
+DROP INDEX access_tokens_expiring;
+DROP TABLE alert_opt_outs;
