@@ -17,6 +17,9 @@ use crate::web::error::AppError;
 use crate::web::session_store::USER_ID_KEY;
 use crate::web::state::AppState;
 
+/// How long a request's work waits, so that its answer is sent first.
+const AFTER_THE_ANSWER: std::time::Duration = std::time::Duration::from_millis(20);
+
 /// The session key holding the hash of the link's token, between the link and the form.
 const RESET_KEY: &str = "password_reset";
 
@@ -118,6 +121,9 @@ pub async fn request(
     let actor = Actor::anonymous(ip, super::user_agent(&req));
     let (database, keyring) = (state.database.clone(), state.keyring.clone());
     actix_web::rt::spawn(async move {
+        // After the answer has gone out: the work must not slow the answer of an account that
+        // exists (the CPU it takes would otherwise overlap with sending it).
+        actix_web::rt::time::sleep(AFTER_THE_ANSWER).await;
         let done = database
             .call(move |c| {
                 reset::request(c, &keyring, &email, &actor, now).map_err(crate::db::DbError::from)
