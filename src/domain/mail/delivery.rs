@@ -120,11 +120,17 @@ impl Delivery {
         Ok(report)
     }
 
-    /// Deletes sent and failed mail older than [`KEEP`]; returns how many.
+    /// Deletes sent and failed mail older than [`KEEP`], and password resets a day past their end;
+    /// returns how many rows.
     pub async fn purge(&self) -> Result<usize, DbError> {
-        let before = crate::db::now() - KEEP;
+        let now = crate::db::now();
         self.database
-            .call(move |c| outbox::purge(c, before).map_err(DbError::from))
+            .call(move |c| {
+                let mails = outbox::purge(c, now - KEEP)?;
+                let resets =
+                    crate::db::models::password_reset::purge(c, now - time::Duration::days(1))?;
+                Ok::<_, DbError>(mails + resets)
+            })
             .await
     }
 

@@ -146,3 +146,48 @@ async fn two_instances_on_one_database_send_each_mail_once() {
             .all(|r| r.status == "sent" && r.attempts == 1)
     );
 }
+
+#[actix_web::test]
+async fn sent_mail_is_kept_thirty_days_and_pending_mail_until_it_goes() {
+    let app = spawn_app().await;
+    app.add_user(
+        "ops@acme.test",
+        Some("Acme"),
+        kwik_dashboard::db::models::Role::Viewer,
+    );
+    for _ in 0..2 {
+        let visitor = app.client();
+        forgot(&visitor, "ops@acme.test").await;
+    }
+    wait_for_outbox(&app, 2).await;
+    assert_eq!(deliver(&app).await.sent, 2);
+    forgot(&app.client(), "ops@acme.test").await;
+    wait_for_outbox(&app, 3).await;
+    // Age everything: one sent mail 31 days, one 29; the pending one and every reset 31 days.
+    app.db(|c| {
+        use diesel::prelude::*;
+        use kwik_dashboard::db::schema::{outbox, password_resets};
+        let now = kwik_dashboard::db::now();
+        let ids: Vec<i64> = outbox::table
+            .order(outbox::id)
+            .select(outbox::id)
+            .load(c)
+            .unwrap();
+        for (id, days) in ids.iter().zip([31, 29, 31]) {
+            diesel::update(outbox::table.find(id))
+                .set(outbox::created_at.eq(now - time::Duration::days(days)))
+                .execute(c)
+                .unwrap();
+        }
+        diesel::update(password_resets::table)
+            .set(password_resets::expires_at.eq(now - time::Duration::days(31)))
+            .execute(c)
+            .unwrap();
+    });
+    assert_eq!(app.state.delivery().purge().await.unwrap(), 1 + 3);
+    let left: Vec<(String, i32)> = outbox(&app)
+        .iter()
+        .map(|r| (r.status.clone(), r.attempts))
+        .collect();
+    assert_eq!(left, [("pending".to_owned(), 0), ("sent".to_owned(), 1)]);
+}
