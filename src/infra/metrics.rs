@@ -41,6 +41,8 @@ pub const HASH_DURATION: &str = "kwik_password_hash_duration_seconds";
 pub const SESSIONS_ACTIVE: &str = "kwik_sessions_active";
 /// Always 1, with the running `version`.
 pub const BUILD_INFO: &str = "kwik_build_info";
+/// Attempts to send a mail from the outbox, by outcome.
+pub const MAIL_DELIVERIES: &str = "kwik_mail_deliveries_total";
 
 /// Request latencies: from a cached whoami (well under a millisecond) to a page waiting out its
 /// database deadline (2 s by default).
@@ -91,12 +93,20 @@ pub fn install() -> Result<Exporter, BuildError> {
     describe();
     // Shown from the start, so that a dashboard's rate() has a zero to count from.
     counter!(POOL_TIMEOUTS).absolute(0);
+    for outcome in ["sent", "retried", "failed"] {
+        counter!(MAIL_DELIVERIES, "outcome" => outcome).absolute(0);
+    }
     gauge!(BUILD_INFO, "version" => env!("CARGO_PKG_VERSION")).set(1.0);
     Ok(Exporter(handle))
 }
 
 /// The `# HELP` lines.
 fn describe() {
+    describe_counter!(
+        MAIL_DELIVERIES,
+        Unit::Count,
+        "Attempts to send a mail from the outbox, by outcome: sent, retried (will be tried again) or failed (given up)."
+    );
     describe_counter!(
         HTTP_REQUESTS,
         Unit::Count,
@@ -191,6 +201,11 @@ fn status_label(status: u16) -> metrics::SharedString {
         503 => "503".into(),
         other => other.to_string().into(),
     }
+}
+
+/// One attempt to send a mail: `sent`, `retried` or `failed`.
+pub fn mail_delivery(outcome: &'static str) {
+    counter!(MAIL_DELIVERIES, "outcome" => outcome).increment(1);
 }
 
 /// A credential verification decided: `allowed`, or the refusal's wire code.

@@ -74,7 +74,22 @@ async fn the_metrics_listener_counts_requests_decisions_and_caches_and_shows_no_
         .as_u16();
     assert!((400..500).contains(&brewed), "{brewed}");
 
-    let scrape = get(metrics_port, "/metrics", &[]);
+    // The three alerts queued before the server started (the admin, the two tokens) go out as .eml
+    // files in its first delivery round; wait for it on a slow machine.
+    let mails = "kwik_mail_deliveries_total";
+    let mut scrape = get(metrics_port, "/metrics", &[]);
+    for _ in 0..100 {
+        let sent = value(
+            &parse_exposition(&scrape.body),
+            mails,
+            &[("outcome", "sent")],
+        );
+        if sent == Some(3.0) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        scrape = get(metrics_port, "/metrics", &[]);
+    }
     assert_eq!(scrape.status, 200);
     assert!(
         scrape
@@ -123,6 +138,8 @@ async fn the_metrics_listener_counts_requests_decisions_and_caches_and_shows_no_
     );
     let inf = [("method", "GET"), ("route", whoami), ("le", "+Inf")];
     assert_value(&samples, text, &format!("{latency}_bucket"), &inf, 4.0);
+    assert_value(&samples, text, mails, &[("outcome", "sent")], 3.0);
+    assert_value(&samples, text, mails, &[("outcome", "failed")], 0.0);
     let decisions = "kwik_verify_decisions_total";
     assert_value(&samples, text, decisions, &[("decision", "allowed")], 2.0);
     let invalid = [("decision", "INVALID_CREDENTIALS")];

@@ -91,6 +91,7 @@ impl Delivery {
             match outcome {
                 Ok(()) => {
                     report.sent += 1;
+                    crate::infra::metrics::mail_delivery("sent");
                     tracing::info!(mail = id, kind, attempt = attempts, "mail sent");
                     self.database
                         .call(move |c| outbox::mark_sent(c, id, now).map_err(DbError::from))
@@ -98,6 +99,7 @@ impl Delivery {
                 }
                 Err(e) if e.permanent || attempts >= MAX_ATTEMPTS => {
                     report.failed += 1;
+                    crate::infra::metrics::mail_delivery("failed");
                     tracing::error!(mail = id, kind, attempt = attempts, error = %e.message, "mail given up");
                     self.database
                         .call(move |c| {
@@ -107,6 +109,7 @@ impl Delivery {
                 }
                 Err(e) => {
                     report.retried += 1;
+                    crate::infra::metrics::mail_delivery("retried");
                     let at = now + backoff(attempts);
                     tracing::warn!(mail = id, kind, attempt = attempts, error = %e.message, retry_in_s = backoff(attempts).whole_seconds(), "mail not sent; will retry");
                     self.database
