@@ -36,7 +36,10 @@ export function mails(dir) {
   });
 }
 
-/** Waits until `dir` holds `n` mails, and returns them. */
-export async function waitForMails(dir, n) {
-  return until(`${n} mail(s) in ${dir}`, () => { const got = mails(dir); return got.length >= n ? got : null; }, { timeoutMs: 15_000 });
+/** Waits until `dir` holds `n` mails with this `subject`, and returns them. */
+export async function waitForMails(dir, n, subject) {
+  return until(`${n} mail(s) "${subject}" in ${dir}`, () => {
+    const got = mails(dir).filter((m) => m.subject === subject);
+    return got.length >= n ? got : null;
+  }, { timeoutMs: 15_000 });
 }
