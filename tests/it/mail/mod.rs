@@ -86,6 +86,16 @@ pub async fn forgot(client: &TestApp, email: &str) -> Answer {
     client.post(FORGOT, &[("email", email)]).await
 }
 
+/// Submits `password`, twice, on the new-password form `client` holds; the answer.
+pub async fn set_new_password(client: &TestApp, password: &str) -> Answer {
+    client
+        .post(
+            "/reset-password",
+            &[("password", password), ("confirm", password)],
+        )
+        .await
+}
+
 /// The path and query of a link to the test app (`http://dash.test/reset-password?token=…`).
 pub fn path_of(link: &str) -> String {
     link.strip_prefix(ORIGIN).unwrap_or(link).to_owned()

@@ -100,14 +100,7 @@ async fn a_mailed_link_sets_a_new_password_once_and_ends_every_session() {
         .await
         .assert_status(422)
         .assert_contains("The two passwords do not match.");
-    visitor
-        .post(
-            "/reset-password",
-            &[
-                ("password", "a brand new passphrase"),
-                ("confirm", "a brand new passphrase"),
-            ],
-        )
+    set_new_password(&visitor, "a brand new passphrase")
         .await
         .assert_redirect_to("/login?reset=1");
     visitor.get("/login?reset=1").await.assert_contains(
@@ -225,14 +218,7 @@ async fn a_link_expires_after_thirty_minutes_and_dies_when_the_password_changes(
     .assert_status(303);
     visitor.get(&second).await;
     visitor.get("/reset-password").await.assert_status(410);
-    visitor
-        .post(
-            "/reset-password",
-            &[
-                ("password", "yet another passphrase"),
-                ("confirm", "yet another passphrase"),
-            ],
-        )
+    set_new_password(&visitor, "yet another passphrase")
         .await
         .assert_status(410);
     app.client()
@@ -285,14 +271,7 @@ async fn after_a_reset_an_account_with_two_factor_still_needs_its_code() {
     let visitor = app.client();
     visitor.get(&link).await;
     visitor.get("/reset-password").await;
-    visitor
-        .post(
-            "/reset-password",
-            &[
-                ("password", "a brand new passphrase"),
-                ("confirm", "a brand new passphrase"),
-            ],
-        )
+    set_new_password(&visitor, "a brand new passphrase")
         .await
         .assert_redirect_to("/login?reset=1");
     let signing_in = app.client();
