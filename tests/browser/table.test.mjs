@@ -114,6 +114,15 @@ test("the row menu: by keyboard as a menu button, by mouse, and over the rows be
     const button = row(page, "Legacy POS till").getByRole("button", { name: "Actions for Legacy POS till" });
     assert.equal(await button.getAttribute("aria-expanded"), "false");
     assert.equal(await button.getAttribute("aria-haspopup"), "menu");
+    // The menu is built in the page from the row's link: each action to the token's own address.
+    const menu = row(page, "Legacy POS till").locator(".row-menu-list a");
+    const id = (await button.getAttribute("href")).match(/access-tokens\/(\d+)#actions$/)[1];
+    assert.deepEqual(await menu.evaluateAll((links) => links.map((a) => [a.textContent, a.getAttribute("href"), a.getAttribute("aria-label")])), [
+      ["Edit", `/developers/access-tokens/${id}/edit`, "Edit Legacy POS till"],
+      ["Roll secret", `/developers/access-tokens/${id}/roll`, "Roll secret of Legacy POS till"],
+      ["Disable", `/developers/access-tokens/${id}/status?status=disabled`, "Disable Legacy POS till"],
+      ["Delete", `/developers/access-tokens/${id}/delete`, "Delete Legacy POS till"],
+    ]);
 
     // Enter opens it on the first action; the arrows, Home and End move; Escape closes it and returns.
     await button.focus();

@@ -15,7 +15,7 @@ async fn admin_with_ledger_sync(app: &TestApp) {
         .await;
     app.get(LIST)
         .await
-        .assert_contains("Roll secret of Ledger sync");
+        .assert_contains("Actions for Ledger sync");
 }
 
 #[actix_web::test]
@@ -105,7 +105,7 @@ async fn a_viewer_never_gets_the_rows_rendered_for_an_admin() {
         .get(LIST)
         .await
         .assert_contains("Ledger sync")
-        .assert_lacks("Roll secret of")
+        .assert_lacks("Actions for")
         .assert_lacks("Disable Ledger sync");
 }
 
@@ -133,7 +133,7 @@ async fn the_user_read_with_the_session_is_fresh_every_request_and_never_stored(
     app.get(LIST)
         .await
         .assert_contains("Ledger sync")
-        .assert_lacks("Roll secret of");
+        .assert_lacks("Actions for");
     // And a user disabled behind its back is signed out at once.
     app.db(|c| {
         diesel::update(users::table)
