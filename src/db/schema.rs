@@ -10,6 +10,7 @@ diesel::table! {
         tokens_version -> BigInt,
         require_two_factor -> Bool,
         rate_limit -> Integer,
+        tokens_listed -> BigInt,
     }
 }
 

@@ -610,3 +610,70 @@ async fn every_list_view_reads_one_merchants_index_range_on_postgres() {
         }
     });
 }
+
+/// The merchant's kept count of listed tokens, and the tokens actually not deleted.
+fn counts(app: &TestApp, merchant: &str) -> (i64, i64) {
+    use diesel::prelude::*;
+    use kwik_dashboard::db::schema::{access_tokens as t, merchants as m};
+    app.db(|c| {
+        let (id, kept) = m::table
+            .filter(m::name.eq(merchant))
+            .select((m::id, m::tokens_listed))
+            .first::<(MerchantId, i64)>(c)
+            .unwrap();
+        let live = t::table
+            .filter(t::merchant_id.eq(id))
+            .filter(t::deleted_at.is_null())
+            .count()
+            .get_result::<i64>(c)
+            .unwrap();
+        (kept, live)
+    })
+}
+
+#[actix_web::test]
+async fn the_whole_tables_count_is_kept_right_through_every_change() {
+    use diesel::prelude::*;
+    use kwik_dashboard::db::schema::access_tokens as t;
+    let app = spawn_app().await;
+    app.logged_in_admin("Acme", "ops@acme.test").await;
+    let tokens = insert(&app, "Acme", &fixture(7));
+    let other = app.other_merchants_token().await;
+    assert_eq!(counts(&app, "Acme"), (7, 7));
+    let made = app.issue_token("Made here", &["orders"], "read_only").await;
+    assert_eq!(counts(&app, "Acme"), (8, 8));
+    app.post(
+        &format!("{LIST}/{}/delete", made.id),
+        &[("confirm_name", "Made here")],
+    )
+    .await
+    .assert_redirect_to(LIST);
+    // A status change changes the row, not the count.
+    app.set_token_status(tokens[0].id.0, "disabled").await;
+    assert_eq!(counts(&app, "Acme"), (7, 7));
+    app.get(LIST)
+        .await
+        .assert_contains("Showing 1–7 of 7")
+        .assert_lacks(">Made here</a>");
+    // Rows written by hand (a restore, an operator's fix): the triggers count them too.
+    app.db(|c| {
+        diesel::update(t::table.filter(t::name.eq("xero 001")))
+            .set(t::deleted_at.eq(Some(datetime!(2026-06-02 08:00))))
+            .execute(c)
+            .unwrap();
+        diesel::update(t::table.filter(t::id.eq(made.id)))
+            .set(t::deleted_at.eq(None::<time::PrimitiveDateTime>))
+            .execute(c)
+            .unwrap();
+        diesel::delete(t::table.filter(t::name.eq("Sage 002")))
+            .execute(c)
+            .unwrap();
+    });
+    assert_eq!(counts(&app, "Acme"), (6, 6));
+    app.get(LIST)
+        .await
+        .assert_contains("Showing 1–6 of 6")
+        .assert_contains(">Made here</a>");
+    // Another merchant's count is its own.
+    assert_eq!(counts(&app, "Other Co"), (1, 1), "token {other}");
+}

@@ -27,9 +27,20 @@ pub struct Merchant {
     pub require_two_factor: bool,
     /// Requests a second each of its tokens may make, unless the token has a limit of its own.
     pub rate_limit: i32,
+    /// How many of its tokens are not deleted (set by database triggers, never by code): the
+    /// unfiltered table's count.
+    pub tokens_listed: i64,
 }
 
 impl Merchant {
+    /// How many of the merchant's tokens are not deleted, as the triggers keep it.
+    pub fn tokens_listed(conn: &mut DbConn, id: MerchantId) -> QueryResult<i64> {
+        merchants::table
+            .find(id)
+            .select(merchants::tokens_listed)
+            .first(conn)
+    }
+
     /// The merchant with this id.
     pub fn find(conn: &mut DbConn, id: MerchantId) -> QueryResult<Merchant> {
         merchants::table

@@ -4,12 +4,71 @@
 
 use diesel::prelude::*;
 
-use super::{MerchantId, Permission, Section, TokenStatus};
+use super::{AccessToken, MerchantId, Permission, Section, TokenId, TokenStatus};
 use crate::db::schema::access_tokens;
 use crate::db::{DbConn, lower};
 
 /// The backend of [`DbConn`], for boxed (optionally filtered) queries.
 type Db = <DbConn as diesel::Connection>::Backend;
+
+/// What a row of the table shows of a token: only those columns, so a page never reads (or copies)
+/// the hashes, sealed secrets and allowlists it does not show.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = access_tokens, check_for_backend(diesel::pg::Pg, diesel::sqlite::Sqlite))]
+pub struct ListedToken {
+    /// Id.
+    pub id: TokenId,
+    /// Friendly name.
+    pub name: String,
+    /// Start of API_KEY (`kwik_ak_3F9q`).
+    pub key_prefix: String,
+    /// Last characters of API_KEY.
+    pub key_suffix: String,
+    /// Access level.
+    pub permission: Permission,
+    /// Live or disabled.
+    pub status: TokenStatus,
+    /// Stored form of the sections.
+    pub sections: String,
+    /// Creation time (UTC).
+    pub created_at: time::PrimitiveDateTime,
+    /// Last allowed verification (UTC).
+    pub last_used_at: Option<time::PrimitiveDateTime>,
+    /// When the status last changed (UTC), if ever.
+    pub status_changed_at: Option<time::PrimitiveDateTime>,
+    /// Whether Kwik Support made the last status change.
+    pub status_changed_by_support: bool,
+    /// The reason given for the last status change.
+    pub status_reason: Option<String>,
+    /// When it stops working (UTC), if ever.
+    pub expires_at: Option<time::PrimitiveDateTime>,
+    /// When a rolled-away secret stops working (UTC).
+    pub previous_expires_at: Option<time::PrimitiveDateTime>,
+    /// When it was deleted.
+    pub deleted_at: Option<time::PrimitiveDateTime>,
+}
+
+impl From<&AccessToken> for ListedToken {
+    fn from(t: &AccessToken) -> Self {
+        Self {
+            id: t.id,
+            name: t.name.clone(),
+            key_prefix: t.key_prefix.clone(),
+            key_suffix: t.key_suffix.clone(),
+            permission: t.permission,
+            status: t.status,
+            sections: t.sections.clone(),
+            created_at: t.created_at,
+            last_used_at: t.last_used_at,
+            status_changed_at: t.status_changed_at,
+            status_changed_by_support: t.status_changed_by_support,
+            status_reason: t.status_reason.clone(),
+            expires_at: t.expires_at,
+            previous_expires_at: t.previous_expires_at,
+            deleted_at: t.deleted_at,
+        }
+    }
+}
 
 /// What a search box entry asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -85,12 +85,18 @@ pub fn reason(source: &str, url: &str) -> String {
 /// Whether a token was last disabled after a leak report: disabled, not by support, with the
 /// report's sentence as its reason (the merchant's own status changes carry no reason).
 pub fn disabled_by_leak(token: &AccessToken) -> bool {
-    token.status == TokenStatus::Disabled
-        && !token.status_changed_by_support
-        && token
-            .status_reason
-            .as_deref()
-            .is_some_and(|r| r.starts_with(REASON_START))
+    is_leak_disable(
+        token.status,
+        token.status_changed_by_support,
+        token.status_reason.as_deref(),
+    )
+}
+
+/// [`disabled_by_leak`] of a token's status, who changed it last and why.
+pub fn is_leak_disable(status: TokenStatus, by_support: bool, reason: Option<&str>) -> bool {
+    status == TokenStatus::Disabled
+        && !by_support
+        && reason.is_some_and(|r| r.starts_with(REASON_START))
 }
 
 fn clipped(text: &str) -> &str {

@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use diesel::QueryResult;
 
 use crate::db::DbConn;
-use crate::db::models::token_list::{TokenFilter, TokenSort};
-use crate::db::models::{AccessToken, MerchantId, TokenId};
+use crate::db::models::token_list::{ListedToken, TokenFilter, TokenSort};
+use crate::db::models::{AccessToken, Merchant, MerchantId, TokenId};
 use crate::domain::credentials::usage::requests_in_window;
 
 /// Tokens per page, unless the view asks for another of [`PAGE_SIZES`].
@@ -19,7 +19,7 @@ pub const PAGE_SIZES: [i64; 3] = [25, 50, 100];
 #[derive(Debug)]
 pub struct Found {
     /// The page's tokens.
-    pub tokens: Vec<AccessToken>,
+    pub tokens: Vec<ListedToken>,
     /// How many tokens match in all.
     pub total: i64,
     /// The page shown: the one asked for, or the last one when that was past the end.
@@ -75,7 +75,13 @@ pub fn load(
     } else {
         PAGE_SIZE
     };
-    let total = AccessToken::count_listed(conn, merchant, filter)?;
+    // The whole table's count is kept by the database (see `Merchant::tokens_listed`); a search or a
+    // filter counts what it finds.
+    let total = if filter.is_narrowed() {
+        AccessToken::count_listed(conn, merchant, filter)?
+    } else {
+        Merchant::tokens_listed(conn, merchant)?
+    };
     let last = ((total + per_page - 1) / per_page).max(1);
     let page = page.min(last);
     let tokens = if total == 0 {

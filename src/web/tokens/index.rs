@@ -10,6 +10,7 @@ use crate::web::current_user::MerchantUser;
 use crate::web::error::AppError;
 use crate::web::state::AppState;
 use crate::web::tokens::PATH;
+use crate::web::tokens::leaks::LeakNotice;
 use crate::web::tokens::list;
 use crate::web::tokens::pages::IndexPage;
 use crate::web::tokens::rows::{Rows, html_around_rows};
@@ -41,7 +42,10 @@ pub async fn index(
     let can_manage = member.can_manage_tokens();
     // The version was read with the merchant, at the start of this request: see `list::cache`.
     let version = Some(member.merchant.tokens_version);
-    let (tokens, list, reused) = list_page(&state, &member, request, version).await?;
+    // A whole page also shows the leak banner: read with the rows, in the same trip to the database.
+    let banner = !is_htmx(&req);
+    let (tokens, list, reused, leaks) =
+        list_page_and(&state, &member, request, version, banner).await?;
     // Rows compress once, when their page is first reused; a page read afresh goes out as it is.
     let gzip = reused && crate::infra::gzip::accepted(req.headers());
     let mut res = if is_htmx(&req) {
@@ -60,7 +64,10 @@ pub async fn index(
         res
     } else {
         let page = Chrome::for_member(&session, &member)?;
-        let leaks = crate::web::tokens::leaks::notices(&state, member.merchant.id).await?;
+        let leaks = match leaks {
+            Some(found) => found,
+            None => crate::web::tokens::leaks::notices(&state, member.merchant.id).await?,
+        };
         html_around_rows(StatusCode::OK, &tokens, gzip, |tokens| IndexPage {
             page,
             leaks,
@@ -86,25 +93,44 @@ pub(super) async fn list_page(
     request: list::ListRequest,
     version: Option<i64>,
 ) -> Result<(Rows, list::ListView, bool), AppError> {
+    let (rows, view, reused, _) = list_page_and(state, member, request, version, false).await?;
+    Ok((rows, view, reused))
+}
+
+/// [`list_page`], and when `banner`, the leak banner's lines if they were read with the rows (`None`
+/// when the rows were reused: the caller reads them then).
+async fn list_page_and(
+    state: &web::Data<AppState>,
+    member: &MerchantUser,
+    request: list::ListRequest,
+    version: Option<i64>,
+    banner: bool,
+) -> Result<(Rows, list::ListView, bool, Option<Vec<LeakNotice>>), AppError> {
     let merchant = member.merchant.id;
     let can_manage = member.can_manage_tokens();
     let view = request.url(request.page);
     let cached = version.and_then(|v| state.list_cache.get(merchant, can_manage, &view, v));
     let reused = cached.is_some();
-    let (summary, rows) = match cached {
-        Some(hit) => hit,
+    let (summary, rows, leaks) = match cached {
+        Some((summary, rows)) => (summary, rows, None),
         None => {
-            let found = state
+            let (found, leaks) = state
                 .db({
                     let request = request.clone();
                     move |c| {
-                        crate::domain::tokens::list::load(
+                        let found = crate::domain::tokens::list::load(
                             c,
                             merchant,
                             &request.filter,
                             request.sort,
                             (request.page, request.per_page),
-                        )
+                        )?;
+                        let leaks = if banner {
+                            Some(crate::domain::leaks::unacknowledged(c, merchant)?)
+                        } else {
+                            None
+                        };
+                        Ok::<_, diesel::result::Error>((found, leaks))
                     }
                 })
                 .await?;
@@ -112,7 +138,8 @@ pub(super) async fn list_page(
                 .tokens
                 .iter()
                 .map(|t| {
-                    TokenRow::new(t).with_requests(found.requests.get(&t.id).copied().unwrap_or(0))
+                    TokenRow::listed(t)
+                        .with_requests(found.requests.get(&t.id).copied().unwrap_or(0))
                 })
                 .collect();
             let rows = Rows::render(&rows, can_manage).map_err(AppError::internal)?;
@@ -122,10 +149,11 @@ pub(super) async fn list_page(
                     .list_cache
                     .put(merchant, can_manage, view, version, summary, rows.clone());
             }
-            (summary, rows)
+            let leaks = leaks.map(|found| found.into_iter().map(LeakNotice::of).collect());
+            (summary, rows, leaks)
         }
     };
-    Ok((rows, list::ListView::new(request, &summary), reused))
+    Ok((rows, list::ListView::new(request, &summary), reused, leaks))
 }
 
 /// The view the page that sent this htmx request shows (its address is in `HX-Current-URL`), so a

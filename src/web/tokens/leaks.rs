@@ -30,7 +30,7 @@ pub struct LeakNotice {
 }
 
 impl LeakNotice {
-    fn of(u: leaks::Unacknowledged) -> Self {
+    pub(super) fn of(u: leaks::Unacknowledged) -> Self {
         Self {
             token_id: u.report.token_id.0,
             name: u.token_name,

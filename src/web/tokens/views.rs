@@ -4,6 +4,7 @@
 use zeroize::Zeroizing;
 
 use crate::db::models::AccessToken;
+use crate::db::models::token_list::ListedToken;
 use crate::domain::credentials::{NewCredentials, Permission, Section, TokenStatus};
 
 pub use super::form::{FormView, SectionOption};
@@ -54,18 +55,25 @@ pub struct TokenRow {
 }
 
 impl TokenRow {
+    /// The row of a whole stored token (its page, a confirmation, the support console).
     pub fn new(token: &AccessToken) -> Self {
+        Self::listed(&ListedToken::from(token))
+    }
+
+    /// The row of a token as the table reads it.
+    pub fn listed(token: &ListedToken) -> Self {
         // A stored value that no longer parses shows as-is rather than hiding the token.
-        let labels: Vec<&'static str> = match token.sections() {
-            Ok(s) => s.iter().map(Section::label).collect(),
-            Err(_) => vec!["(unreadable sections)"],
-        };
+        let labels: Vec<&'static str> =
+            match crate::domain::credentials::Sections::parse_stored(&token.sections) {
+                Ok(s) => s.iter().map(Section::label).collect(),
+                Err(_) => vec!["(unreadable sections)"],
+            };
         let (shown, more) = labels.split_at(labels.len().min(CHIPS_SHOWN));
         let now = crate::db::now();
         Self {
             id: token.id.0,
             name: token.name.clone(),
-            partial_key: token.partial_key(),
+            partial_key: format!("{}…{}", token.key_prefix, token.key_suffix),
             status: token.status,
             permission: token.permission,
             sections_shown: shown.to_vec(),
@@ -78,7 +86,7 @@ impl TokenRow {
                 .map_or_else(|| "Never".to_owned(), |t| format::ago(t, crate::db::now())),
             last_used_full: token.last_used_at.map(format::date_time),
             status_note: leak_note(token).or_else(|| support_note(token)),
-            leak_disabled: crate::domain::leaks::disabled_by_leak(token),
+            leak_disabled: leak_disabled(token),
             deleted: token.deleted_at.is_some(),
             expired: token.expires_at.is_some_and(|at| at <= now),
             expires: match token.expires_at {
@@ -120,8 +128,8 @@ impl TokenRow {
 }
 
 /// "Disabled automatically: found in public commit (URL) on 2 Dec 2026, 14:05".
-fn leak_note(token: &AccessToken) -> Option<String> {
-    if !crate::domain::leaks::disabled_by_leak(token) {
+fn leak_note(token: &ListedToken) -> Option<String> {
+    if !leak_disabled(token) {
         return None;
     }
     let when = token
@@ -132,7 +140,7 @@ fn leak_note(token: &AccessToken) -> Option<String> {
 }
 
 /// "Disabled by Kwik Support on 22 Nov 2026: “reason”", when support made the last change.
-fn support_note(token: &AccessToken) -> Option<String> {
+fn support_note(token: &ListedToken) -> Option<String> {
     token.status_changed_by_support.then(|| {
         let verb = if token.status == TokenStatus::Live {
             "Enabled"
@@ -150,6 +158,14 @@ fn support_note(token: &AccessToken) -> Option<String> {
             .unwrap_or_default();
         format!("{verb} by Kwik Support{when}{why}")
     })
+}
+
+fn leak_disabled(token: &ListedToken) -> bool {
+    crate::domain::leaks::is_leak_disable(
+        token.status,
+        token.status_changed_by_support,
+        token.status_reason.as_deref(),
+    )
 }
 
 /// The three credentials, shown once.

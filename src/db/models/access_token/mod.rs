@@ -370,11 +370,11 @@ impl AccessToken {
         sort: super::token_list::TokenSort,
         offset: i64,
         limit: i64,
-    ) -> QueryResult<Vec<AccessToken>> {
+    ) -> QueryResult<Vec<super::token_list::ListedToken>> {
         sort.apply(super::token_list::listed(merchant, filter))
             .offset(offset)
             .limit(limit)
-            .select(AccessToken::as_select())
+            .select(super::token_list::ListedToken::as_select())
             .load(conn)
     }
 

@@ -176,11 +176,33 @@ impl AccessToken {
         let total = diesel::dsl::sql::<diesel::sql_types::BigInt>(
             "CAST(SUM(allowed + denied + limited) AS BIGINT)",
         );
-        u::table
-            .filter(u::token_id.eq_any(ids))
+        let counts = u::table
             .filter(u::day.ge(since))
             .group_by(u::token_id)
-            .select((u::token_id, total))
-            .load(conn)
+            .select((u::token_id, total));
+        match conn {
+            // Postgres binds the ids as one array (`= ANY($1)`), one statement for every page.
+            DbConn::Pg(c) => counts.filter(u::token_id.eq_any(ids)).load(c),
+            // SQLite would write `IN (?, ?, ...)`, a statement per page length that diesel never
+            // keeps prepared; the ids as one JSON array keep one prepared statement.
+            DbConn::Sqlite(c) => {
+                let json = format!(
+                    "[{}]",
+                    ids.iter()
+                        .map(|id| id.0.to_string())
+                        .collect::<Vec<_>>()
+                        .join(",")
+                );
+                counts
+                    .filter(
+                        diesel::dsl::sql::<diesel::sql_types::Bool>(
+                            "token_id IN (SELECT value FROM json_each(",
+                        )
+                        .bind::<diesel::sql_types::Text, _>(json)
+                        .sql("))"),
+                    )
+                    .load(c)
+            }
+        }
     }
 }
