@@ -7,7 +7,6 @@ mod serve;
 
 use std::io::Read;
 use std::process::ExitCode;
-use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use zeroize::Zeroizing;
@@ -53,6 +52,13 @@ pub enum Command {
         /// Put the tokens into this merchant (created if missing) instead of new ones.
         #[arg(long)]
         merchant: Option<String>,
+        /// Load tests only, on a throwaway database: write `--sample` of the new tokens'
+        /// API_KEY:API_SECRET (live tokens, drawn at random) to this new file (mode 0600).
+        #[arg(long)]
+        sample_credentials: Option<std::path::PathBuf>,
+        /// How many credentials `--sample-credentials` writes.
+        #[arg(long, default_value_t = 10_000)]
+        sample: usize,
     },
     /// Disable or enable a token from the command line (emergencies): found by its full API_KEY or the
     /// key as the table shows it; recorded in the merchant's history.
@@ -158,7 +164,16 @@ pub async fn run(cli: Cli) -> ExitCode {
             merchants,
             tokens_per_merchant,
             merchant,
-        } => seed(merchants, tokens_per_merchant, merchant.as_deref()),
+            sample_credentials,
+            sample,
+        } => open().and_then(|state| {
+            seed::command(
+                &state,
+                (merchants, tokens_per_merchant),
+                merchant.as_deref(),
+                sample_credentials.map(|path| (path, sample)),
+            )
+        }),
         Command::Token {
             command: TokenCommand::Disable { key, reason },
         } => set_token_status(
@@ -348,37 +363,5 @@ fn set_token_status(
         changed.partial_key(),
         changed.status.label()
     );
-    Ok(())
-}
-
-fn seed(merchants: usize, tokens_per_merchant: usize, into: Option<&str>) -> anyhow::Result<()> {
-    let state = open()?;
-    let mut conn = state.database.pool.get()?;
-    let merchants = if into.is_some() { 1 } else { merchants };
-    let total = merchants * tokens_per_merchant;
-    let mut last_report = std::time::Instant::now();
-    let report = crate::cli::seed::seed(
-        &mut conn,
-        &state.keyring,
-        into,
-        merchants,
-        tokens_per_merchant,
-        |done| {
-            if last_report.elapsed() >= Duration::from_secs(5) {
-                eprintln!("  {done} / {total} tokens");
-                last_report = std::time::Instant::now();
-            }
-        },
-    )?;
-    let secs = report.elapsed.as_secs_f64();
-    println!(
-        "Seeded {} tokens over {} merchants in {secs:.1} s ({:.0} tokens/s).",
-        report.tokens,
-        report.merchants,
-        report.tokens as f64 / secs.max(f64::EPSILON)
-    );
-    if let Some(first) = report.first_merchant {
-        println!("First merchant: \"{first}\" (add a user with `user add --merchant`).");
-    }
     Ok(())
 }

@@ -2,9 +2,11 @@
 //! inserts, one transaction per batch. The generated credentials are discarded: only their hashes are
 //! stored, as for real tokens.
 
+use std::io::Write;
 use std::time::{Duration, Instant};
 
 use diesel::prelude::*;
+use zeroize::Zeroizing;
 
 use crate::db::models::access_token::natural_key;
 use crate::db::models::{AccessToken, Merchant, MerchantId, NewAccessToken};
@@ -60,6 +62,7 @@ pub fn seed(
     merchants: usize,
     tokens_per_merchant: usize,
     mut progress: impl FnMut(usize),
+    mut sample: Option<&mut Sample>,
 ) -> Result<SeedReport, SeedError> {
     let started = Instant::now();
     let run = hex::encode(crate::domain::credentials::random_bytes::<3>()?);
@@ -128,6 +131,12 @@ pub fn seed(
                 },
                 created_at: stamp - age,
             });
+            match (sample.as_deref_mut(), pending.last()) {
+                (Some(sample), Some(row)) if row.status == TokenStatus::Live => {
+                    sample.offer(&row.credentials)?;
+                }
+                _ => {}
+            }
             if pending.len() == batch {
                 created += flush(conn, keyring, &mut pending)?;
                 progress(created);
@@ -197,4 +206,112 @@ fn flush(conn: &mut DbConn, keyring: &Keyring, pending: &mut Vec<Row>) -> Result
     drop(values);
     pending.clear();
     Ok(inserted)
+}
+
+/// A uniform random sample of the live tokens' credentials a seed run made (reservoir sampling), for
+/// load tests that must call the API as tokens spread over the whole table. In memory until written.
+pub struct Sample {
+    keep: usize,
+    seen: u64,
+    picked: Vec<(Zeroizing<String>, Zeroizing<String>)>,
+}
+
+impl Sample {
+    /// A sample of at most `keep` credentials.
+    pub fn new(keep: usize) -> Self {
+        Self {
+            keep,
+            seen: 0,
+            picked: Vec::with_capacity(keep.min(1_000_000)),
+        }
+    }
+
+    fn offer(&mut self, credentials: &NewCredentials) -> Result<(), RandomError> {
+        self.seen += 1;
+        let pair = || (credentials.api_key.clone(), credentials.api_secret.clone());
+        if self.picked.len() < self.keep {
+            self.picked.push(pair());
+            return Ok(());
+        }
+        let draw = u64::from_le_bytes(crate::domain::credentials::random_bytes::<8>()?);
+        if let Some(slot) = self.picked.get_mut((draw % self.seen) as usize) {
+            *slot = pair();
+        }
+        Ok(())
+    }
+
+    /// How many credentials it holds.
+    pub fn len(&self) -> usize {
+        self.picked.len()
+    }
+
+    /// Whether it holds none.
+    pub fn is_empty(&self) -> bool {
+        self.picked.is_empty()
+    }
+
+    /// Writes `API_KEY:API_SECRET` lines to `path`, a new file only its owner can read.
+    pub fn write_new(&self, path: &std::path::Path) -> std::io::Result<()> {
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut out = std::io::BufWriter::new(options.open(path)?);
+        for (key, secret) in &self.picked {
+            writeln!(out, "{}:{}", key.as_str(), secret.as_str())?;
+        }
+        out.flush()
+    }
+}
+
+/// `kwik-dashboard seed`: `merchants` new merchants of `tokens_per_merchant` tokens each (or that
+/// many into the merchant `into`), with progress on stderr and the rate on stdout; with
+/// `sample = Some((path, n))`, n of the new live tokens' credentials written to `path` for a load
+/// test.
+pub fn command(
+    state: &crate::web::state::AppState,
+    (merchants, tokens_per_merchant): (usize, usize),
+    into: Option<&str>,
+    sample: Option<(std::path::PathBuf, usize)>,
+) -> anyhow::Result<()> {
+    let mut conn = state.database.pool.get()?;
+    let merchants = if into.is_some() { 1 } else { merchants };
+    let total = merchants * tokens_per_merchant;
+    let mut last_report = Instant::now();
+    let mut picked = sample.as_ref().map(|(_, n)| Sample::new(*n));
+    let report = seed(
+        &mut conn,
+        &state.keyring,
+        into,
+        merchants,
+        tokens_per_merchant,
+        |done| {
+            if last_report.elapsed() >= Duration::from_secs(5) {
+                eprintln!("  {done} / {total} tokens");
+                last_report = Instant::now();
+            }
+        },
+        picked.as_mut(),
+    )?;
+    let secs = report.elapsed.as_secs_f64();
+    println!(
+        "Seeded {} tokens over {} merchants in {secs:.1} s ({:.0} tokens/s).",
+        report.tokens,
+        report.merchants,
+        report.tokens as f64 / secs.max(f64::EPSILON)
+    );
+    if let Some(first) = report.first_merchant {
+        println!("First merchant: \"{first}\" (add a user with `user add --merchant`).");
+    }
+    if let (Some((path, _)), Some(picked)) = (sample, picked) {
+        picked
+            .write_new(&path)
+            .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+        println!(
+            "Wrote {} credentials, drawn at random, to {} (a load test's; delete it after).",
+            picked.len(),
+            path.display()
+        );
+    }
+    Ok(())
 }

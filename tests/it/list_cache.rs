@@ -170,7 +170,8 @@ async fn the_table_behind_a_reveal_is_the_page_the_reader_was_on_not_every_token
     let app = spawn_app().await;
     app.logged_in_admin("Acme", "ops@acme.test").await;
     app.db(|c| {
-        kwik_dashboard::cli::seed::seed(c, &app.state.keyring, Some("Acme"), 1, 70, |_| {}).unwrap()
+        kwik_dashboard::cli::seed::seed(c, &app.state.keyring, Some("Acme"), 1, 70, |_| {}, None)
+            .unwrap()
     });
     let rows = |body: &str| body.matches("<tr id=\"token-").count();
     app.get(LIST).await.assert_status(200);

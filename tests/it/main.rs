@@ -31,6 +31,7 @@ mod outage;
 mod rate_limit;
 mod redirects;
 mod secret_scanning;
+mod seed_sample;
 mod shutdown;
 mod support;
 mod team;

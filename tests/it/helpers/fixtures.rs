@@ -72,7 +72,7 @@ pub async fn postgres_app_with_ten_thousand_tokens() -> Option<TestApp> {
         return None;
     }
     let report = app.db(|c| {
-        kwik_dashboard::cli::seed::seed(c, &app.state.keyring, None, 200, 50, |_| {}).unwrap()
+        kwik_dashboard::cli::seed::seed(c, &app.state.keyring, None, 200, 50, |_| {}, None).unwrap()
     });
     assert_eq!(report.tokens, 10_000);
     app.db(|c| {
