@@ -603,10 +603,18 @@ async fn every_list_view_reads_one_merchants_index_range_on_postgres() {
             // Every index here starts with the merchant: the count may read a (smaller) name index.
             assert!(
                 plan.contains("access_tokens_merchant_listed")
+                    || plan.contains("access_tokens_merchant_filters")
                     || plan.contains("access_tokens_unique_name")
                     || plan.contains("access_tokens_merchant_name_key"),
                 "{reported}\ndoes not read the merchant's index range:\n{plan}"
             );
+            // A search's or a filter's count reads the index alone, never the merchant's rows.
+            if reported.to_lowercase().contains("count(") {
+                assert!(
+                    plan.contains("Index Only Scan using access_tokens_merchant_filters"),
+                    "{reported}\ncounts from the table:\n{plan}"
+                );
+            }
         }
     });
 }

@@ -79,7 +79,8 @@ pub async fn postgres_app_with_ten_thousand_tokens() -> Option<TestApp> {
         let kwik_dashboard::db::DbConn::Pg(pg) = c else {
             unreachable!()
         };
-        diesel::connection::SimpleConnection::batch_execute(pg, "ANALYZE access_tokens").unwrap();
+        diesel::connection::SimpleConnection::batch_execute(pg, "VACUUM ANALYZE access_tokens")
+            .unwrap();
     });
     Some(app)
 }
