@@ -48,13 +48,6 @@ pub struct ListedToken {
     pub deleted_at: Option<time::PrimitiveDateTime>,
 }
 
-impl ListedToken {
-    /// The partial key shown in the table: `kwik_ak_3F9q…x7Lm`.
-    pub fn partial_key(&self) -> String {
-        super::access_token::partial_key(&self.key_prefix, &self.key_suffix)
-    }
-}
-
 impl From<&AccessToken> for ListedToken {
     fn from(t: &AccessToken) -> Self {
         Self {

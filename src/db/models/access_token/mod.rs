@@ -18,11 +18,6 @@ use super::{MerchantId, TokenId, UserId};
 use crate::db::DbConn;
 use crate::db::schema::access_tokens;
 
-/// A key as the table shows it, from its stored start and end: `kwik_ak_3F9q…x7Lm`.
-pub fn partial_key(prefix: &str, suffix: &str) -> String {
-    format!("{prefix}…{suffix}")
-}
-
 /// Whether `err` is the unique index on names refusing a second token of one name in a merchant.
 pub fn is_name_conflict(err: &diesel::result::Error) -> bool {
     use diesel::result::{DatabaseErrorKind, Error};
@@ -192,7 +187,7 @@ impl AccessToken {
 
     /// The partial key shown in the table: `kwik_ak_3F9q…x7Lm`.
     pub fn partial_key(&self) -> String {
-        partial_key(&self.key_prefix, &self.key_suffix)
+        format!("{}…{}", self.key_prefix, self.key_suffix)
     }
 
     /// One of the merchant's tokens; another merchant's id, or a deleted token, is `NotFound`.
