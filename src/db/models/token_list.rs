@@ -48,6 +48,18 @@ pub struct ListedToken {
     pub deleted_at: Option<time::PrimitiveDateTime>,
 }
 
+/// A key as the table shows it, from its stored start and end: `kwik_ak_3F9q…x7Lm`.
+pub fn partial_key(prefix: &str, suffix: &str) -> String {
+    format!("{prefix}…{suffix}")
+}
+
+impl ListedToken {
+    /// The partial key shown in the table: `kwik_ak_3F9q…x7Lm`.
+    pub fn partial_key(&self) -> String {
+        partial_key(&self.key_prefix, &self.key_suffix)
+    }
+}
+
 impl From<&AccessToken> for ListedToken {
     fn from(t: &AccessToken) -> Self {
         Self {

@@ -43,12 +43,12 @@ pub async fn index(
     // The version was read with the merchant, at the start of this request: see `list::cache`.
     let version = Some(member.merchant.tokens_version);
     // A whole page also shows the leak banner: read with the rows, in the same trip to the database.
-    let banner = !is_htmx(&req);
+    let htmx = is_htmx(&req);
     let (tokens, list, reused, leaks) =
-        list_page_and(&state, &member, request, version, banner).await?;
+        list_page_and(&state, &member, request, version, !htmx).await?;
     // Rows compress once, when their page is first reused; a page read afresh goes out as it is.
     let gzip = reused && crate::infra::gzip::accepted(req.headers());
-    let mut res = if is_htmx(&req) {
+    let mut res = if htmx {
         let url = list.url.clone();
         let mut res = html_around_rows(StatusCode::OK, &tokens, gzip, |tokens| {
             list::ResultsFragment {

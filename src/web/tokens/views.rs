@@ -73,7 +73,7 @@ impl TokenRow {
         Self {
             id: token.id.0,
             name: token.name.clone(),
-            partial_key: format!("{}…{}", token.key_prefix, token.key_suffix),
+            partial_key: token.partial_key(),
             status: token.status,
             permission: token.permission,
             sections_shown: shown.to_vec(),
@@ -83,7 +83,7 @@ impl TokenRow {
             created_iso: format::iso(token.created_at),
             last_used: token
                 .last_used_at
-                .map_or_else(|| "Never".to_owned(), |t| format::ago(t, crate::db::now())),
+                .map_or_else(|| "Never".to_owned(), |t| format::ago(t, now)),
             last_used_full: token.last_used_at.map(format::date_time),
             status_note: leak_note(token).or_else(|| support_note(token)),
             leak_disabled: leak_disabled(token),

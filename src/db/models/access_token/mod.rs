@@ -187,7 +187,7 @@ impl AccessToken {
 
     /// The partial key shown in the table: `kwik_ak_3F9q…x7Lm`.
     pub fn partial_key(&self) -> String {
-        format!("{}…{}", self.key_prefix, self.key_suffix)
+        super::token_list::partial_key(&self.key_prefix, &self.key_suffix)
     }
 
     /// One of the merchant's tokens; another merchant's id, or a deleted token, is `NotFound`.

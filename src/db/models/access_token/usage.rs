@@ -186,13 +186,8 @@ impl AccessToken {
             // SQLite would write `IN (?, ?, ...)`, a statement per page length that diesel never
             // keeps prepared; the ids as one JSON array keep one prepared statement.
             DbConn::Sqlite(c) => {
-                let json = format!(
-                    "[{}]",
-                    ids.iter()
-                        .map(|id| id.0.to_string())
-                        .collect::<Vec<_>>()
-                        .join(",")
-                );
+                let json = serde_json::to_string(&ids.iter().map(|id| id.0).collect::<Vec<_>>())
+                    .unwrap_or_default();
                 counts
                     .filter(
                         diesel::dsl::sql::<diesel::sql_types::Bool>(
