@@ -89,11 +89,7 @@ fn hot(c: &mut Criterion) {
         })
     });
 
-    let record = TokenRecord {
-        token: token(&creds, &keyring, 1),
-        merchant_name: "Acme".into(),
-        merchant_rate_limit: 100,
-    };
+    let record = TokenRecord::new(token(&creds, &keyring, 1), "Acme".into(), 100);
     let replays = ReplayGuard::new(10_000_000);
     let verifier = Verifier {
         keyring: &keyring,

@@ -76,8 +76,11 @@ impl Verifier<'_> {
             Presented::Basic { key, .. } => key,
             Presented::Signed(s) => &s.key,
         };
-        let by_previous_key =
-            token.previous_key_hash.as_deref() == Some(sha256(presented_key).as_slice());
+        // Only a rolled key has a previous one: the presented key is hashed again only then.
+        let by_previous_key = token
+            .previous_key_hash
+            .as_deref()
+            .is_some_and(|previous| previous == sha256(presented_key).as_slice());
         let current = Secret {
             hash: Some(&token.secret_hash),
             sealed: token.secret_sealed.as_deref(),
@@ -115,7 +118,7 @@ impl Verifier<'_> {
         if !ip_allowed(&token.ip_allowlist, facts.client_ip) {
             return Decision::Denied(Code::IpNotAllowed);
         }
-        let Ok(sections) = token.sections() else {
+        let Some(sections) = record.sections.clone() else {
             tracing::error!(token = token.id.0, "stored sections do not parse; refusing");
             return Decision::Denied(Code::SectionNotAllowed);
         };

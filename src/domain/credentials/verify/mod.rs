@@ -239,9 +239,23 @@ pub struct TokenRecord {
     pub merchant_name: String,
     /// Its merchant's rate limit, which applies when the token has none of its own.
     pub merchant_rate_limit: i32,
+    /// The token's sections, parsed once when it is read rather than on every request; `None` when
+    /// the stored value does not parse (every request is then refused, and says why in the log).
+    pub sections: Option<Sections>,
 }
 
 impl TokenRecord {
+    /// The record of a token read with its merchant's name and rate limit.
+    pub fn new(token: AccessToken, merchant_name: String, merchant_rate_limit: i32) -> Self {
+        let sections = token.sections().ok();
+        Self {
+            token,
+            merchant_name,
+            merchant_rate_limit,
+            sections,
+        }
+    }
+
     /// Requests a second the token may make: its own limit, or its merchant's.
     pub fn rate_limit(&self) -> u32 {
         u32::try_from(self.token.rate_limit.unwrap_or(self.merchant_rate_limit)).unwrap_or(1)
@@ -255,10 +269,8 @@ pub fn find_by_key_hash(
     key_hash: &[u8],
 ) -> diesel::QueryResult<Option<TokenRecord>> {
     Ok(AccessToken::find_by_key_hash(conn, key_hash)?.map(
-        |(token, merchant_name, merchant_rate_limit)| TokenRecord {
-            token,
-            merchant_name,
-            merchant_rate_limit,
+        |(token, merchant_name, merchant_rate_limit)| {
+            TokenRecord::new(token, merchant_name, merchant_rate_limit)
         },
     ))
 }
