@@ -88,16 +88,19 @@ impl LeakReport {
         conn: &mut DbConn,
         merchant: MerchantId,
     ) -> QueryResult<Vec<(LeakReport, String)>> {
-        leak_reports::table
-            .inner_join(access_tokens::table)
-            .filter(leak_reports::merchant_id.eq(merchant))
-            .filter(leak_reports::outcome.eq("disabled"))
-            .filter(leak_reports::acknowledged_at.is_null())
-            .filter(access_tokens::deleted_at.is_null())
-            .order(leak_reports::id.desc())
-            .limit(50)
-            .select((LeakReport::as_select(), access_tokens::name))
-            .load(conn)
+        // Read with every page of the token table: on the concrete connection (see `on_backend`).
+        crate::db::on_backend!(conn, |c| {
+            leak_reports::table
+                .inner_join(access_tokens::table)
+                .filter(leak_reports::merchant_id.eq(merchant))
+                .filter(leak_reports::outcome.eq("disabled"))
+                .filter(leak_reports::acknowledged_at.is_null())
+                .filter(access_tokens::deleted_at.is_null())
+                .order(leak_reports::id.desc())
+                .limit(50)
+                .select((LeakReport::as_select(), access_tokens::name))
+                .load(c)
+        })
     }
 
     /// Marks the merchant's unacknowledged leak disables as seen by `user`; returns how many.

@@ -35,10 +35,13 @@ pub struct Merchant {
 impl Merchant {
     /// How many of the merchant's tokens are not deleted, as the triggers keep it.
     pub fn tokens_listed(conn: &mut DbConn, id: MerchantId) -> QueryResult<i64> {
-        merchants::table
-            .find(id)
-            .select(merchants::tokens_listed)
-            .first(conn)
+        // Read with every page of the token table: on the concrete connection (see `on_backend`).
+        crate::db::on_backend!(conn, |c| {
+            merchants::table
+                .find(id)
+                .select(merchants::tokens_listed)
+                .first(c)
+        })
     }
 
     /// The merchant with this id.

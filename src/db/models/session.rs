@@ -70,32 +70,25 @@ impl SessionRow {
         id_hash: &[u8],
         now: time::PrimitiveDateTime,
     ) -> QueryResult<Option<LiveSession>> {
-        // Run on the concrete connection: through the MultiConnection wrapper diesel cannot key its
-        // prepared-statement cache by the query's type, so it wrote the SQL text out again on every
-        // call (a fifth of this call's CPU on SQLite).
-        macro_rules! load {
-            ($conn:expr) => {
-                sessions::table
-                    .left_join(users::table)
-                    .left_join(merchants::table.on(merchants::id.nullable().eq(users::merchant_id)))
-                    .filter(sessions::id_hash.eq(id_hash))
-                    .filter(sessions::expires_at.gt(now))
-                    .filter(sessions::absolute_expires_at.gt(now))
-                    .select((
-                        sessions::state,
-                        sessions::expires_at,
-                        sessions::user_id,
-                        Option::<User>::as_select(),
-                        merchants::all_columns.nullable(),
-                    ))
-                    .first::<LiveRow>($conn)
-                    .optional()
-            };
-        }
-        let row = match conn {
-            DbConn::Sqlite(c) => load!(c)?,
-            DbConn::Pg(c) => load!(c)?,
-        };
+        // On the concrete connection (see `on_backend`): through the MultiConnection wrapper the
+        // SQL text was written out again on every call, a fifth of this call's CPU on SQLite.
+        let row = crate::db::on_backend!(conn, |c| {
+            sessions::table
+                .left_join(users::table)
+                .left_join(merchants::table.on(merchants::id.nullable().eq(users::merchant_id)))
+                .filter(sessions::id_hash.eq(id_hash))
+                .filter(sessions::expires_at.gt(now))
+                .filter(sessions::absolute_expires_at.gt(now))
+                .select((
+                    sessions::state,
+                    sessions::expires_at,
+                    sessions::user_id,
+                    Option::<User>::as_select(),
+                    merchants::all_columns.nullable(),
+                ))
+                .first::<LiveRow>(c)
+                .optional()
+        })?;
         Ok(
             row.map(|(state, expires_at, user_id, user, merchant)| LiveSession {
                 state,

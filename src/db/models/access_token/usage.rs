@@ -172,32 +172,27 @@ impl AccessToken {
         since: time::Date,
     ) -> QueryResult<Vec<(TokenId, i64)>> {
         use crate::db::schema::token_usage_daily as u;
-        // diesel's SUM of a BIGINT is a NUMERIC (Postgres widens it); the counts fit a BIGINT.
-        let total = diesel::dsl::sql::<diesel::sql_types::BigInt>(
-            "CAST(SUM(allowed + denied + limited) AS BIGINT)",
-        );
-        let counts = u::table
-            .filter(u::day.ge(since))
-            .group_by(u::token_id)
-            .select((u::token_id, total));
-        match conn {
-            // Postgres binds the ids as one array (`= ANY($1)`), one statement for every page.
-            DbConn::Pg(c) => counts.filter(u::token_id.eq_any(ids)).load(c),
+        use crate::db::sql::{in_json_array, int8, sum_integers};
+        // Typed, not raw SQL, so that both backends keep the statement prepared (see `db::sql`).
+        let requests = u::allowed + u::denied + u::limited;
+        let days = u::table.filter(u::day.ge(since)).group_by(u::token_id);
+        let ids: Vec<i64> = ids.iter().map(|id| id.0).collect();
+        let counts: Vec<(TokenId, Option<i64>)> = match conn {
+            // Postgres binds the ids as one array (`= ANY($1)`); its SUM of BIGINTs is a NUMERIC.
+            DbConn::Pg(c) => days
+                .filter(u::token_id.eq_any(&ids))
+                .select((u::token_id, int8(diesel::dsl::sum(requests))))
+                .load(c)?,
             // SQLite would write `IN (?, ?, ...)`, a statement per page length that diesel never
-            // keeps prepared; the ids as one JSON array keep one prepared statement.
-            DbConn::Sqlite(c) => {
-                let json = serde_json::to_string(&ids.iter().map(|id| id.0).collect::<Vec<_>>())
-                    .unwrap_or_default();
-                counts
-                    .filter(
-                        diesel::dsl::sql::<diesel::sql_types::Bool>(
-                            "token_id IN (SELECT value FROM json_each(",
-                        )
-                        .bind::<diesel::sql_types::Text, _>(json)
-                        .sql("))"),
-                    )
-                    .load(c)
-            }
-        }
+            // keeps prepared; the ids as one JSON array keep one.
+            DbConn::Sqlite(c) => days
+                .filter(in_json_array(u::token_id, &ids))
+                .select((u::token_id, sum_integers(requests)))
+                .load(c)?,
+        };
+        Ok(counts
+            .into_iter()
+            .map(|(id, n)| (id, n.unwrap_or(0)))
+            .collect())
     }
 }

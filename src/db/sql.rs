@@ -1,0 +1,68 @@
+//! SQL that diesel's query builder does not write in a form it keeps prepared.
+//!
+//! diesel prepares a statement again for every query that holds a raw `sql()` fragment or an
+//! `IN (?, ?, ...)` list on SQLite (both mark themselves unsafe to cache): a parse and a plan each
+//! time, which on SQLite costs more than running a small query. The pieces here say the same
+//! things as typed expressions, so the statements that use them are prepared once per connection.
+
+use diesel::QueryResult;
+use diesel::expression::{AppearsOnTable, Expression, SelectableExpression, ValidGrouping};
+use diesel::query_builder::{AstPass, QueryFragment, QueryId};
+use diesel::sql_types::{BigInt, Bool, Nullable, Numeric, Text};
+use diesel::sqlite::Sqlite;
+
+diesel::define_sql_function!(
+    /// Postgres `int8(numeric)`: a `SUM` of `BIGINT`s, which Postgres widens to `NUMERIC`, back
+    /// to a `BIGINT` (the sums it is used on fit one).
+    fn int8(x: Nullable<Numeric>) -> Nullable<BigInt>
+);
+
+diesel::define_sql_function!(
+    /// SQLite `SUM` of integers, which is an integer (`NULL` over no rows).
+    #[aggregate]
+    #[sql_name = "SUM"]
+    fn sum_integers(x: BigInt) -> Nullable<BigInt>
+);
+
+/// `column IN (SELECT value FROM json_each(?))` on SQLite, with the values bound as one JSON
+/// array: one statement, kept prepared, for any number of values.
+#[derive(Debug, Clone)]
+pub struct InJsonArray<C> {
+    column: C,
+    json: String,
+}
+
+/// `column` is one of `values` (SQLite only).
+pub fn in_json_array<C>(column: C, values: &[i64]) -> InJsonArray<C> {
+    InJsonArray {
+        column,
+        json: serde_json::to_string(values).unwrap_or_else(|_| "[]".to_owned()),
+    }
+}
+
+impl<C: Expression> Expression for InJsonArray<C> {
+    type SqlType = Bool;
+}
+
+impl<C: QueryFragment<Sqlite>> QueryFragment<Sqlite> for InJsonArray<C> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Sqlite>) -> QueryResult<()> {
+        self.column.walk_ast(out.reborrow())?;
+        out.push_sql(" IN (SELECT value FROM json_each(");
+        out.push_bind_param::<Text, _>(&self.json)?;
+        out.push_sql("))");
+        Ok(())
+    }
+}
+
+impl<C: QueryId> QueryId for InJsonArray<C> {
+    type QueryId = InJsonArray<C::QueryId>;
+    const HAS_STATIC_QUERY_ID: bool = C::HAS_STATIC_QUERY_ID;
+}
+
+impl<QS, C: AppearsOnTable<QS>> AppearsOnTable<QS> for InJsonArray<C> {}
+
+impl<QS, C: SelectableExpression<QS>> SelectableExpression<QS> for InJsonArray<C> {}
+
+impl<GB, C: ValidGrouping<GB>> ValidGrouping<GB> for InJsonArray<C> {
+    type IsAggregate = C::IsAggregate;
+}
