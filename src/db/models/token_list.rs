@@ -6,10 +6,6 @@ use diesel::prelude::*;
 
 use super::{AccessToken, MerchantId, Permission, Section, TokenId, TokenStatus};
 use crate::db::schema::access_tokens;
-use crate::db::{DbConn, lower};
-
-/// The backend of [`DbConn`], for boxed (optionally filtered) queries.
-type Db = <DbConn as diesel::Connection>::Backend;
 
 /// What a row of the table shows of a token: only those columns, so a page never reads (or copies)
 /// the hashes, sealed secrets and allowlists it does not show.
@@ -199,46 +195,6 @@ impl TokenSort {
         key: SortKey::Created,
         direction: Direction::Desc,
     };
-
-    /// `query` in this order. The id breaks ties, so pages never overlap or skip a token.
-    pub(super) fn apply(
-        self,
-        query: access_tokens::BoxedQuery<'static, Db>,
-    ) -> access_tokens::BoxedQuery<'static, Db> {
-        use access_tokens as t;
-        match (self.key, self.direction) {
-            (SortKey::Created, Direction::Desc) => {
-                query.order((t::created_at.desc(), t::id.desc()))
-            }
-            (SortKey::Created, Direction::Asc) => query.order((t::created_at.asc(), t::id.asc())),
-            // Natural order: "Integration 2" before "Integration 10" (see `natural_key`).
-            (SortKey::Name, Direction::Asc) => query.order((t::name_key.asc(), t::id.asc())),
-            (SortKey::Name, Direction::Desc) => query.order((t::name_key.desc(), t::id.desc())),
-            // "Never used" is the oldest use on both backends (Postgres puts NULL first when
-            // descending, SQLite last), so IS NULL decides before the time does.
-            (SortKey::LastUsed, Direction::Desc) => query.order((
-                t::last_used_at.is_null().asc(),
-                t::last_used_at.desc(),
-                t::id.desc(),
-            )),
-            (SortKey::LastUsed, Direction::Asc) => query.order((
-                t::last_used_at.is_null().desc(),
-                t::last_used_at.asc(),
-                t::id.asc(),
-            )),
-            // "Never expires" is the latest expiry, after every date, on both backends.
-            (SortKey::Expires, Direction::Asc) => query.order((
-                t::expires_at.is_null().asc(),
-                t::expires_at.asc(),
-                t::id.asc(),
-            )),
-            (SortKey::Expires, Direction::Desc) => query.order((
-                t::expires_at.is_null().desc(),
-                t::expires_at.desc(),
-                t::id.desc(),
-            )),
-        }
-    }
 }
 
 /// `text` with LIKE's wildcards escaped (with `\`).
@@ -248,68 +204,138 @@ fn like_escaped(text: &str) -> String {
         .replace('_', "\\_")
 }
 
-/// The merchant's tokens that `filter` lets through, unordered.
-pub(super) fn listed(
-    merchant: MerchantId,
-    filter: &TokenFilter,
-) -> access_tokens::BoxedQuery<'static, Db> {
-    use access_tokens as t;
-    let mut q = t::table
-        .filter(t::merchant_id.eq(merchant))
-        // Deleted tokens leave the table (they stay in the history and the support console).
-        .filter(t::deleted_at.is_null())
-        .into_boxed::<Db>();
-    match &filter.search {
-        Some(TokenSearch::Name(text)) => {
-            q = q.filter(
-                lower(t::name)
-                    .like(format!("%{}%", like_escaped(&text.to_lowercase())))
-                    .escape('\\'),
-            );
-        }
-        Some(TokenSearch::Key { prefix, suffix }) => {
-            // LIKE's case rules differ between the backends; `lower` on both sides does not.
-            q = q.filter(
-                lower(t::key_prefix)
-                    .like(format!("{}%", like_escaped(&prefix.to_lowercase())))
-                    .escape('\\'),
-            );
-            if let Some(suffix) = suffix {
-                q = q.filter(t::key_suffix.eq(suffix.clone()));
+/// The table's query for one backend (`sqlite` and `pg` below): boxed for that backend's own
+/// connection, not for `DbConn`'s, because through the MultiConnection wrapper diesel writes a
+/// query's SQL out once more and decodes each field through one more layer (see `db::on_backend`).
+macro_rules! queries_for {
+    ($module:ident, $db:ty) => {
+        pub(super) mod $module {
+            use diesel::prelude::*;
+
+            use super::{Direction, MerchantId, SortKey};
+            use super::{ExpiryFilter, TokenFilter, TokenSearch, TokenSort, like_escaped};
+            use crate::db::lower;
+            use crate::db::schema::access_tokens;
+
+            type Db = $db;
+
+            /// The merchant's tokens that `filter` lets through, unordered.
+            pub(in crate::db::models) fn listed(
+                merchant: MerchantId,
+                filter: &TokenFilter,
+            ) -> access_tokens::BoxedQuery<'static, Db> {
+                use access_tokens as t;
+                let mut q = t::table
+                    .filter(t::merchant_id.eq(merchant))
+                    // Deleted tokens leave the table (they stay in the history and the support
+                    // console).
+                    .filter(t::deleted_at.is_null())
+                    .into_boxed::<Db>();
+                match &filter.search {
+                    Some(TokenSearch::Name(text)) => {
+                        q = q.filter(
+                            lower(t::name)
+                                .like(format!("%{}%", like_escaped(&text.to_lowercase())))
+                                .escape('\\'),
+                        );
+                    }
+                    Some(TokenSearch::Key { prefix, suffix }) => {
+                        // LIKE's case rules differ between the backends; `lower` on both sides
+                        // does not.
+                        q = q.filter(
+                            lower(t::key_prefix)
+                                .like(format!("{}%", like_escaped(&prefix.to_lowercase())))
+                                .escape('\\'),
+                        );
+                        if let Some(suffix) = suffix {
+                            q = q.filter(t::key_suffix.eq(suffix.clone()));
+                        }
+                    }
+                    None => {}
+                }
+                if let Some(status) = filter.status {
+                    q = q.filter(t::status.eq(status));
+                }
+                if let Some(permission) = filter.permission {
+                    q = q.filter(t::permission.eq(permission));
+                }
+                if let Some(expiry) = filter.expiry {
+                    let now = crate::db::now();
+                    q = match expiry {
+                        ExpiryFilter::Never => q.filter(t::expires_at.is_null()),
+                        ExpiryFilter::Soon => q.filter(t::expires_at.gt(now)).filter(
+                            t::expires_at.le(now + time::Duration::days(ExpiryFilter::SOON_DAYS)),
+                        ),
+                        ExpiryFilter::Expired => q.filter(t::expires_at.le(now)),
+                    };
+                }
+                if let Some(section) = filter.section {
+                    // Sections are stored as `a,b,c`: `,a,b,c,` contains `,b,` exactly when b
+                    // is one of them.
+                    let padded = String::from(",")
+                        .into_sql::<diesel::sql_types::Text>()
+                        .concat(t::sections)
+                        .concat(String::from(","));
+                    q = q.filter(
+                        padded
+                            .like(format!("%,{},%", like_escaped(section.as_str())))
+                            .escape('\\'),
+                    );
+                }
+                q
+            }
+
+            /// `query` in `sort` order. The id breaks ties, so pages never overlap or skip a token.
+            pub(in crate::db::models) fn sorted(
+                query: access_tokens::BoxedQuery<'static, Db>,
+                sort: TokenSort,
+            ) -> access_tokens::BoxedQuery<'static, Db> {
+                use access_tokens as t;
+                match (sort.key, sort.direction) {
+                    (SortKey::Created, Direction::Desc) => {
+                        query.order((t::created_at.desc(), t::id.desc()))
+                    }
+                    (SortKey::Created, Direction::Asc) => {
+                        query.order((t::created_at.asc(), t::id.asc()))
+                    }
+                    // Natural order: "Integration 2" before "Integration 10" (see `natural_key`).
+                    (SortKey::Name, Direction::Asc) => {
+                        query.order((t::name_key.asc(), t::id.asc()))
+                    }
+                    (SortKey::Name, Direction::Desc) => {
+                        query.order((t::name_key.desc(), t::id.desc()))
+                    }
+                    // "Never used" is the oldest use on both backends (Postgres puts NULL first when
+                    // descending, SQLite last), so IS NULL decides before the time does.
+                    (SortKey::LastUsed, Direction::Desc) => query.order((
+                        t::last_used_at.is_null().asc(),
+                        t::last_used_at.desc(),
+                        t::id.desc(),
+                    )),
+                    (SortKey::LastUsed, Direction::Asc) => query.order((
+                        t::last_used_at.is_null().desc(),
+                        t::last_used_at.asc(),
+                        t::id.asc(),
+                    )),
+                    // "Never expires" is the latest expiry, after every date, on both backends.
+                    (SortKey::Expires, Direction::Asc) => query.order((
+                        t::expires_at.is_null().asc(),
+                        t::expires_at.asc(),
+                        t::id.asc(),
+                    )),
+                    (SortKey::Expires, Direction::Desc) => query.order((
+                        t::expires_at.is_null().desc(),
+                        t::expires_at.desc(),
+                        t::id.desc(),
+                    )),
+                }
             }
         }
-        None => {}
-    }
-    if let Some(status) = filter.status {
-        q = q.filter(t::status.eq(status));
-    }
-    if let Some(permission) = filter.permission {
-        q = q.filter(t::permission.eq(permission));
-    }
-    if let Some(expiry) = filter.expiry {
-        let now = crate::db::now();
-        q = match expiry {
-            ExpiryFilter::Never => q.filter(t::expires_at.is_null()),
-            ExpiryFilter::Soon => q
-                .filter(t::expires_at.gt(now))
-                .filter(t::expires_at.le(now + time::Duration::days(ExpiryFilter::SOON_DAYS))),
-            ExpiryFilter::Expired => q.filter(t::expires_at.le(now)),
-        };
-    }
-    if let Some(section) = filter.section {
-        // Sections are stored as `a,b,c`: `,a,b,c,` contains `,b,` exactly when b is one of them.
-        let padded = String::from(",")
-            .into_sql::<diesel::sql_types::Text>()
-            .concat(t::sections)
-            .concat(String::from(","));
-        q = q.filter(
-            padded
-                .like(format!("%,{},%", like_escaped(section.as_str())))
-                .escape('\\'),
-        );
-    }
-    q
+    };
 }
+
+queries_for!(sqlite, diesel::sqlite::Sqlite);
+queries_for!(pg, diesel::pg::Pg);
 
 #[cfg(test)]
 mod tests {

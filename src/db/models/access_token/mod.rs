@@ -357,9 +357,11 @@ impl AccessToken {
         merchant: MerchantId,
         filter: &super::token_list::TokenFilter,
     ) -> QueryResult<i64> {
-        super::token_list::listed(merchant, filter)
-            .count()
-            .get_result(conn)
+        use super::token_list::{pg, sqlite};
+        match conn {
+            DbConn::Sqlite(c) => sqlite::listed(merchant, filter).count().get_result(c),
+            DbConn::Pg(c) => pg::listed(merchant, filter).count().get_result(c),
+        }
     }
 
     /// One page of the merchant's tokens that `filter` lets through, in `sort` order.
@@ -371,11 +373,19 @@ impl AccessToken {
         offset: i64,
         limit: i64,
     ) -> QueryResult<Vec<super::token_list::ListedToken>> {
-        sort.apply(super::token_list::listed(merchant, filter))
-            .offset(offset)
-            .limit(limit)
-            .select(super::token_list::ListedToken::as_select())
-            .load(conn)
+        use super::token_list::{ListedToken, pg, sqlite};
+        match conn {
+            DbConn::Sqlite(c) => sqlite::sorted(sqlite::listed(merchant, filter), sort)
+                .offset(offset)
+                .limit(limit)
+                .select(ListedToken::as_select())
+                .load(c),
+            DbConn::Pg(c) => pg::sorted(pg::listed(merchant, filter), sort)
+                .offset(offset)
+                .limit(limit)
+                .select(ListedToken::as_select())
+                .load(c),
+        }
     }
 
     /// Whether the merchant has any token at all (an empty table, not an empty search).
