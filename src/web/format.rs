@@ -2,17 +2,17 @@
 //! African time come from `infra::sa_time`.
 
 use time::PrimitiveDateTime;
-use time::format_description::FormatItem;
-use time::macros::format_description;
 
 pub use crate::infra::sa_time::{SAST, date, date_time};
+use crate::infra::sa_time::{push_clock, push_day, push_day_month, push_padded, push_year};
 
-const ISO: &[FormatItem<'static>] =
-    format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
-
-/// Machine-readable UTC for `<time datetime>`.
+/// Machine-readable UTC for `<time datetime>`: `2026-11-21T23:30:05Z`.
 pub fn iso(utc: PrimitiveDateTime) -> String {
-    utc.format(ISO).unwrap_or_default()
+    let mut out = day_iso(utc.date());
+    out.push('T');
+    push_clock(&mut out, utc.time());
+    out.push('Z');
+    out
 }
 
 /// A time left, roughly: `3 h`, `45 min`, `5 days`.
@@ -66,23 +66,29 @@ pub fn count(n: i64) -> String {
     out
 }
 
-const DAY_MONTH: &[FormatItem<'static>] =
-    format_description!("[day padding:none] [month repr:short]");
-const DAY_ISO: &[FormatItem<'static>] = format_description!("[year]-[month]-[day]");
-
 /// A (South African) day, short: `21 Nov`.
 pub fn day_month(day: time::Date) -> String {
-    day.format(DAY_MONTH).unwrap_or_default()
+    let mut out = String::with_capacity(6);
+    push_day_month(&mut out, day);
+    out
 }
 
 /// A (South African) day in full: `21 Nov 2026`.
 pub fn day(day: time::Date) -> String {
-    day.format(crate::infra::sa_time::DATE).unwrap_or_default()
+    let mut out = String::with_capacity(11);
+    push_day(&mut out, day);
+    out
 }
 
 /// A day for `<time datetime>`: `2026-11-21`.
 pub fn day_iso(day: time::Date) -> String {
-    day.format(DAY_ISO).unwrap_or_default()
+    let mut out = String::with_capacity(20);
+    push_year(&mut out, day.year());
+    out.push('-');
+    push_padded(&mut out, u32::from(u8::from(day.month())), 2);
+    out.push('-');
+    push_padded(&mut out, u32::from(day.day()), 2);
+    out
 }
 
 #[cfg(test)]
@@ -104,6 +110,24 @@ mod tests {
     #[test]
     fn machine_readable_times_are_utc() {
         assert_eq!(iso(datetime!(2026-11-21 23:30:05)), "2026-11-21T23:30:05Z");
+        assert_eq!(iso(datetime!(0999-01-02 03:04:05)), "0999-01-02T03:04:05Z");
+    }
+
+    /// Written by hand, as `time`'s format descriptions write them, over six years of days.
+    #[test]
+    fn days_written_by_hand_match_times_format_descriptions() {
+        use time::macros::format_description;
+        let iso_fd = format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
+        let short = format_description!("[day padding:none] [month repr:short]");
+        let full = format_description!("[day padding:none] [month repr:short] [year]");
+        let mut t = datetime!(2024-01-01 00:00:01);
+        while t < datetime!(2030-01-01 00:00) {
+            assert_eq!(iso(t), t.format(iso_fd).unwrap());
+            assert_eq!(day_month(t.date()), t.date().format(short).unwrap());
+            assert_eq!(day(t.date()), t.date().format(full).unwrap());
+            assert_eq!(day_iso(t.date()), t.date().to_string());
+            t += time::Duration::seconds(86_400 + 3_599);
+        }
     }
 
     #[test]
