@@ -2,6 +2,7 @@
 //! are stored.
 
 mod kinds;
+mod listing;
 mod lookup;
 mod name_key;
 mod sealing;
@@ -346,56 +347,5 @@ impl AccessToken {
             ))
             .returning(access_tokens::all_columns)
             .get_result(conn)
-    }
-
-    // The Access Tokens table at scale (see [`super::token_list`]): one merchant's tokens searched, filtered,
-    // sorted and paged, always starting from that merchant's range of an index.
-
-    /// How many of the merchant's tokens `filter` lets through.
-    pub fn count_listed(
-        conn: &mut DbConn,
-        merchant: MerchantId,
-        filter: &super::token_list::TokenFilter,
-    ) -> QueryResult<i64> {
-        use super::token_list::{pg, sqlite};
-        match conn {
-            DbConn::Sqlite(c) => sqlite::listed(merchant, filter).count().get_result(c),
-            DbConn::Pg(c) => pg::listed(merchant, filter).count().get_result(c),
-        }
-    }
-
-    /// One page of the merchant's tokens that `filter` lets through, in `sort` order.
-    pub fn page_listed(
-        conn: &mut DbConn,
-        merchant: MerchantId,
-        filter: &super::token_list::TokenFilter,
-        sort: super::token_list::TokenSort,
-        offset: i64,
-        limit: i64,
-    ) -> QueryResult<Vec<super::token_list::ListedToken>> {
-        use super::token_list::{ListedToken, pg, sqlite};
-        match conn {
-            DbConn::Sqlite(c) => sqlite::sorted(sqlite::listed(merchant, filter), sort)
-                .offset(offset)
-                .limit(limit)
-                .select(ListedToken::as_select())
-                .load(c),
-            DbConn::Pg(c) => pg::sorted(pg::listed(merchant, filter), sort)
-                .offset(offset)
-                .limit(limit)
-                .select(ListedToken::as_select())
-                .load(c),
-        }
-    }
-
-    /// Whether the merchant has any token at all (an empty table, not an empty search).
-    pub fn any_for_merchant(conn: &mut DbConn, merchant: MerchantId) -> QueryResult<bool> {
-        access_tokens::table
-            .filter(access_tokens::merchant_id.eq(merchant))
-            .filter(access_tokens::deleted_at.is_null())
-            .select(access_tokens::id)
-            .first::<TokenId>(conn)
-            .optional()
-            .map(|found| found.is_some())
     }
 }
