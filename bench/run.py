@@ -9,7 +9,8 @@ run, and is reported as the median of its ratios to those, because the machine i
 
 On Postgres it also runs two instances on the one database at once (the fleet: shared replay store,
 rate-limit counts and change channel) and reports whoami Basic and signed against both instances'
-/healthz.
+/healthz; then, when a Redis answers at --redis, signed whoami with the replay store in Redis
+(KWIK_REDIS_URL), on one instance and on two.
 
 Usage: python3 bench/run.py [--duration 12] [--rounds 3] [--connections 64] [--no-build] [--smoke]
        python3 bench/run.py --scale [--scale-merchants 10000] [--scale-big 10000] [...]: see scale.py
@@ -22,10 +23,12 @@ from kwikbench import (BIN, BROWSER_ENCODINGS, bench_env, drop_database, PASSWOR
 
 
 def fleet_scenarios(results, tmp, env, server_cmd, first, key, secret, basic_script, args, rounds,
-                    round_secs, ceiling_secs, rate, wrk_cpu):
+                    round_secs, ceiling_secs, rate, wrk_cpu, label="2 instances", with_basic=True,
+                    offset=10_000_000):
     """Two instances on the one Postgres, loaded at once: the replay store, the rate-limit counts and
     the change channel shared, as a fleet runs. Each round: /healthz on both, then the scenario on
-    both; the ratio is the pair's requests against the pair's /healthz."""
+    both; the ratio is the pair's requests against the pair's /healthz. The second instance runs
+    with `env`; signatures are numbered from `offset`, so that no run reuses another's."""
     port2 = free_port()
     second = subprocess.Popen(server_cmd, env={**env, "KWIK_BIND": f"127.0.0.1:{port2}"},
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -52,16 +55,30 @@ def fleet_scenarios(results, tmp, env, server_cmd, first, key, secret, basic_scr
             results[name] = summary(runs, tops, procs[1])
             results[name]["rounds"] = f"{n} x {secs}s"
 
-        measure_both("2 instances: whoami Basic", "/api/v2/whoami", lambda i: [basic_script] * 2,
-                     round_secs, rounds, [basic_script] * 2, args.warmup)
+        if with_basic:
+            measure_both(f"{label}: whoami Basic", "/api/v2/whoami", lambda i: [basic_script] * 2,
+                         round_secs, rounds, [basic_script] * 2, args.warmup)
         # Every signature once, across both instances: each gets its own, never another's.
         per = int(rate)
-        signed = [[signed_script(tmp, key, secret, per, f"fleet{i}-{j}", 10_000_000 + (2 * i + j) * per)
+        signed = [[signed_script(tmp, key, secret, per, f"fleet{offset}-{i}-{j}", offset + (2 * i + j + 2) * per)
                    for j in range(2)] for i in range(rounds)]
-        warm = [signed_script(tmp, key, secret, per, f"fleetwarm-{j}", 9_000_000 + j * per) for j in range(2)]
-        measure_both("2 instances: whoami signed", "/api/v2/whoami", lambda i: signed[i], 1, rounds, warm, 1)
+        warm = [signed_script(tmp, key, secret, per, f"fleetwarm{offset}-{j}", offset + j * per) for j in range(2)]
+        measure_both(f"{label}: whoami signed", "/api/v2/whoami", lambda i: signed[i], 1, rounds, warm, 1)
     finally:
         stop_server(second)
+
+
+def redis_answers(url):
+    """Whether a Redis answers PING at `url` (redis://host[:port][/db], no password), within 2 s."""
+    import socket
+    hostport = url.split("://", 1)[1].split("/", 1)[0].rsplit("@", 1)[-1]
+    host, _, port = hostport.partition(":")
+    try:
+        with socket.create_connection((host, int(port or 6379)), timeout=2) as s:
+            s.sendall(b"PING\r\n")
+            return s.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
 
 
 def main():
@@ -74,6 +91,8 @@ def main():
     ap.add_argument("--no-build", action="store_true")
     ap.add_argument("--smoke", action="store_true",
                     help="CI: a few seconds per scenario, failing only if a scenario answered with errors")
+    ap.add_argument("--redis", default=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379"),
+                    help="on Postgres, also measure the replay store in this Redis (skipped if none answers)")
     ap.add_argument("--scale", action="store_true",
                     help="the scale scenario instead (bench/scale.py): a million tokens, caches off")
     ap.add_argument("--scale-merchants", type=int, default=10_000, help="--scale: merchants of 100 tokens")
@@ -236,6 +255,28 @@ def main():
         if pg_db:
             fleet_scenarios(results, tmp, env, server_cmd, (port, server), key, secret, basic_script,
                             args, rounds, round_secs, ceiling_secs, rate, wrk_cpu)
+        # The replay store in Redis instead of the database (KWIK_REDIS_URL): one instance, then two.
+        redis_url = args.redis if pg_db and redis_answers(args.redis) else None
+        if pg_db and not redis_url:
+            log(f"no Redis answers at {args.redis}: its scenarios are skipped")
+        if redis_url:
+            redis_env = {**env, "KWIK_REDIS_URL": redis_url}
+            redis_port = free_port()
+            on_redis = subprocess.Popen(server_cmd, env={**redis_env, "KWIK_BIND": f"127.0.0.1:{redis_port}"},
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            try:
+                if not wait_ready(redis_port):
+                    sys.exit("error: the server on Redis did not start")
+                signed_redis = [signed_script(tmp, key, secret, per_round, f"redis{i}", 30_000_000 + (i + 1) * per_round)
+                                for i in range(signed_rounds)]
+                measure("whoami signed, replays in Redis", "/api/v2/whoami", lambda i: signed_redis[i],
+                        signed_script(tmp, key, secret, per_round, "redis-warmup", 30_000_000), secs=1,
+                        n=signed_rounds, warmup_secs=1, on=(redis_port, on_redis))
+                fleet_scenarios(results, tmp, redis_env, server_cmd, (redis_port, on_redis), key, secret,
+                                basic_script, args, rounds, round_secs, ceiling_secs, rate, wrk_cpu,
+                                label="2 instances, replays in Redis", with_basic=False, offset=40_000_000)
+            finally:
+                stop_server(on_redis)
     finally:
         stop_server(server)
         if pg_db:

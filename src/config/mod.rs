@@ -80,6 +80,9 @@ pub struct Config {
     pub gitlab_revocation_token: Option<String>,
     /// How many signed-request signatures are remembered to refuse replays.
     pub replay_cache_size: usize,
+    /// Redis for the replay store, shared by every instance using it; `None`: the database's
+    /// (Postgres) or this process's (SQLite).
+    pub redis_url: Option<String>,
     /// How long a verified token's record is reused without asking the database (zero: never).
     pub token_cache_ttl: std::time::Duration,
     /// On Postgres, how often (at most, and only while it has new counts) an instance adds its
@@ -134,6 +137,8 @@ impl Config {
     /// - `KWIK_GITLAB_REVOCATION_TOKEN`: bearer token of GitLab's token revocation API (at least 32
     ///   characters); unset disables `/secret-scanning/gitlab/v1/*`.
     /// - `KWIK_REPLAY_CACHE_SIZE`: signatures remembered against replay, default 500000.
+    /// - `KWIK_REDIS_URL`: `redis://[user:password@]host[:port][/db]` of a Redis keeping the replay
+    ///   store instead of the database (Postgres) or this process (SQLite).
     /// - `KWIK_TOKEN_CACHE_TTL_MS`: how long verification reuses a token record, default 1000; 0 disables.
     /// - `KWIK_RATE_SYNC_MS`: on Postgres, how often an instance shares its rate-limit counts with the
     ///   fleet while it has new ones, default 10 (1 to 1000).
@@ -245,6 +250,15 @@ impl Config {
         let replay_cache_size = parse_var(&get, "KWIK_REPLAY_CACHE_SIZE", "500000", |v| {
             v.parse().ok().filter(|n| *n > 0)
         })?;
+        let redis_url = get("KWIK_REDIS_URL").filter(|u| !u.is_empty());
+        if redis_url
+            .as_ref()
+            .is_some_and(|u| !u.starts_with("redis://"))
+        {
+            return Err(ConfigError(
+                "KWIK_REDIS_URL: use redis://[user:password@]host[:port][/db]".into(),
+            ));
+        }
         let token_cache_ttl = parse_var(&get, "KWIK_TOKEN_CACHE_TTL_MS", "1000", |v| {
             v.parse().ok().map(std::time::Duration::from_millis)
         })?;
@@ -288,6 +302,7 @@ impl Config {
             github_scanning_keys,
             gitlab_revocation_token,
             replay_cache_size,
+            redis_url,
             data_dir,
             database_url,
             bind,

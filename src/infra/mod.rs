@@ -7,5 +7,6 @@ pub mod metrics;
 pub mod net;
 pub mod random;
 pub mod rate_limit;
+pub mod redis_set;
 pub mod sa_time;
 pub mod threads;

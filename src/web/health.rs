@@ -29,7 +29,8 @@ pub const READY_DEADLINE: Duration = Duration::from_millis(800);
 /// `GET /readyz`: whether this instance can serve pages now, i.e. reach its database (and on
 /// Postgres its replay store, a table of it) within [`READY_DEADLINE`]. While the replay store is
 /// unreachable, signed requests are refused, and the answer says so; it also says where rate limits
-/// are counted. Load balancers take an instance out of rotation on 503 and back when it answers 200
+/// are counted. A replay store in Redis that does not answer leaves the instance ready ("degraded"):
+/// Basic and the pages still work, and every other instance shares the same Redis. Load balancers take an instance out of rotation on 503 and back when it answers 200
 /// again.
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     let shared = state.replays.local().is_none();
@@ -51,10 +52,22 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
         (true, true) => "shared",
         (true, false) => "per instance",
     };
-    match ping.await {
-        Ok(()) => HttpResponse::Ok().json(serde_json::json!({
+    // Redis, when the replay store is there, is asked beside the database. Its outage refuses
+    // signed requests only: Basic and pages go on, so the instance stays in rotation and says so.
+    let (ping, redis_ok) =
+        futures_util::future::join(ping, state.replays.reachable(READY_DEADLINE)).await;
+    let signed = if redis_ok { "accepted" } else { "refused" };
+    match ping {
+        Ok(()) if redis_ok => HttpResponse::Ok().json(serde_json::json!({
             "status": "ready",
             "replay_store": replay_store,
+            "rate_limits": rate_limits(true),
+        })),
+        Ok(()) => HttpResponse::Ok().json(serde_json::json!({
+            "status": "degraded",
+            "reason": "replay store unreachable",
+            "replay_store": replay_store,
+            "signed_requests": signed,
             "rate_limits": rate_limits(true),
         })),
         Err(e) => {
@@ -65,7 +78,7 @@ pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
                     "status": "unavailable",
                     "reason": "database unreachable",
                     "replay_store": replay_store,
-                    "signed_requests": "refused",
+                    "signed_requests": if replay_store == "redis" { signed } else { "refused" },
                     "rate_limits": rate_limits(false),
                 }))
         }

@@ -11,7 +11,7 @@ use crate::db::{self, Database, DbConn};
 use crate::domain::auth::{Hashing, Passwords};
 use crate::domain::credentials::cache::TokenCache;
 use crate::domain::credentials::rate_limit::RateLimiter;
-use crate::domain::credentials::replay_store::{Replays, SharedStore};
+use crate::domain::credentials::replay_store::{RedisStore, Replays, SharedStore};
 use crate::domain::credentials::seal::{Keyring, load_keyring};
 use crate::domain::credentials::usage::UsageRecorder;
 use crate::domain::credentials::verify::ReplayGuard;
@@ -84,10 +84,10 @@ impl AppState {
             db::Backend::from_url(&config.database_url),
             Ok(db::Backend::Postgres(_))
         );
-        let replays = Arc::new(if fleet {
-            Replays::Shared(SharedStore::new()?)
-        } else {
-            Replays::Memory(ReplayGuard::new(config.replay_cache_size))
+        let replays = Arc::new(match (&config.redis_url, fleet) {
+            (Some(url), _) => Replays::Redis(RedisStore::new(url)?),
+            (None, true) => Replays::Shared(SharedStore::new()?),
+            (None, false) => Replays::Memory(ReplayGuard::new(config.replay_cache_size)),
         });
         let limiter = Arc::new(RateLimiter::new(fleet, config.rate_sync_ms));
         let (config_ttl, argon2_concurrency) = (config.token_cache_ttl, config.argon2_concurrency);

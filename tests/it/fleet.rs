@@ -11,11 +11,11 @@ use kwik_dashboard::domain::credentials::verify::sign;
 
 use crate::helpers::*;
 
-const GATEWAY: &str = "gateway-token-0123456789abcdef0123456789";
+pub(crate) const GATEWAY: &str = "gateway-token-0123456789abcdef0123456789";
 const WHOAMI: &str = "/api/v2/whoami";
 
 /// `GET /api/v2/whoami` signed with `c`'s secret at `ts`.
-fn signed_whoami(c: &Credentials, ts: i64) -> TestRequest {
+pub(crate) fn signed_whoami(c: &Credentials, ts: i64) -> TestRequest {
     TestRequest::get()
         .uri(WHOAMI)
         .insert_header(("X-Kwik-Key", c.key.clone()))
@@ -27,7 +27,7 @@ fn signed_whoami(c: &Credentials, ts: i64) -> TestRequest {
 }
 
 /// The gateway's question about the same signed request as [`signed_whoami`].
-fn signed_gateway(c: &Credentials, ts: i64) -> TestRequest {
+pub(crate) fn signed_gateway(c: &Credentials, ts: i64) -> TestRequest {
     let body = serde_json::json!({
         "key": c.key,
         "timestamp": ts,
@@ -43,14 +43,14 @@ fn signed_gateway(c: &Credentials, ts: i64) -> TestRequest {
         .set_payload(body.to_string())
 }
 
-fn basic_whoami(c: &Credentials) -> TestRequest {
+pub(crate) fn basic_whoami(c: &Credentials) -> TestRequest {
     TestRequest::get()
         .uri(WHOAMI)
         .insert_header(("Authorization", c.basic_auth()))
 }
 
 #[track_caller]
-fn assert_code(answer: &Answer, status: u16, code: &str) {
+pub(crate) fn assert_code(answer: &Answer, status: u16, code: &str) {
     answer.assert_status(status);
     assert!(
         answer.body.contains(&format!("\"{code}\"")),

@@ -15,6 +15,7 @@ mod crash;
 mod csrf;
 mod error_pages;
 mod fleet;
+mod fleet_redis;
 mod helpers;
 mod history;
 mod hostile;

@@ -108,7 +108,8 @@ impl Check<'_> {
         }
         // An authentic signature (any answer but these) is recorded where every instance sees
         // it; the verifier already did in memory. A request over the limit does no more work.
-        if let (Presented::Signed(s), Replays::Shared(_)) = (&facts.presented, self.replays)
+        if let Presented::Signed(s) = &facts.presented
+            && self.replays.local().is_none()
             && decision != Decision::Denied(Code::InvalidCredentials)
             && decision != Decision::Denied(Code::RateLimited)
         {

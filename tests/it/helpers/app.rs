@@ -64,6 +64,7 @@ pub fn test_config(data_dir: &std::path::Path, database_url: &str) -> Config {
         github_scanning_keys: None,
         gitlab_revocation_token: None,
         replay_cache_size: 10_000,
+        redis_url: None,
         rate_sync_ms: 10,
         token_cache_ttl: std::time::Duration::from_secs(1),
         argon2_concurrency: 2,
