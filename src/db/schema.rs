@@ -11,6 +11,7 @@ diesel::table! {
         require_two_factor -> Bool,
         rate_limit -> Integer,
         tokens_listed -> BigInt,
+        leaks_unacknowledged -> BigInt,
     }
 }
 

@@ -137,3 +137,58 @@ async fn support_can_list_the_tokens_disabled_after_a_leak_report() {
         .await
         .assert_contains("/support?filter=leaks");
 }
+
+/// The merchant's kept count of unacknowledged leak disables, and the count the reports say.
+fn leak_counts(app: &TestApp) -> (i64, i64) {
+    use diesel::prelude::*;
+    use kwik_dashboard::db::schema::{leak_reports, merchants};
+    app.db(|conn| {
+        let kept = merchants::table
+            .filter(merchants::name.eq("Acme"))
+            .select(merchants::leaks_unacknowledged)
+            .first::<i64>(conn)
+            .unwrap();
+        let actual = leak_reports::table
+            .filter(leak_reports::outcome.eq("disabled"))
+            .filter(leak_reports::acknowledged_at.is_null())
+            .count()
+            .get_result::<i64>(conn)
+            .unwrap();
+        (kept, actual)
+    })
+}
+
+#[actix_web::test]
+async fn the_kept_count_that_spares_the_banner_query_follows_every_report_and_acknowledgement() {
+    let app = scanning_app().await;
+    let first = app.issue_token("Shop", &["orders"], "read_write").await;
+    let second = app.issue_token("Backup", &["orders"], "read_only").await;
+    assert_eq!(leak_counts(&app), (0, 0));
+    report(&app, &[&first.secret]).await.assert_status(200);
+    assert_eq!(leak_counts(&app), (1, 1));
+    // Reported again: already disabled, nothing new to acknowledge.
+    report(&app, &[&first.secret]).await.assert_status(200);
+    assert_eq!(leak_counts(&app), (1, 1));
+    report(&app, &[&second.secret]).await.assert_status(200);
+    assert_eq!(leak_counts(&app), (2, 2));
+    app.get(LIST).await.assert_contains("leak-banner");
+
+    app.post(&format!("{LIST}/leak-reports/acknowledge"), &[])
+        .await
+        .assert_redirect_to(LIST);
+    assert_eq!(leak_counts(&app), (0, 0));
+    app.get(LIST).await.assert_lacks("leak-banner");
+
+    let third = app.issue_token("Later", &["orders"], "read_only").await;
+    report(&app, &[&third.secret]).await.assert_status(200);
+    assert_eq!(leak_counts(&app), (1, 1));
+    app.get(LIST).await.assert_contains("leak-banner");
+    // Rows deleted (as a merchant's removal cascades) leave the count right too.
+    app.db(|conn| {
+        use diesel::prelude::*;
+        use kwik_dashboard::db::schema::leak_reports;
+        diesel::delete(leak_reports::table).execute(conn).unwrap();
+    });
+    assert_eq!(leak_counts(&app), (0, 0));
+    app.get(LIST).await.assert_lacks("leak-banner");
+}

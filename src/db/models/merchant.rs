@@ -30,6 +30,9 @@ pub struct Merchant {
     /// How many of its tokens are not deleted (set by database triggers, never by code): the
     /// unfiltered table's count.
     pub tokens_listed: i64,
+    /// How many of its leak disables no admin has acknowledged yet (set by database triggers, never
+    /// by code): the token table asks for the banner's lines only when it is not zero.
+    pub leaks_unacknowledged: i64,
 }
 
 impl Merchant {

@@ -42,10 +42,12 @@ pub async fn index(
     let can_manage = member.can_manage_tokens();
     // The version was read with the merchant, at the start of this request: see `list::cache`.
     let version = Some(member.merchant.tokens_version);
-    // A whole page also shows the leak banner: read with the rows, in the same trip to the database.
+    // A whole page also shows the leak banner: read with the rows, in the same trip to the database,
+    // and only when the merchant (read with the session) has unacknowledged leak disables.
     let htmx = is_htmx(&req);
+    let banner = !htmx && member.merchant.leaks_unacknowledged > 0;
     let (tokens, list, reused, leaks) =
-        list_page_and(&state, &member, request, version, !htmx).await?;
+        list_page_and(&state, &member, request, version, banner).await?;
     // Rows compress once, when their page is first reused; a page read afresh goes out as it is.
     let gzip = reused && crate::infra::gzip::accepted(req.headers());
     let mut res = if htmx {
@@ -66,7 +68,7 @@ pub async fn index(
         let page = Chrome::for_member(&session, &member)?;
         let leaks = match leaks {
             Some(found) => found,
-            None => crate::web::tokens::leaks::notices(&state, member.merchant.id).await?,
+            None => crate::web::tokens::leaks::notices(&state, &member.merchant).await?,
         };
         html_around_rows(StatusCode::OK, &tokens, gzip, |tokens| IndexPage {
             page,
