@@ -1,25 +1,13 @@
 //! Database access: one connection type over SQLite and Postgres, its pool, and the embedded migrations.
 
-/// Runs `$body` with `$c` bound to the concrete connection (SQLite or Postgres) inside a
-/// [`DbConn`]. For the queries of every page: through the `MultiConnection` wrapper diesel cannot
-/// key its prepared-statement cache by the query's type, so it writes the SQL text out again on
-/// every call and decodes each field through one more layer.
-macro_rules! on_backend {
-    ($conn:expr, |$c:ident| $body:expr) => {
-        match $conn {
-            $crate::db::DbConn::Sqlite($c) => $body,
-            $crate::db::DbConn::Pg($c) => $body,
-        }
-    };
-}
-pub(crate) use on_backend;
-
 mod database;
 pub mod listen;
 pub mod models;
 mod pg_url;
 pub mod schema;
 pub mod sql;
+
+pub(crate) use sql::on_backend;
 
 use std::path::Path;
 use std::time::Duration;

@@ -5,6 +5,20 @@
 //! time, which on SQLite costs more than running a small query. The pieces here say the same
 //! things as typed expressions, so the statements that use them are prepared once per connection.
 
+/// Runs `$body` with `$c` bound to the concrete connection (SQLite or Postgres) inside a
+/// [`DbConn`](super::DbConn). For the queries of every page: through the `MultiConnection` wrapper diesel cannot
+/// key its prepared-statement cache by the query's type, so it writes the SQL text out again on
+/// every call and decodes each field through one more layer.
+macro_rules! on_backend {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::db::DbConn::Sqlite($c) => $body,
+            $crate::db::DbConn::Pg($c) => $body,
+        }
+    };
+}
+pub(crate) use on_backend;
+
 use diesel::QueryResult;
 use diesel::expression::{AppearsOnTable, Expression, SelectableExpression, ValidGrouping};
 use diesel::query_builder::{AstPass, QueryFragment, QueryId};
