@@ -89,6 +89,9 @@ pub enum DbError {
     /// network to it, stopped answering, or every database thread is held by calls that did.
     #[error("the database did not answer within {0:?}")]
     TimedOut(Duration),
+    /// The error of a call that answered several requests at once (see [`Database::call_batched`]).
+    #[error(transparent)]
+    Shared(std::sync::Arc<DbError>),
 }
 
 pub use database::Database;
@@ -108,6 +111,7 @@ impl DbError {
             )) => true,
             // A transaction whose connection died cannot even be rolled back.
             Self::Query(Error::BrokenTransactionManager) => true,
+            Self::Shared(e) => e.is_connection_lost(),
             _ => false,
         }
     }

@@ -55,6 +55,7 @@ async fn decide(state: &web::Data<AppState>, facts: Facts) -> Result<Decision, A
         replays: &state.replays,
         usage: &state.usage,
         limiter: &state.limiter,
+        lookups: &state.key_lookups,
         deadline: state.config.db_verify_timeout,
     };
     Ok(check.decide(&facts, unix_now()).await?)

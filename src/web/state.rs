@@ -10,6 +10,7 @@ use crate::db::listen::Heard;
 use crate::db::{self, Database, DbConn};
 use crate::domain::auth::{Hashing, Passwords};
 use crate::domain::credentials::cache::TokenCache;
+use crate::domain::credentials::check::KeyLookups;
 use crate::domain::credentials::rate_limit::RateLimiter;
 use crate::domain::credentials::replay_store::{RedisStore, Replays, SharedStore};
 use crate::domain::credentials::seal::{Keyring, load_keyring};
@@ -39,6 +40,8 @@ pub struct AppState {
     pub limiter: Arc<RateLimiter>,
     /// Recently verified tokens, by key hash.
     pub token_cache: Arc<TokenCache>,
+    /// The cache's misses, looked up together.
+    pub key_lookups: Arc<KeyLookups>,
     /// Recently rendered pages of the token table.
     pub list_cache: Arc<crate::web::tokens::list::cache::ListCache>,
     /// GitHub's secret-scanning keys, when configured.
@@ -123,6 +126,7 @@ impl AppState {
             usage: Arc::new(UsageRecorder::default()),
             limiter,
             token_cache,
+            key_lookups: Arc::new(KeyLookups::new()?),
             // 8 MiB: about 70 pages of 50 rows.
             list_cache: Arc::new(crate::web::tokens::list::cache::ListCache::new(
                 config_ttl,

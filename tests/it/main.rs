@@ -20,6 +20,7 @@ mod helpers;
 mod history;
 mod hostile;
 mod instances;
+mod key_lookups;
 mod leak_banner;
 mod lifecycle;
 mod list_cache;

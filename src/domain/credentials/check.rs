@@ -16,8 +16,9 @@ use super::rate_limit::RateLimiter;
 use super::replay_store::FirstUse;
 use super::seal::Keyring;
 use super::usage::UsageRecorder;
-use super::verify::{self, Code, Decision, Facts, Presented, Replays, Verifier};
+use super::verify::{self, Code, Decision, Facts, Presented, Replays, TokenRecord, Verifier};
 use crate::db::{Database, DbError};
+use crate::infra::threads::{Batched, Priority, Threads};
 
 /// What a verification uses; borrowed from the application's state for one request.
 pub struct Check<'a> {
@@ -33,9 +34,35 @@ pub struct Check<'a> {
     pub usage: &'a UsageRecorder,
     /// Each token's requests a second, counted by every instance.
     pub limiter: &'a Arc<RateLimiter>,
+    /// Where the cache's misses wait to be looked up together.
+    pub lookups: &'a KeyLookups,
     /// How long a miss may wait for the database (`KWIK_DB_VERIFY_TIMEOUT_MS`), after which the
     /// request fails closed with [`DbError::TimedOut`].
     pub deadline: Duration,
+}
+
+/// The key lookups that missed the cache and wait for a database thread: looked up together, one
+/// statement for all of them. Under load each miss would otherwise be a statement and a round trip
+/// of its own (at scale, a gateway verifies many keys the cache has not seen).
+#[derive(Debug)]
+pub struct KeyLookups(Batched<[u8; 32], Looked>);
+
+/// What a batched lookup answers one key: its token or none, or the error the whole batch had.
+type Looked = Result<Option<Arc<TokenRecord>>, Arc<DbError>>;
+
+/// Threads looking keys up: few, so that the misses queue behind them and batches grow with the
+/// load; two, so that one batch can be read while the next gathers.
+pub const LOOKUP_THREADS: usize = 2;
+
+impl KeyLookups {
+    /// Lookups on threads of their own.
+    pub fn new() -> std::io::Result<Self> {
+        Ok(Self(Batched::new(Threads::new(
+            "lookup",
+            LOOKUP_THREADS,
+            Priority::Batch,
+        )?)))
+    }
 }
 
 impl Check<'_> {
@@ -70,17 +97,18 @@ impl Check<'_> {
             }
             Cached::Miss => {
                 let generation = self.cache.generation();
+                // The misses that wait together are looked up together, in one statement.
                 let found = self
                     .database
-                    .call_within(self.deadline, move |c| {
-                        verify::find_by_key_hash(c, &key_hash).map_err(DbError::from)
+                    .call_batched(&self.lookups.0, self.deadline, key_hash, |c, batch| {
+                        verify::find_by_key_hashes(c, batch).map_err(DbError::from)
                     })
-                    .await?;
-                found.map(|record| {
-                    let record = Arc::new(record);
+                    .await
+                    .map_err(DbError::Shared)?;
+                if let Some(record) = &found {
                     self.cache.put(key_hash, record.clone(), generation);
-                    record
-                })
+                }
+                found
             }
         };
         let Some(record) = record else {

@@ -36,6 +36,42 @@ impl AccessToken {
         })
     }
 
+    /// The tokens whose key hash, current or previous, is one of `key_hashes`, with their
+    /// merchant's name and rate limit: the lookups of many requests in one statement (see
+    /// `domain::credentials::check`). On Postgres one `= ANY($1)` query, kept prepared; on SQLite,
+    /// whose `IN` lists are prepared afresh each time, the single lookup for each, which is
+    /// cheaper there than a statement parsed per batch.
+    pub fn find_by_key_hashes(
+        conn: &mut DbConn,
+        key_hashes: &[[u8; 32]],
+    ) -> QueryResult<Vec<(AccessToken, String, i32)>> {
+        match conn {
+            DbConn::Pg(c) => {
+                let hashes: Vec<&[u8]> = key_hashes.iter().map(|h| h.as_slice()).collect();
+                access_tokens::table
+                    .inner_join(merchants::table)
+                    .filter(
+                        access_tokens::key_hash
+                            .eq_any(&hashes)
+                            .or(access_tokens::previous_key_hash.eq_any(&hashes)),
+                    )
+                    .select((
+                        AccessToken::as_select(),
+                        merchants::name,
+                        merchants::rate_limit,
+                    ))
+                    .load(c)
+            }
+            DbConn::Sqlite(_) => {
+                let mut found = Vec::with_capacity(key_hashes.len());
+                for hash in key_hashes {
+                    found.extend(Self::find_by_key_hash(conn, hash)?);
+                }
+                Ok(found)
+            }
+        }
+    }
+
     /// The token with this secret hash, current or previous. Requests never look a token up by its
     /// secret (they name the key); a leak report may carry the secret alone. Both hashes have an
     /// index.

@@ -8,6 +8,8 @@ mod signature;
 #[cfg(test)]
 mod tests;
 
+use std::sync::Arc;
+
 use std::net::IpAddr;
 
 pub use super::replay::ReplayGuard;
@@ -273,4 +275,30 @@ pub fn find_by_key_hash(
             TokenRecord::new(token, merchant_name, merchant_rate_limit)
         },
     ))
+}
+
+/// For each of `key_hashes`, in order, the token with that key hash, as [`find_by_key_hash`]
+/// answers it, shared (as the cache keeps it): the lookups of many requests in one statement.
+pub fn find_by_key_hashes(
+    conn: &mut DbConn,
+    key_hashes: &[[u8; 32]],
+) -> diesel::QueryResult<Vec<Option<Arc<TokenRecord>>>> {
+    let found: Vec<Arc<TokenRecord>> = AccessToken::find_by_key_hashes(conn, key_hashes)?
+        .into_iter()
+        .map(|(token, merchant_name, merchant_rate_limit)| {
+            Arc::new(TokenRecord::new(token, merchant_name, merchant_rate_limit))
+        })
+        .collect();
+    Ok(key_hashes
+        .iter()
+        .map(|hash| {
+            found
+                .iter()
+                .find(|r| {
+                    r.token.key_hash.as_slice() == hash
+                        || r.token.previous_key_hash.as_deref() == Some(hash.as_slice())
+                })
+                .cloned()
+        })
+        .collect())
 }
