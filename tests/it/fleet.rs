@@ -155,25 +155,19 @@ async fn an_unreachable_replay_store_refuses_signed_requests_keeps_basic_and_rec
 
     cable.restore();
     // Recovers by itself: the next signed requests are recorded and accepted again.
-    let mut recovered = false;
+    assert_signed_recovers(&app, &c, ts + 10).await;
+    app.get("/readyz").await.assert_status(200);
+}
+
+/// Fresh signed requests from `ts` on are accepted again within 4 s (the replay store came back).
+pub(crate) async fn assert_signed_recovers(app: &TestApp, c: &Credentials, ts: i64) {
     for n in 0..40 {
-        if app
-            .send(signed_whoami(&c, ts + 10 + n))
-            .await
-            .status
-            .as_u16()
-            == 200
-        {
-            recovered = true;
-            break;
+        if app.send(signed_whoami(c, ts + n)).await.status.as_u16() == 200 {
+            return;
         }
         actix_web::rt::time::sleep(Duration::from_millis(100)).await;
     }
-    assert!(
-        recovered,
-        "signed requests still refused 4 s after the store came back"
-    );
-    app.get("/readyz").await.assert_status(200);
+    panic!("signed requests still refused 4 s after the replay store came back");
 }
 
 #[actix_web::test]

@@ -9,7 +9,9 @@ use kwik_dashboard::domain::credentials::replay_store::REDIS_PREFIX;
 use kwik_dashboard::domain::credentials::verify::sign;
 use kwik_dashboard::infra::redis_set::RedisSet;
 
-use crate::fleet::{GATEWAY, assert_code, basic_whoami, signed_gateway, signed_whoami};
+use crate::fleet::{
+    GATEWAY, assert_code, assert_signed_recovers, basic_whoami, signed_gateway, signed_whoami,
+};
 use crate::helpers::*;
 
 /// The test Redis, or `None` (skipped) when none answers outside CI. In CI it must be there.
@@ -122,24 +124,7 @@ async fn redis_away_refuses_signed_requests_keeps_basic_and_recovers_by_itself()
         .assert_contains(r#""signed_requests":"refused""#);
 
     cable.restore();
-    let mut recovered = false;
-    for n in 0..40 {
-        if app
-            .send(signed_whoami(&c, ts + 10 + n))
-            .await
-            .status
-            .as_u16()
-            == 200
-        {
-            recovered = true;
-            break;
-        }
-        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert!(
-        recovered,
-        "signed requests still refused 4 s after Redis came back"
-    );
+    assert_signed_recovers(&app, &c, ts + 10).await;
     // What was refused during the cut was never recorded, and what was accepted before still is.
     assert_code(&app.send(signed_whoami(&c, ts)).await, 401, "REPLAYED");
     app.get("/readyz")
