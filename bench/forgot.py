@@ -52,6 +52,13 @@ def main():
         while "Password" not in out and time.time() < deadline:
             out += server.stdout.readline()
         email = re.search(r"Email\s+(\S+)", out).group(1)
+        # The first login is printed before the server listens: wait for the port, not the text.
+        while time.time() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.05)
         res, page = request(port, "GET", "/forgot-password")
         cookie = res.getheader("Set-Cookie").split(";")[0]
         csrf = re.search(rb'name="csrf_token" value="([^"]+)"', page).group(1).decode()
