@@ -6,9 +6,9 @@
 //! things as typed expressions, so the statements that use them are prepared once per connection.
 
 /// Runs `$body` with `$c` bound to the concrete connection (SQLite or Postgres) inside a
-/// [`DbConn`](super::DbConn). For the queries of every page: through the `MultiConnection` wrapper diesel cannot
-/// key its prepared-statement cache by the query's type, so it writes the SQL text out again on
-/// every call and decodes each field through one more layer.
+/// [`DbConn`](super::DbConn). For the queries of every page: through the `MultiConnection` wrapper
+/// diesel cannot key its prepared-statement cache by the query's type, so it writes the SQL text out
+/// again on every call and decodes each field through one more layer.
 macro_rules! on_backend {
     ($conn:expr, |$c:ident| $body:expr) => {
         match $conn {

@@ -30,8 +30,8 @@ pub const READY_DEADLINE: Duration = Duration::from_millis(800);
 /// Postgres its replay store, a table of it) within [`READY_DEADLINE`]. While the replay store is
 /// unreachable, signed requests are refused, and the answer says so; it also says where rate limits
 /// are counted. A replay store in Redis that does not answer leaves the instance ready ("degraded"):
-/// Basic and the pages still work, and every other instance shares the same Redis. Load balancers take an instance out of rotation on 503 and back when it answers 200
-/// again.
+/// Basic and the pages still work, and every other instance shares the same Redis. Load balancers
+/// take an instance out of rotation on 503 and back when it answers 200 again.
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
     let shared = state.replays.local().is_none();
     // On Postgres the replay store is a table of the same database: reading it proves both.

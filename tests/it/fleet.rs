@@ -73,25 +73,7 @@ async fn a_signature_accepted_by_one_instance_is_refused_by_every_other() {
     let c = a.issue_token("Shop sync", &["payments"], "read_only").await;
     let ts = unix_now();
 
-    a.send(signed_whoami(&c, ts)).await.assert_status(200);
-    // The same request, unchanged, to the other instance and to the gateway there: replays.
-    assert_code(&b.send(signed_whoami(&c, ts)).await, 401, "REPLAYED");
-    let verdict = b.send(signed_gateway(&c, ts)).await;
-    assert_code(&verdict, 200, "REPLAYED");
-    assert!(
-        verdict.body.contains(r#""valid":false"#),
-        "{}",
-        verdict.body
-    );
-    // And back on A too.
-    assert_code(&a.send(signed_whoami(&c, ts)).await, 401, "REPLAYED");
-
-    // A fresh signature first seen by the gateway on B is refused on A's whoami.
-    b.send(signed_gateway(&c, ts + 1))
-        .await
-        .assert_status(200)
-        .assert_contains(r#""valid":true"#);
-    assert_code(&a.send(signed_whoami(&c, ts + 1)).await, 401, "REPLAYED");
+    assert_replays_refused_across(&a, &b, &c, ts).await;
     // Basic writes nothing to the store.
     a.send(basic_whoami(&c)).await.assert_status(200);
     let held = a.db(|conn| {
@@ -157,6 +139,35 @@ async fn an_unreachable_replay_store_refuses_signed_requests_keeps_basic_and_rec
     // Recovers by itself: the next signed requests are recorded and accepted again.
     assert_signed_recovers(&app, &c, ts + 10).await;
     app.get("/readyz").await.assert_status(200);
+}
+
+/// A signed request at `ts` accepted by `a` is refused as `REPLAYED` by `b` (whoami and the
+/// gateway) and by `a` again; and one at `ts + 1` first seen by `b`'s gateway is refused by `a`.
+pub(crate) async fn assert_replays_refused_across(
+    a: &TestApp,
+    b: &TestApp,
+    c: &Credentials,
+    ts: i64,
+) {
+    a.send(signed_whoami(c, ts)).await.assert_status(200);
+    // The same request, unchanged, to the other instance and to the gateway there: replays.
+    assert_code(&b.send(signed_whoami(c, ts)).await, 401, "REPLAYED");
+    let verdict = b.send(signed_gateway(c, ts)).await;
+    assert_code(&verdict, 200, "REPLAYED");
+    assert!(
+        verdict.body.contains(r#""valid":false"#),
+        "{}",
+        verdict.body
+    );
+    // And back on A too.
+    assert_code(&a.send(signed_whoami(c, ts)).await, 401, "REPLAYED");
+
+    // A fresh signature first seen by the gateway on B is refused on A's whoami.
+    b.send(signed_gateway(c, ts + 1))
+        .await
+        .assert_status(200)
+        .assert_contains(r#""valid":true"#);
+    assert_code(&a.send(signed_whoami(c, ts + 1)).await, 401, "REPLAYED");
 }
 
 /// Fresh signed requests from `ts` on are accepted again within 4 s (the replay store came back).

@@ -8,9 +8,8 @@ mod signature;
 #[cfg(test)]
 mod tests;
 
-use std::sync::Arc;
-
 use std::net::IpAddr;
+use std::sync::Arc;
 
 pub use super::replay::ReplayGuard;
 pub use super::replay_store::Replays;
