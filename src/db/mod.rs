@@ -2,6 +2,7 @@
 
 mod database;
 pub mod listen;
+mod migrate;
 pub mod models;
 mod pg_url;
 pub mod schema;
@@ -14,10 +15,6 @@ use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
-use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
-
-const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
-const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
 
 /// A connection to whichever backend `DATABASE_URL` names.
 #[derive(diesel::MultiConnection)]
@@ -95,6 +92,7 @@ pub enum DbError {
 }
 
 pub use database::Database;
+pub use migrate::migrate;
 
 impl DbError {
     /// Whether the database, not the query, failed: the connection was closed, reset or lost in
@@ -297,27 +295,6 @@ impl r2d2::HandleEvent for PoolEvents {
     fn handle_timeout(&self, _: r2d2::event::TimeoutEvent) {
         crate::infra::metrics::pool_timeout();
     }
-}
-
-/// Applies every pending migration of the connection's backend.
-pub fn migrate(conn: &mut DbConn) -> Result<(), DbError> {
-    let applied = match conn {
-        DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
-        DbConn::Pg(c) => c
-            .run_pending_migrations(POSTGRES_MIGRATIONS)
-            .map(|v| v.len()),
-    }
-    .map_err(|e| DbError::Migration(e.to_string()))?;
-    if applied > 0 {
-        tracing::info!(applied, "database migrations applied");
-    }
-    let keyed = conn
-        .transaction(models::access_token::backfill_name_keys)
-        .map_err(DbError::Query)?;
-    if keyed > 0 {
-        tracing::info!(tokens = keyed, "name sort keys written");
-    }
-    Ok(())
 }
 
 diesel::define_sql_function!(
