@@ -124,7 +124,8 @@ impl Config {
     ///   cost, default 19456 / 2 / 1 (OWASP).
     /// - `KWIK_DB_POOL_SIZE`: database connections per instance, default 10.
     /// - `KWIK_DB_CONNECT_TIMEOUT_MS`: how long a request waits for a connection, default 3000.
-    /// - `KWIK_DB_STATEMENT_TIMEOUT_MS`: Postgres `statement_timeout`, default 5000; 0 disables it.
+    /// - `KWIK_DB_STATEMENT_TIMEOUT_MS`: Postgres `statement_timeout`, default 5000; 0 disables it
+    ///   (not for migrations: see `db::migrate`).
     /// - `KWIK_DB_CALL_TIMEOUT_MS`: deadline of a request's database call, default 2000 (1 to 600000).
     /// - `KWIK_DB_VERIFY_TIMEOUT_MS`: deadline of a credential lookup, default 500 (1 to
     ///   `KWIK_DB_CALL_TIMEOUT_MS`).

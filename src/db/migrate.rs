@@ -1,5 +1,6 @@
 //! The schema's migrations, embedded for each backend, and the start-up step that applies them.
 
+use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
@@ -12,9 +13,24 @@ const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/po
 pub fn migrate(conn: &mut DbConn) -> Result<(), DbError> {
     let applied = match conn {
         DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
-        DbConn::Pg(c) => c
-            .run_pending_migrations(POSTGRES_MIGRATIONS)
-            .map(|v| v.len()),
+        DbConn::Pg(c) => {
+            // A migration may read or rewrite every token (a million at scale, for minutes): it runs
+            // without the statement timeout meant for requests, which the connection gets back.
+            c.batch_execute(
+                "SELECT set_config('kwik.statement_timeout', current_setting('statement_timeout'), \
+                 false); SET statement_timeout = 0;",
+            )
+            .map_err(|e| DbError::Migration(e.to_string()))?;
+            let applied = c
+                .run_pending_migrations(POSTGRES_MIGRATIONS)
+                .map(|v| v.len());
+            c.batch_execute(
+                "SELECT set_config('statement_timeout', \
+                 current_setting('kwik.statement_timeout'), false);",
+            )
+            .map_err(|e| DbError::Migration(e.to_string()))?;
+            applied
+        }
     }
     .map_err(|e| DbError::Migration(e.to_string()))?;
     if applied > 0 {

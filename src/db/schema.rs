@@ -12,6 +12,10 @@ diesel::table! {
         rate_limit -> Integer,
         tokens_listed -> BigInt,
         leaks_unacknowledged -> BigInt,
+        tokens_live_read_only -> BigInt,
+        tokens_live_read_write -> BigInt,
+        tokens_disabled_read_only -> BigInt,
+        tokens_disabled_read_write -> BigInt,
     }
 }
 

@@ -29,6 +29,7 @@ mod logs;
 mod mail;
 mod matrix;
 mod metrics;
+mod migrations;
 mod outage;
 mod rate_limit;
 mod redirects;

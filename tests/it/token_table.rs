@@ -234,6 +234,16 @@ async fn each_filter_narrows_to_exactly_the_matching_tokens() {
 
     let rw = app.get(&format!("{LIST}?permission=read_write")).await;
     assert_eq!(names(&rw), expect(&fx, |f| f.read_write, newest, true, 1));
+    // Their pagers' totals come from the merchant's kept counts: each the number of its tokens.
+    let total = |keep: fn(&Fx) -> bool| fx.iter().filter(|f| keep(f)).count();
+    let n = total(|f| !f.live);
+    disabled.assert_contains(&format!("Showing 1–{n} of {n}"));
+    let n = total(|f| f.read_write);
+    rw.assert_contains(&format!("Showing 1–{n} of {n}"));
+    let n = total(|f| f.live && !f.read_write);
+    app.get(&format!("{LIST}?status=live&permission=read_only"))
+        .await
+        .assert_contains(&format!("Showing 1–{n} of {n}"));
 
     // `checkout_page` is a whole section: `customer_cards` does not contain it, nor the reverse.
     let checkout = app.get(&format!("{LIST}?section=checkout_page")).await;
@@ -619,7 +629,8 @@ async fn every_list_view_reads_one_merchants_index_range_on_postgres() {
     });
 }
 
-/// The merchant's kept count of listed tokens, and the tokens actually not deleted.
+/// The merchant's kept count of listed tokens, and the tokens actually not deleted; having checked
+/// that the kept counts of each status and permission are those of the tokens too.
 fn counts(app: &TestApp, merchant: &str) -> (i64, i64) {
     use diesel::prelude::*;
     use kwik_dashboard::db::schema::{access_tokens as t, merchants as m};
@@ -635,6 +646,36 @@ fn counts(app: &TestApp, merchant: &str) -> (i64, i64) {
             .count()
             .get_result::<i64>(c)
             .unwrap();
+        let kinds = m::table
+            .find(id)
+            .select((
+                m::tokens_live_read_only,
+                m::tokens_live_read_write,
+                m::tokens_disabled_read_only,
+                m::tokens_disabled_read_write,
+            ))
+            .first::<(i64, i64, i64, i64)>(c)
+            .unwrap();
+        let mut real = |status: &str, permission: &str| {
+            t::table
+                .filter(t::merchant_id.eq(id))
+                .filter(t::deleted_at.is_null())
+                .filter(t::status.eq(status.to_owned()))
+                .filter(t::permission.eq(permission.to_owned()))
+                .count()
+                .get_result::<i64>(c)
+                .unwrap()
+        };
+        let actual = (
+            real("live", "read_only"),
+            real("live", "read_write"),
+            real("disabled", "read_only"),
+            real("disabled", "read_write"),
+        );
+        assert_eq!(
+            kinds, actual,
+            "{merchant}'s kept counts by status and permission"
+        );
         (kept, live)
     })
 }
@@ -674,6 +715,10 @@ async fn the_whole_tables_count_is_kept_right_through_every_change() {
             .execute(c)
             .unwrap();
         diesel::delete(t::table.filter(t::name.eq("Sage 002")))
+            .execute(c)
+            .unwrap();
+        diesel::update(t::table.filter(t::name.eq("xero 005")))
+            .set(t::permission.eq("read_write"))
             .execute(c)
             .unwrap();
     });

@@ -2,7 +2,7 @@
 
 use diesel::prelude::*;
 
-use super::MerchantId;
+use super::{MerchantId, Permission, TokenStatus};
 use crate::db::DbConn;
 use crate::db::schema::merchants;
 
@@ -33,6 +33,20 @@ pub struct Merchant {
     /// How many of its leak disables no admin has acknowledged yet (set by database triggers, never
     /// by code): the token table asks for the banner's lines only when it is not zero.
     pub leaks_unacknowledged: i64,
+    /// How many of its listed tokens are live and Read-Only (set by database triggers, never by
+    /// code; so are the three below, and the four add up to `tokens_listed`): a filter by status or
+    /// permission reads its count from these.
+    #[serde(default)]
+    pub tokens_live_read_only: i64,
+    /// Listed, live and Read-Write.
+    #[serde(default)]
+    pub tokens_live_read_write: i64,
+    /// Listed, disabled and Read-Only.
+    #[serde(default)]
+    pub tokens_disabled_read_only: i64,
+    /// Listed, disabled and Read-Write.
+    #[serde(default)]
+    pub tokens_disabled_read_write: i64,
 }
 
 impl Merchant {
@@ -45,6 +59,43 @@ impl Merchant {
                 .select(merchants::tokens_listed)
                 .first(c)
         })
+    }
+
+    /// How many of the merchant's listed tokens have this status and this permission (`None`: any),
+    /// as the triggers keep it.
+    pub fn tokens_counted(
+        conn: &mut DbConn,
+        id: MerchantId,
+        status: Option<TokenStatus>,
+        permission: Option<Permission>,
+    ) -> QueryResult<i64> {
+        use merchants as m;
+        let counts: [i64; 4] = crate::db::on_backend!(conn, |c| {
+            m::table
+                .find(id)
+                .select((
+                    m::tokens_live_read_only,
+                    m::tokens_live_read_write,
+                    m::tokens_disabled_read_only,
+                    m::tokens_disabled_read_write,
+                ))
+                .first::<(i64, i64, i64, i64)>(c)
+        })
+        .map(|(a, b, c, d)| [a, b, c, d])?;
+        let kinds = [
+            (TokenStatus::Live, Permission::ReadOnly),
+            (TokenStatus::Live, Permission::ReadWrite),
+            (TokenStatus::Disabled, Permission::ReadOnly),
+            (TokenStatus::Disabled, Permission::ReadWrite),
+        ];
+        Ok(kinds
+            .iter()
+            .zip(counts)
+            .filter(|((s, p), _)| {
+                status.is_none_or(|want| want == *s) && permission.is_none_or(|want| want == *p)
+            })
+            .map(|(_, n)| n)
+            .sum())
     }
 
     /// The merchant with this id.

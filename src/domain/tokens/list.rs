@@ -75,12 +75,23 @@ pub fn load(
     } else {
         PAGE_SIZE
     };
-    // The whole table's count is kept by the database (see `Merchant::tokens_listed`); a search or a
-    // filter counts what it finds.
-    let total = if filter.is_narrowed() {
-        AccessToken::count_listed(conn, merchant, filter)?
-    } else {
+    // The whole table's count is kept by the database (see `Merchant::tokens_listed`), and so is
+    // each status and permission's, for a filter by those alone; a search, or a filter by section or
+    // expiry, counts what it finds.
+    let TokenFilter {
+        search,
+        status,
+        section,
+        permission,
+        expiry,
+    } = filter;
+    let by_kind_only = search.is_none() && section.is_none() && expiry.is_none();
+    let total = if !filter.is_narrowed() {
         Merchant::tokens_listed(conn, merchant)?
+    } else if by_kind_only {
+        Merchant::tokens_counted(conn, merchant, *status, *permission)?
+    } else {
+        AccessToken::count_listed(conn, merchant, filter)?
     };
     let last = ((total + per_page - 1) / per_page).max(1);
     let page = page.min(last);
