@@ -12,7 +12,9 @@ use crate::web::tokens::views::TokenRow;
 /// `web::tokens::list::cache`) without formatting and escaping every cell anew.
 #[derive(Debug, Clone)]
 pub struct Rows {
-    html: std::sync::Arc<str>,
+    // A String, not a `str`, behind the Arc: turning the rendered String into an `Arc<str>` copied
+    // the page's 50 KB of rows once more.
+    html: std::sync::Arc<String>,
     len: usize,
     /// The HTML compressed, once, when first asked for: shared by every copy of these rows.
     deflated: std::sync::Arc<std::sync::OnceLock<Option<crate::infra::gzip::Deflated>>>,
@@ -28,11 +30,14 @@ struct RowsTemplate<'a> {
 impl Rows {
     /// `tokens` as table rows, with the row actions when `can_manage`.
     pub fn render(tokens: &[TokenRow], can_manage: bool) -> askama::Result<Self> {
-        let html = RowsTemplate { tokens, can_manage }.render()?;
-        Ok(Self::of(html.into(), tokens.len()))
+        // Room for every row at once: grown from askama's small guess, the buffer was copied ten
+        // times over (a row is about 1 KB).
+        let mut html = String::with_capacity(tokens.len() * ROW_BYTES + 64);
+        RowsTemplate { tokens, can_manage }.render_into(&mut html)?;
+        Ok(Self::of(std::sync::Arc::new(html), tokens.len()))
     }
 
-    fn of(html: std::sync::Arc<str>, len: usize) -> Self {
+    fn of(html: std::sync::Arc<String>, len: usize) -> Self {
         Self {
             html,
             len,
@@ -81,15 +86,21 @@ impl Rows {
     /// Rows of this HTML, for tests.
     #[cfg(test)]
     pub fn from_html(html: &str, len: usize) -> Self {
-        Self::of(html.into(), len)
+        Self::of(std::sync::Arc::new(html.to_owned()), len)
     }
 }
 
+/// Bytes of HTML a row takes, or a little more: the rows' buffer is sized by it.
+const ROW_BYTES: usize = 1_280;
+
 /// See [`Rows::stand_in`].
-pub static ROWS_MARK: std::sync::LazyLock<Option<std::sync::Arc<str>>> =
+pub static ROWS_MARK: std::sync::LazyLock<Option<std::sync::Arc<String>>> =
     std::sync::LazyLock::new(|| {
         let nonce = crate::domain::credentials::random_bytes::<16>().ok()?;
-        Some(format!("<!--rows {}-->", hex::encode(nonce)).into())
+        Some(std::sync::Arc::new(format!(
+            "<!--rows {}-->",
+            hex::encode(nonce)
+        )))
     });
 
 /// Already-escaped HTML: templates write it with `|safe`.
