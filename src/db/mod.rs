@@ -7,6 +7,7 @@ pub mod models;
 mod pg_url;
 pub mod schema;
 pub mod sql;
+pub mod stamp;
 
 pub(crate) use sql::on_backend;
 

@@ -27,20 +27,26 @@ pub struct ListedToken {
     /// Stored form of the sections.
     pub sections: String,
     /// Creation time (UTC).
+    #[diesel(deserialize_as = crate::db::stamp::Stamp)]
     pub created_at: time::PrimitiveDateTime,
     /// Last allowed verification (UTC).
+    #[diesel(deserialize_as = crate::db::stamp::MaybeStamp)]
     pub last_used_at: Option<time::PrimitiveDateTime>,
     /// When the status last changed (UTC), if ever.
+    #[diesel(deserialize_as = crate::db::stamp::MaybeStamp)]
     pub status_changed_at: Option<time::PrimitiveDateTime>,
     /// Whether Kwik Support made the last status change.
     pub status_changed_by_support: bool,
     /// The reason given for the last status change.
     pub status_reason: Option<String>,
     /// When it stops working (UTC), if ever.
+    #[diesel(deserialize_as = crate::db::stamp::MaybeStamp)]
     pub expires_at: Option<time::PrimitiveDateTime>,
     /// When a rolled-away secret stops working (UTC).
+    #[diesel(deserialize_as = crate::db::stamp::MaybeStamp)]
     pub previous_expires_at: Option<time::PrimitiveDateTime>,
     /// When it was deleted.
+    #[diesel(deserialize_as = crate::db::stamp::MaybeStamp)]
     pub deleted_at: Option<time::PrimitiveDateTime>,
 }
 
