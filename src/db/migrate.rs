@@ -11,6 +11,7 @@ const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/po
 
 /// Applies every pending migration of the connection's backend.
 pub fn migrate(conn: &mut DbConn) -> Result<(), DbError> {
+    let failed = |e: &dyn std::fmt::Display| DbError::Migration(e.to_string());
     let applied = match conn {
         DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
         DbConn::Pg(c) => {
@@ -20,19 +21,21 @@ pub fn migrate(conn: &mut DbConn) -> Result<(), DbError> {
                 "SELECT set_config('kwik.statement_timeout', current_setting('statement_timeout'), \
                  false); SET statement_timeout = 0;",
             )
-            .map_err(|e| DbError::Migration(e.to_string()))?;
+            .map_err(|e| failed(&e))?;
             let applied = c
                 .run_pending_migrations(POSTGRES_MIGRATIONS)
                 .map(|v| v.len());
-            c.batch_execute(
+            let restored = c.batch_execute(
                 "SELECT set_config('statement_timeout', \
                  current_setting('kwik.statement_timeout'), false);",
-            )
-            .map_err(|e| DbError::Migration(e.to_string()))?;
-            applied
+            );
+            // A failed migration's own error comes first.
+            let applied = applied.map_err(|e| failed(&e))?;
+            restored.map_err(|e| failed(&e))?;
+            Ok(applied)
         }
     }
-    .map_err(|e| DbError::Migration(e.to_string()))?;
+    .map_err(|e| failed(&e))?;
     if applied > 0 {
         tracing::info!(applied, "database migrations applied");
     }

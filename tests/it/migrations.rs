@@ -65,7 +65,10 @@ async fn a_migration_over_many_tokens_outlives_the_statement_timeout_and_derives
                 .filter(|(m, s, p)| *m == id && s == status && p == permission)
                 .count() as i64
         };
-        assert!(kept.iter().map(|k| k.1 + k.2 + k.3 + k.4).sum::<i64>() == 10_000);
+        assert_eq!(
+            kept.iter().map(|k| k.1 + k.2 + k.3 + k.4).sum::<i64>(),
+            10_000
+        );
         for (id, live_ro, live_rw, disabled_ro, disabled_rw) in kept {
             assert_eq!(
                 (live_ro, live_rw, disabled_ro, disabled_rw),
