@@ -9,6 +9,7 @@ pub mod leaks;
 pub mod lifecycle;
 pub mod list;
 pub mod pages;
+pub mod row;
 pub mod rows;
 pub mod status;
 pub mod views;
