@@ -15,9 +15,90 @@ const MONTHS: [&str; 12] = [
     "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
 ];
 
-/// Appends `n` in decimal, zero-padded to at least `width` digits (at most 10).
-pub fn push_padded(out: &mut String, n: u32, width: usize) {
-    let mut digits = [b'0'; 10];
+/// Where the writers below put their text: a `String`, or a [`Text`] on the stack.
+pub trait Push {
+    /// Appends `s`.
+    fn put(&mut self, s: &str);
+
+    /// Appends ASCII digits.
+    fn put_digits(&mut self, digits: &[u8]);
+}
+
+impl Push for String {
+    fn put(&mut self, s: &str) {
+        self.push_str(s);
+    }
+
+    fn put_digits(&mut self, digits: &[u8]) {
+        self.extend(digits.iter().map(|&d| char::from(d)));
+    }
+}
+
+/// A short text written on the stack: a date, a clock time or a count. A page of the token table
+/// writes 300 of them; built here and written to the page once each, they cost neither an
+/// allocation nor a call per character.
+#[derive(Clone, Copy)]
+pub struct Text {
+    bytes: [u8; Text::CAP],
+    len: usize,
+}
+
+impl Text {
+    /// Bytes it holds at most: more than the longest date and time written here (30 bytes).
+    pub const CAP: usize = 40;
+
+    /// Empty.
+    pub const fn new() -> Self {
+        Self {
+            bytes: [0; Self::CAP],
+            len: 0,
+        }
+    }
+
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        // Only whole `str`s and ASCII digits are put in (a longer one is left out whole), so this
+        // never fails.
+        std::str::from_utf8(&self.bytes[..self.len]).unwrap_or_default()
+    }
+}
+
+impl Default for Text {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Push for Text {
+    fn put(&mut self, s: &str) {
+        let end = self.len + s.len();
+        debug_assert!(end <= Self::CAP, "Text overflows with {s:?}");
+        if let Some(dest) = self.bytes.get_mut(self.len..end) {
+            dest.copy_from_slice(s.as_bytes());
+            self.len = end;
+        }
+    }
+
+    fn put_digits(&mut self, digits: &[u8]) {
+        debug_assert!(digits.is_ascii());
+        let end = self.len + digits.len();
+        debug_assert!(end <= Self::CAP, "Text overflows with {digits:?}");
+        if let Some(dest) = self.bytes.get_mut(self.len..end) {
+            dest.copy_from_slice(digits);
+            self.len = end;
+        }
+    }
+}
+
+impl std::fmt::Debug for Text {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+/// Appends `n` in decimal, zero-padded to at least `width` digits (at most 20).
+pub fn push_padded(out: &mut impl Push, n: u64, width: usize) {
+    let mut digits = [b'0'; 20];
     let mut i = digits.len();
     let mut n = n;
     loop {
@@ -29,40 +110,38 @@ pub fn push_padded(out: &mut String, n: u32, width: usize) {
         }
     }
     let start = i.min(digits.len() - width.min(digits.len()));
-    for &d in &digits[start..] {
-        out.push(char::from(d));
-    }
+    out.put_digits(&digits[start..]);
 }
 
 /// Appends a year as `time`'s `[year]` writes it: four digits at least, `-` before the era.
-pub fn push_year(out: &mut String, year: i32) {
+pub fn push_year(out: &mut impl Push, year: i32) {
     if year < 0 {
-        out.push('-');
+        out.put("-");
     }
-    push_padded(out, year.unsigned_abs(), 4);
+    push_padded(out, u64::from(year.unsigned_abs()), 4);
 }
 
 /// Appends `21 Nov`: the day without padding, the month short.
-pub fn push_day_month(out: &mut String, day: Date) {
-    push_padded(out, u32::from(day.day()), 1);
-    out.push(' ');
-    out.push_str(MONTHS[usize::from(u8::from(day.month())) - 1]);
+pub fn push_day_month(out: &mut impl Push, day: Date) {
+    push_padded(out, u64::from(day.day()), 1);
+    out.put(" ");
+    out.put(MONTHS[usize::from(u8::from(day.month())) - 1]);
 }
 
 /// Appends `21 Nov 2026`.
-pub fn push_day(out: &mut String, day: Date) {
+pub fn push_day(out: &mut impl Push, day: Date) {
     push_day_month(out, day);
-    out.push(' ');
+    out.put(" ");
     push_year(out, day.year());
 }
 
 /// Appends `14:03:12`.
-pub fn push_clock(out: &mut String, t: time::Time) {
-    push_padded(out, u32::from(t.hour()), 2);
-    out.push(':');
-    push_padded(out, u32::from(t.minute()), 2);
-    out.push(':');
-    push_padded(out, u32::from(t.second()), 2);
+pub fn push_clock(out: &mut impl Push, t: time::Time) {
+    push_padded(out, u64::from(t.hour()), 2);
+    out.put(":");
+    push_padded(out, u64::from(t.minute()), 2);
+    out.put(":");
+    push_padded(out, u64::from(t.second()), 2);
 }
 
 /// The South African day of a UTC time.
@@ -87,19 +166,29 @@ fn to_utc(local: PrimitiveDateTime) -> PrimitiveDateTime {
 
 /// `22 Nov 2026`, in South African time.
 pub fn date(utc: PrimitiveDateTime) -> String {
-    let mut out = String::with_capacity(11);
+    date_text(utc).as_str().to_owned()
+}
+
+/// [`date`], on the stack.
+pub fn date_text(utc: PrimitiveDateTime) -> Text {
+    let mut out = Text::new();
     push_day(&mut out, day_of(utc));
     out
 }
 
 /// `22 Nov 2026, 14:03:12 SAST`.
 pub fn date_time(utc: PrimitiveDateTime) -> String {
+    date_time_text(utc).as_str().to_owned()
+}
+
+/// [`date_time`], on the stack.
+pub fn date_time_text(utc: PrimitiveDateTime) -> Text {
     let local = utc.assume_utc().to_offset(SAST);
-    let mut out = String::with_capacity(26);
+    let mut out = Text::new();
     push_day(&mut out, local.date());
-    out.push_str(", ");
+    out.put(", ");
     push_clock(&mut out, local.time());
-    out.push_str(" SAST");
+    out.put(" SAST");
     out
 }
 

@@ -3,26 +3,106 @@
 
 use time::PrimitiveDateTime;
 
+use crate::infra::sa_time::{
+    Push, Text, push_clock, push_day, push_day_month, push_padded, push_year,
+};
 pub use crate::infra::sa_time::{SAST, date, date_time};
-use crate::infra::sa_time::{push_clock, push_day, push_day_month, push_padded, push_year};
+
+/// Text a page writes as it is: a date, a time, a count or one of a few fixed words, made here from
+/// numbers, so it holds nothing anyone typed and needs no escaping. Templates write it straight into
+/// the page (askama's `FastWritable`): no `format!`, no allocation, no escaping pass. A page of the
+/// token table writes 300 of them.
+#[derive(Clone, Copy, Debug)]
+pub struct Shown(Text);
+
+impl Shown {
+    /// A fixed word: `Never`.
+    pub fn word(word: &'static str) -> Self {
+        let mut out = Text::new();
+        out.put(word);
+        Self(out)
+    }
+
+    /// The text.
+    pub fn as_str(&self) -> &str {
+        self.0.as_str()
+    }
+}
+
+impl std::fmt::Display for Shown {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Made from numbers and fixed words only (see above).
+impl askama::filters::HtmlSafe for Shown {}
+
+impl askama::FastWritable for Shown {
+    fn write_into(
+        &self,
+        dest: &mut dyn std::fmt::Write,
+        _: &dyn askama::Values,
+    ) -> askama::Result<()> {
+        Ok(dest.write_str(self.as_str())?)
+    }
+}
+
+impl PartialEq<&str> for Shown {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+/// `22 Nov 2026`, in South African time.
+pub fn date_shown(utc: PrimitiveDateTime) -> Shown {
+    Shown(crate::infra::sa_time::date_text(utc))
+}
+
+/// `22 Nov 2026, 14:03:12 SAST`.
+pub fn date_time_shown(utc: PrimitiveDateTime) -> Shown {
+    Shown(crate::infra::sa_time::date_time_text(utc))
+}
 
 /// Machine-readable UTC for `<time datetime>`: `2026-11-21T23:30:05Z`.
 pub fn iso(utc: PrimitiveDateTime) -> String {
-    let mut out = day_iso(utc.date());
-    out.push('T');
+    iso_shown(utc).as_str().to_owned()
+}
+
+/// [`iso`], for a page.
+pub fn iso_shown(utc: PrimitiveDateTime) -> Shown {
+    let mut out = Text::new();
+    push_day_iso(&mut out, utc.date());
+    out.put("T");
     push_clock(&mut out, utc.time());
-    out.push('Z');
-    out
+    out.put("Z");
+    Shown(out)
 }
 
 /// A time left, roughly: `3 h`, `45 min`, `5 days`.
 pub fn remaining(left: time::Duration) -> String {
+    let mut out = String::new();
+    push_remaining(&mut out, left);
+    out
+}
+
+/// `in 3 h`, `in 5 days`: an expiry still ahead, for a page.
+pub fn remaining_shown(left: time::Duration) -> Shown {
+    let mut out = Text::new();
+    out.put("in ");
+    push_remaining(&mut out, left);
+    Shown(out)
+}
+
+fn push_remaining(out: &mut impl Push, left: time::Duration) {
     let secs = left.whole_seconds().max(0);
-    match secs {
-        0..3_600 => format!("{} min", (secs / 60).max(1)),
-        3_600..172_800 => format!("{} h", secs / 3_600),
-        _ => format!("{} days", secs / 86_400),
-    }
+    let (n, unit) = match secs {
+        0..3_600 => ((secs / 60).max(1), " min"),
+        3_600..172_800 => (secs / 3_600, " h"),
+        _ => (secs / 86_400, " days"),
+    };
+    push_padded(out, n.unsigned_abs(), 1);
+    out.put(unit);
 }
 
 /// The South African date of a UTC time, as `YYYY-MM-DD` (for date inputs).
@@ -39,31 +119,60 @@ pub fn iso_day(utc: PrimitiveDateTime) -> String {
 /// How long ago `then` was, as the table shows it: `just now`, `3 min ago`, `5 h ago`, `2 days ago`,
 /// then the date.
 pub fn ago(then: PrimitiveDateTime, now: PrimitiveDateTime) -> String {
+    ago_shown(then, now).as_str().to_owned()
+}
+
+/// [`ago`], for a page.
+pub fn ago_shown(then: PrimitiveDateTime, now: PrimitiveDateTime) -> Shown {
     let secs = (now - then).whole_seconds().max(0);
-    match secs {
-        0..60 => "just now".into(),
-        60..3_600 => format!("{} min ago", secs / 60),
-        3_600..86_400 => format!("{} h ago", secs / 3_600),
-        86_400..172_800 => "yesterday".into(),
-        172_800..2_592_000 => format!("{} days ago", secs / 86_400),
-        _ => date(then),
-    }
+    let mut out = Text::new();
+    let (n, unit) = match secs {
+        0..60 => return Shown::word("just now"),
+        60..3_600 => (secs / 60, " min ago"),
+        3_600..86_400 => (secs / 3_600, " h ago"),
+        86_400..172_800 => return Shown::word("yesterday"),
+        172_800..2_592_000 => (secs / 86_400, " days ago"),
+        _ => return date_shown(then),
+    };
+    push_count(&mut out, n);
+    out.put(unit);
+    Shown(out)
 }
 
 /// A count as the dashboard writes it: `1,234`.
 pub fn count(n: i64) -> String {
-    let digits = n.unsigned_abs().to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3 + 1);
+    count_shown(n).as_str().to_owned()
+}
+
+/// [`count`], for a page.
+pub fn count_shown(n: i64) -> Shown {
+    let mut out = Text::new();
+    push_count(&mut out, n);
+    Shown(out)
+}
+
+/// Appends `n` with thousands separators: `-1,234,567`.
+fn push_count(out: &mut impl Push, n: i64) {
     if n < 0 {
-        out.push('-');
+        out.put("-");
     }
-    for (i, d) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
+    let mut n = n.unsigned_abs();
+    // Groups of three from the right; the first one unpadded.
+    let mut groups = [0u64; 7];
+    let mut len = 0;
+    loop {
+        groups[len] = n % 1_000;
+        len += 1;
+        n /= 1_000;
+        if n == 0 {
+            break;
         }
-        out.push(d);
     }
-    out
+    push_padded(out, groups[len - 1], 1);
+    for &group in groups[..len - 1].iter().rev() {
+        out.put(",");
+        push_padded(out, group, 3);
+    }
 }
 
 /// A (South African) day, short: `21 Nov`.
@@ -82,13 +191,17 @@ pub fn day(day: time::Date) -> String {
 
 /// A day for `<time datetime>`: `2026-11-21`.
 pub fn day_iso(day: time::Date) -> String {
-    let mut out = String::with_capacity(20);
-    push_year(&mut out, day.year());
-    out.push('-');
-    push_padded(&mut out, u32::from(u8::from(day.month())), 2);
-    out.push('-');
-    push_padded(&mut out, u32::from(day.day()), 2);
+    let mut out = String::with_capacity(10);
+    push_day_iso(&mut out, day);
     out
+}
+
+fn push_day_iso(out: &mut impl Push, day: time::Date) {
+    push_year(out, day.year());
+    out.put("-");
+    push_padded(out, u64::from(u8::from(day.month())), 2);
+    out.put("-");
+    push_padded(out, u64::from(day.day()), 2);
 }
 
 #[cfg(test)]
@@ -131,12 +244,30 @@ mod tests {
     }
 
     #[test]
+    fn time_left_is_rounded_down_to_its_largest_unit() {
+        use time::Duration;
+        assert_eq!(remaining(Duration::seconds(0)), "1 min");
+        assert_eq!(remaining(Duration::seconds(-5)), "1 min");
+        assert_eq!(remaining(Duration::minutes(59)), "59 min");
+        assert_eq!(remaining(Duration::hours(1)), "1 h");
+        assert_eq!(remaining(Duration::hours(47)), "47 h");
+        assert_eq!(remaining(Duration::hours(48)), "2 days");
+        assert_eq!(remaining_shown(Duration::days(1_234)), "in 1234 days");
+        let now = datetime!(2026-11-22 12:00);
+        assert_eq!(ago_shown(datetime!(2026-11-22 07:00), now), "5 h ago");
+        assert_eq!(ago_shown(datetime!(2021-11-22 07:00), now), "22 Nov 2021");
+    }
+
+    #[test]
     fn counts_have_thousands_separators() {
         assert_eq!(count(0), "0");
         assert_eq!(count(999), "999");
         assert_eq!(count(1_000), "1,000");
         assert_eq!(count(1_234_567), "1,234,567");
         assert_eq!(count(-4_321), "-4,321");
+        assert_eq!(count(1_000_001), "1,000,001");
+        assert_eq!(count(i64::MIN), "-9,223,372,036,854,775,808");
+        assert_eq!(count_shown(12_345), "12,345");
     }
 
     #[test]

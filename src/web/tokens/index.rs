@@ -136,16 +136,17 @@ async fn list_page_and(
                     }
                 })
                 .await?;
+            let summary = found.summary();
+            let requests = found.requests;
             let rows: Vec<TokenRow> = found
                 .tokens
-                .iter()
+                .into_iter()
                 .map(|t| {
-                    TokenRow::listed(t)
-                        .with_requests(found.requests.get(&t.id).copied().unwrap_or(0))
+                    let used = requests.get(&t.id).copied().unwrap_or(0);
+                    TokenRow::listed(t).with_requests(used)
                 })
                 .collect();
             let rows = Rows::render(&rows, can_manage).map_err(AppError::internal)?;
-            let summary = found.summary();
             if let Some(version) = version {
                 state
                     .list_cache
