@@ -345,6 +345,28 @@ mod tests {
         assert!(!marked(&mut conn), "the discarded one was replaced");
     }
 
+    /// `.cargo/config.toml` builds the bundled SQLite with these: without QPSG a page re-plans its
+    /// query on every call, and without multi-thread mode every column read locks a mutex.
+    #[test]
+    fn the_bundled_sqlite_is_built_with_the_projects_flags() {
+        #[derive(QueryableByName)]
+        struct Opt {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            compile_options: String,
+        }
+        let mut conn = SqliteConnection::establish(":memory:").unwrap();
+        let opts: Vec<String> =
+            diesel::sql_query("SELECT compile_options FROM pragma_compile_options")
+                .load::<Opt>(&mut conn)
+                .unwrap()
+                .into_iter()
+                .map(|o| o.compile_options)
+                .collect();
+        for want in ["ENABLE_QPSG", "THREADSAFE=2"] {
+            assert!(opts.iter().any(|o| o == want), "{want} is not in {opts:?}");
+        }
+    }
+
     #[test]
     fn the_backend_comes_from_the_url_scheme() {
         assert_eq!(
