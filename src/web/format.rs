@@ -54,6 +54,53 @@ impl PartialEq<&str> for Shown {
     }
 }
 
+/// A label written into the program (`Read-Only`, `Customer Cards`, `soon`), never anything typed,
+/// and free of HTML's special characters: written into a page as it is, like [`Shown`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Label(&'static str);
+
+impl Label {
+    /// `label`, which must hold none of `<>&"'` (the tests of each label's source check).
+    pub fn new(label: &'static str) -> Self {
+        debug_assert!(is_plain(label), "{label:?} needs escaping");
+        Self(label)
+    }
+
+    /// The text.
+    pub fn as_str(&self) -> &'static str {
+        self.0
+    }
+
+    /// Whether it is empty.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// Whether `text` holds none of the characters HTML escapes.
+pub fn is_plain(text: &str) -> bool {
+    !text.contains(['<', '>', '&', '"', '\''])
+}
+
+impl std::fmt::Display for Label {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0)
+    }
+}
+
+/// Text written into the program, checked plain (see above).
+impl askama::filters::HtmlSafe for Label {}
+
+impl askama::FastWritable for Label {
+    fn write_into(
+        &self,
+        dest: &mut dyn std::fmt::Write,
+        _: &dyn askama::Values,
+    ) -> askama::Result<()> {
+        Ok(dest.write_str(self.0)?)
+    }
+}
+
 /// `22 Nov 2026`, in South African time.
 pub fn date_shown(utc: PrimitiveDateTime) -> Shown {
     Shown(crate::infra::sa_time::date_text(utc))

@@ -6,7 +6,7 @@ use time::PrimitiveDateTime;
 use crate::db::models::AccessToken;
 use crate::db::models::token_list::ListedToken;
 use crate::domain::credentials::{Permission, Section, TokenStatus};
-use crate::web::format::{self, Shown};
+use crate::web::format::{self, Label, Shown};
 
 /// Chips shown before "+N more".
 const CHIPS_SHOWN: usize = 2;
@@ -42,7 +42,7 @@ pub struct TokenRow {
     pub expired: bool,
     /// The expiry's tone, a CSS modifier: `never` (a warning), `soon` (within a week), `expired`,
     /// or empty.
-    pub expires_tone: &'static str,
+    pub expires_tone: Label,
     /// "Rolling: old secret stops in 3 h" during a roll's grace window.
     pub rolling_note: Option<String>,
     /// Requests (allowed, denied and rate limited) in the last 30 days.
@@ -73,12 +73,12 @@ impl TokenRow {
             leak_disabled,
             deleted: token.deleted_at.is_some(),
             expired: token.expires_at.is_some_and(|at| at <= now),
-            expires_tone: match token.expires_at {
+            expires_tone: Label::new(match token.expires_at {
                 None => "never",
                 Some(at) if at <= now => "expired",
                 Some(at) if at - now <= time::Duration::days(7) => "soon",
                 Some(_) => "",
-            },
+            }),
             rolling_note: token
                 .previous_expires_at
                 .filter(|until| *until > now)
@@ -103,6 +103,21 @@ impl TokenRow {
 
     pub fn is_live(&self) -> bool {
         self.status == TokenStatus::Live
+    }
+
+    /// `live` or `disabled`, for a data attribute.
+    pub fn status_name(&self) -> Label {
+        Label::new(self.status.as_str())
+    }
+
+    /// `read_only` or `read_write`, for a class.
+    pub fn permission_name(&self) -> Label {
+        Label::new(self.permission.as_str())
+    }
+
+    /// `Read-Only` or `Read-Write`.
+    pub fn permission_label(&self) -> Label {
+        Label::new(self.permission.label())
     }
 
     /// The partial key: `kwik_ak_3F9q…x7Lm`.
@@ -165,7 +180,7 @@ impl TokenRow {
 /// behind "+N". Held in place, not in a `Vec`: a token has at most every section.
 #[derive(Debug, Clone, Copy)]
 pub struct SectionLabels {
-    labels: [&'static str; SECTIONS],
+    labels: [Label; SECTIONS],
     len: usize,
 }
 
@@ -185,34 +200,34 @@ impl SectionLabels {
             }
         }
         let mut labels = Self {
-            labels: [""; SECTIONS],
+            labels: [Label::new(""); SECTIONS],
             len: 0,
         };
         for (section, _) in Section::ALL.iter().zip(present).filter(|(_, p)| *p) {
-            labels.labels[labels.len] = section.label();
+            labels.labels[labels.len] = Label::new(section.label());
             labels.len += 1;
         }
         labels
     }
 
     fn one(label: &'static str) -> Self {
-        let mut labels = [""; SECTIONS];
-        labels[0] = label;
+        let mut labels = [Label::new(""); SECTIONS];
+        labels[0] = Label::new(label);
         Self { labels, len: 1 }
     }
 
     /// The labels shown as chips.
-    pub fn shown(&self) -> &[&'static str] {
+    pub fn shown(&self) -> &[Label] {
         &self.labels[..self.len.min(CHIPS_SHOWN)]
     }
 
     /// The labels behind "+N".
-    pub fn more(&self) -> &[&'static str] {
+    pub fn more(&self) -> &[Label] {
         &self.labels[self.len.min(CHIPS_SHOWN)..self.len]
     }
 
     /// Every label.
-    pub fn all(&self) -> &[&'static str] {
+    pub fn all(&self) -> &[Label] {
         &self.labels[..self.len]
     }
 }
@@ -261,16 +276,24 @@ fn leak_disabled(token: &ListedToken) -> bool {
 #[cfg(test)]
 mod tests {
     use super::SectionLabels;
+    use crate::web::format::Label;
+
+    fn texts(labels: &[Label]) -> Vec<&'static str> {
+        labels.iter().map(Label::as_str).collect()
+    }
 
     #[test]
     fn section_labels_keep_the_help_pages_order_and_split_after_two_chips() {
         let labels = SectionLabels::of("payouts,customers,orders,payments");
-        assert_eq!(labels.all(), ["Customers", "Payments", "Payouts", "Orders"]);
-        assert_eq!(labels.shown(), ["Customers", "Payments"]);
-        assert_eq!(labels.more(), ["Payouts", "Orders"]);
+        assert_eq!(
+            texts(labels.all()),
+            ["Customers", "Payments", "Payouts", "Orders"]
+        );
+        assert_eq!(texts(labels.shown()), ["Customers", "Payments"]);
+        assert_eq!(texts(labels.more()), ["Payouts", "Orders"]);
 
         let one = SectionLabels::of("checkout_page");
-        assert_eq!(one.shown(), ["Checkout Page"]);
+        assert_eq!(texts(one.shown()), ["Checkout Page"]);
         assert!(one.more().is_empty());
 
         // Every section once, even when stored twice.
@@ -288,7 +311,24 @@ mod tests {
     #[test]
     fn unreadable_sections_say_so_rather_than_hide_the_token() {
         let labels = SectionLabels::of("payments,teleportation");
-        assert_eq!(labels.all(), ["(unreadable sections)"]);
+        assert_eq!(texts(labels.all()), ["(unreadable sections)"]);
         assert!(SectionLabels::of("").all().is_empty());
+    }
+
+    /// Labels are written into pages unescaped (see `format::Label`).
+    #[test]
+    fn every_label_a_row_writes_unescaped_is_plain() {
+        use crate::domain::credentials::{Permission, Section, TokenStatus};
+        let labels = Section::ALL
+            .iter()
+            .flat_map(|s| [s.label(), s.as_str()])
+            .chain(Permission::ALL.iter().flat_map(|p| [p.label(), p.as_str()]))
+            .chain(TokenStatus::ALL.iter().map(|s| s.as_str()))
+            .chain(["(unreadable sections)", "never", "expired", "soon"]);
+        for label in labels {
+            assert!(crate::web::format::is_plain(label), "{label:?}");
+        }
+        assert!(!crate::web::format::is_plain("Tom & Jerry"));
+        assert!(!crate::web::format::is_plain("it's"));
     }
 }
