@@ -38,6 +38,20 @@ diesel::define_sql_function!(
     fn sum_integers(x: BigInt) -> Nullable<BigInt>
 );
 
+diesel::define_sql_function!(
+    /// `kwik_fold(text)`, SQLite only: the text in lower case as Rust folds it, every script, where
+    /// SQLite's own `lower()` folds ASCII only (so a search for "école" found no "École"). Registered
+    /// on each connection by [`register_fold_case`]; Postgres's `lower()` already folds every script.
+    /// Never in an index or a stored expression: a tool without it could not read those.
+    #[sql_name = "kwik_fold"]
+    fn fold_case(x: Text) -> Text
+);
+
+/// Gives an SQLite connection [`fold_case`].
+pub fn register_fold_case(conn: &mut diesel::SqliteConnection) -> QueryResult<()> {
+    fold_case_utils::register_impl(conn, |text: String| text.to_lowercase())
+}
+
 /// `column IN (SELECT value FROM json_each(?))` on SQLite, with the values bound as one JSON
 /// array: one statement, kept prepared, for any number of values.
 #[derive(Debug, Clone)]

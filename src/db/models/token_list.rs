@@ -214,7 +214,7 @@ fn like_escaped(text: &str) -> String {
 /// connection, not for `DbConn`'s, because through the MultiConnection wrapper diesel writes a
 /// query's SQL out once more and decodes each field through one more layer (see `db::on_backend`).
 macro_rules! queries_for {
-    ($module:ident, $db:ty) => {
+    ($module:ident, $db:ty, $fold:path) => {
         pub(super) mod $module {
             use diesel::prelude::*;
 
@@ -222,6 +222,7 @@ macro_rules! queries_for {
             use super::{ExpiryFilter, TokenFilter, TokenSearch, TokenSort, like_escaped};
             use crate::db::lower;
             use crate::db::schema::access_tokens;
+            use $fold as fold;
 
             type Db = $db;
 
@@ -239,8 +240,10 @@ macro_rules! queries_for {
                     .into_boxed::<Db>();
                 match &filter.search {
                     Some(TokenSearch::Name(text)) => {
+                        // Both sides in lower case, every script: `lower()` on Postgres,
+                        // `kwik_fold()` on SQLite, whose `lower()` folds ASCII only.
                         q = q.filter(
-                            lower(t::name)
+                            fold(t::name)
                                 .like(format!("%{}%", like_escaped(&text.to_lowercase())))
                                 .escape('\\'),
                         );
@@ -340,8 +343,8 @@ macro_rules! queries_for {
     };
 }
 
-queries_for!(sqlite, diesel::sqlite::Sqlite);
-queries_for!(pg, diesel::pg::Pg);
+queries_for!(sqlite, diesel::sqlite::Sqlite, crate::db::sql::fold_case);
+queries_for!(pg, diesel::pg::Pg, crate::db::lower);
 
 #[cfg(test)]
 mod tests {
