@@ -39,10 +39,11 @@ diesel::define_sql_function!(
 );
 
 diesel::define_sql_function!(
-    /// `kwik_fold(text)`, SQLite only: the text in lower case as Rust folds it, every script, where
-    /// SQLite's own `lower()` folds ASCII only (so a search for "école" found no "École"). Registered
-    /// on each connection by [`register_fold_case`]; Postgres's `lower()` already folds every script.
-    /// Never in an index or a stored expression: a tool without it could not read those.
+    /// `kwik_fold(text)`: the text in lower case, every script, for a search. SQLite's own `lower()`
+    /// folds ASCII only (so "école" found no "École"): there it is Rust's `to_lowercase`, registered
+    /// on each connection by [`register_fold_case`]; on Postgres it is `lower()` (migration
+    /// `fold_case`). Never in an index or a stored expression: a tool without the app's function
+    /// could not read those on SQLite.
     #[sql_name = "kwik_fold"]
     fn fold_case(x: Text) -> Text
 );

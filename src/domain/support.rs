@@ -5,7 +5,7 @@ use diesel::prelude::*;
 
 use crate::db::models::AccessToken;
 use crate::db::schema::{access_tokens, merchants};
-use crate::db::{DbConn, lower};
+use crate::db::{DbConn, sql::fold_case};
 use crate::domain::credentials::format::{API_KEY_PREFIX, API_SECRET_PREFIX, PUBLIC_KEY_PREFIX};
 use crate::domain::credentials::sha256;
 
@@ -134,11 +134,12 @@ pub fn search(conn: &mut DbConn, query: &Query) -> QueryResult<Vec<(AccessToken,
         ),
         Query::Name(name) => {
             let pattern = format!("%{}%", like_escaped(&name.to_lowercase()));
+            // Every script in lower case, on SQLite too (see `fold_case`).
             base.filter(
-                lower(access_tokens::name)
+                fold_case(access_tokens::name)
                     .like(pattern.clone())
                     .escape('\\')
-                    .or(lower(merchants::name).like(pattern).escape('\\')),
+                    .or(fold_case(merchants::name).like(pattern).escape('\\')),
             )
         }
     };

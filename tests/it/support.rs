@@ -79,6 +79,32 @@ async fn support_finds_a_token_by_full_key_displayed_key_prefix_public_key_and_n
         .assert_redirect_to("/support?q=Shopify");
 }
 
+/// A name in any case and any script, the token's or its merchant's, on SQLite too (whose own
+/// `lower()` folds ASCII only).
+#[actix_web::test]
+async fn support_finds_names_in_any_case_in_every_script() {
+    let app = spawn_app().await;
+    app.logged_in_admin("Ölwerk Zürich", "ops@olwerk.test")
+        .await;
+    app.issue_token("Caisse École", &["payments"], "read_only")
+        .await;
+    app.add_user("agent@kwik.test", None, Role::Support);
+    let support = app.client();
+    support.login("agent@kwik.test", PASSWORD).await;
+    for q in ["caisse école", "CAISSE ÉCOLE", "ölwerk", "ZÜRICH"] {
+        support
+            .get(&format!("/support?q={}", urlencode(q)))
+            .await
+            .assert_status(200)
+            .assert_contains("Caisse École")
+            .assert_contains("Ölwerk Zürich");
+    }
+    support
+        .get(&format!("/support?q={}", urlencode("ecole")))
+        .await
+        .assert_contains("No token matches");
+}
+
 #[actix_web::test]
 async fn disabling_from_the_console_needs_a_reason_and_the_merchant_sees_it() {
     let app = spawn_app().await;

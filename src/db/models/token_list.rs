@@ -214,15 +214,14 @@ fn like_escaped(text: &str) -> String {
 /// connection, not for `DbConn`'s, because through the MultiConnection wrapper diesel writes a
 /// query's SQL out once more and decodes each field through one more layer (see `db::on_backend`).
 macro_rules! queries_for {
-    ($module:ident, $db:ty, $fold:path) => {
+    ($module:ident, $db:ty) => {
         pub(super) mod $module {
             use diesel::prelude::*;
 
             use super::{Direction, MerchantId, SortKey};
             use super::{ExpiryFilter, TokenFilter, TokenSearch, TokenSort, like_escaped};
-            use crate::db::lower;
             use crate::db::schema::access_tokens;
-            use $fold as fold;
+            use crate::db::{lower, sql::fold_case};
 
             type Db = $db;
 
@@ -240,10 +239,9 @@ macro_rules! queries_for {
                     .into_boxed::<Db>();
                 match &filter.search {
                     Some(TokenSearch::Name(text)) => {
-                        // Both sides in lower case, every script: `lower()` on Postgres,
-                        // `kwik_fold()` on SQLite, whose `lower()` folds ASCII only.
+                        // Both sides in lower case, every script (see `fold_case`).
                         q = q.filter(
-                            fold(t::name)
+                            fold_case(t::name)
                                 .like(format!("%{}%", like_escaped(&text.to_lowercase())))
                                 .escape('\\'),
                         );
@@ -343,8 +341,8 @@ macro_rules! queries_for {
     };
 }
 
-queries_for!(sqlite, diesel::sqlite::Sqlite, crate::db::sql::fold_case);
-queries_for!(pg, diesel::pg::Pg, crate::db::lower);
+queries_for!(sqlite, diesel::sqlite::Sqlite);
+queries_for!(pg, diesel::pg::Pg);
 
 #[cfg(test)]
 mod tests {

@@ -1,0 +1,1 @@
+DROP FUNCTION kwik_fold(text);
