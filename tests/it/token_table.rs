@@ -618,6 +618,7 @@ async fn every_list_view_reads_one_merchants_index_range_on_postgres() {
                 &request.filter,
                 request.sort,
                 (request.page, request.per_page),
+                None,
             )
             .unwrap();
         }

@@ -49,28 +49,36 @@ pub struct Merchant {
     pub tokens_disabled_read_write: i64,
 }
 
-impl Merchant {
-    /// How many of the merchant's tokens are not deleted, as the triggers keep it.
-    pub fn tokens_listed(conn: &mut DbConn, id: MerchantId) -> QueryResult<i64> {
-        // Read with every page of the token table: on the concrete connection (see `on_backend`).
-        crate::db::on_backend!(conn, |c| {
-            merchants::table
-                .find(id)
-                .select(merchants::tokens_listed)
-                .first(c)
-        })
-    }
+/// A merchant's listed tokens counted by status and permission, as the triggers keep them (see
+/// [`Merchant::tokens_live_read_only`]): the count of any view narrowed by those alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TokenCounts([i64; 4]);
 
-    /// How many of the merchant's listed tokens have this status and this permission (`None`: any),
-    /// as the triggers keep it.
-    pub fn tokens_counted(
-        conn: &mut DbConn,
-        id: MerchantId,
-        status: Option<TokenStatus>,
-        permission: Option<Permission>,
-    ) -> QueryResult<i64> {
+impl TokenCounts {
+    /// How many have this status and this permission (`None`: any).
+    pub fn of(&self, status: Option<TokenStatus>, permission: Option<Permission>) -> i64 {
+        let kinds = [
+            (TokenStatus::Live, Permission::ReadOnly),
+            (TokenStatus::Live, Permission::ReadWrite),
+            (TokenStatus::Disabled, Permission::ReadOnly),
+            (TokenStatus::Disabled, Permission::ReadWrite),
+        ];
+        kinds
+            .iter()
+            .zip(self.0)
+            .filter(|((s, p), _)| {
+                status.is_none_or(|want| want == *s) && permission.is_none_or(|want| want == *p)
+            })
+            .map(|(_, n)| n)
+            .sum()
+    }
+}
+
+impl Merchant {
+    /// Its listed tokens counted by status and permission, as the triggers keep them, read afresh.
+    pub fn read_token_counts(conn: &mut DbConn, id: MerchantId) -> QueryResult<TokenCounts> {
         use merchants as m;
-        let counts: [i64; 4] = crate::db::on_backend!(conn, |c| {
+        crate::db::on_backend!(conn, |c| {
             m::table
                 .find(id)
                 .select((
@@ -81,21 +89,17 @@ impl Merchant {
                 ))
                 .first::<(i64, i64, i64, i64)>(c)
         })
-        .map(|(a, b, c, d)| [a, b, c, d])?;
-        let kinds = [
-            (TokenStatus::Live, Permission::ReadOnly),
-            (TokenStatus::Live, Permission::ReadWrite),
-            (TokenStatus::Disabled, Permission::ReadOnly),
-            (TokenStatus::Disabled, Permission::ReadWrite),
-        ];
-        Ok(kinds
-            .iter()
-            .zip(counts)
-            .filter(|((s, p), _)| {
-                status.is_none_or(|want| want == *s) && permission.is_none_or(|want| want == *p)
-            })
-            .map(|(_, n)| n)
-            .sum())
+        .map(|(a, b, c, d)| TokenCounts([a, b, c, d]))
+    }
+
+    /// Its listed tokens counted by status and permission, as read with this row.
+    pub fn token_counts(&self) -> TokenCounts {
+        TokenCounts([
+            self.tokens_live_read_only,
+            self.tokens_live_read_write,
+            self.tokens_disabled_read_only,
+            self.tokens_disabled_read_write,
+        ])
     }
 
     /// The merchant with this id.
@@ -174,5 +178,24 @@ impl Merchant {
             Some(m) => Ok(m),
             None => Self::insert(conn, name),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Permission, TokenCounts, TokenStatus};
+
+    #[test]
+    fn kept_counts_add_up_by_status_and_permission() {
+        // Live Read-Only, live Read-Write, disabled Read-Only, disabled Read-Write.
+        let counts = TokenCounts([7, 5, 3, 2]);
+        assert_eq!(counts.of(None, None), 17);
+        assert_eq!(counts.of(Some(TokenStatus::Live), None), 12);
+        assert_eq!(counts.of(Some(TokenStatus::Disabled), None), 5);
+        assert_eq!(counts.of(None, Some(Permission::ReadWrite)), 7);
+        assert_eq!(
+            counts.of(Some(TokenStatus::Disabled), Some(Permission::ReadOnly)),
+            3
+        );
     }
 }

@@ -17,7 +17,7 @@ pub mod two_factor;
 pub mod user;
 
 pub use access_token::{AccessToken, NewAccessToken, Permission, Section, Sections, TokenStatus};
-pub use merchant::Merchant;
+pub use merchant::{Merchant, TokenCounts};
 pub use session::SessionRow;
 pub use user::{NewUser, Role, User};
 

@@ -113,6 +113,8 @@ async fn list_page_and(
     let view = request.url(request.page);
     let cached = version.and_then(|v| state.list_cache.get(merchant, can_manage, &view, v));
     let reused = cached.is_some();
+    // The counts were read with the version: as fresh, unless this request changed the tokens.
+    let kept = version.map(|_| member.merchant.token_counts());
     let (summary, rows, leaks) = match cached {
         Some((summary, rows)) => (summary, rows, None),
         None => {
@@ -126,6 +128,7 @@ async fn list_page_and(
                             &request.filter,
                             request.sort,
                             (request.page, request.per_page),
+                            kept,
                         )?;
                         let leaks = if banner {
                             Some(crate::domain::leaks::unacknowledged(c, merchant)?)
