@@ -244,6 +244,34 @@ async fn a_name_another_token_has_is_refused_ignoring_case_in_create_and_edit() 
     assert_eq!(app.all_tokens().len(), 3);
 }
 
+/// On SQLite too, whose unique index folds ASCII only: "école pos" is "École POS" in another case.
+#[actix_web::test]
+async fn a_name_is_compared_ignoring_case_in_every_script() {
+    let app = spawn_app().await;
+    app.logged_in_admin("Acme", "ops@acme.test").await;
+    app.issue_token("École POS", &["payments"], "read_only")
+        .await;
+    app.create_token("école pos", &["orders"], "read_only")
+        .await
+        .assert_status(422)
+        .assert_contains("Another token is already called “école pos”");
+    let other = app.issue_token("Ωmega", &["payments"], "read_only").await;
+    app.post(
+        &format!("{LIST}/{}/edit", other.id),
+        &[
+            ("name", "ÉCOLE POS"),
+            ("sections", "payments"),
+            ("permission", "read_only"),
+            ("status", "live"),
+            ("expiry", "never"),
+        ],
+    )
+    .await
+    .assert_status(422)
+    .assert_contains("Nothing was saved");
+    assert_eq!(app.all_tokens().len(), 2);
+}
+
 #[actix_web::test]
 async fn the_name_field_stops_where_the_server_does_and_says_so() {
     let app = spawn_app().await;

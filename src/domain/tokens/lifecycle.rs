@@ -160,7 +160,11 @@ pub fn update(
             if detail.is_empty() {
                 return Ok(token);
             }
-            if AccessToken::name_taken(conn, merchant, &spec.name, Some(id))? {
+            // Only a new name is checked: a token kept from before names were compared in every
+            // script (SQLite's index folds ASCII only) stays editable under its own.
+            if token.name != spec.name
+                && AccessToken::name_taken(conn, merchant, &spec.name, Some(id))?
+            {
                 return Err(LifecycleError::DuplicateName(spec.name.clone()));
             }
             let allowlist = allowlist_text(&spec.ip_allowlist);

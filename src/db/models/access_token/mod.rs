@@ -18,6 +18,7 @@ pub use usage::DayUsage;
 use super::{MerchantId, TokenId, UserId};
 use crate::db::DbConn;
 use crate::db::schema::access_tokens;
+use crate::db::sql::fold_case;
 
 /// Whether `err` is the unique index on names refusing a second token of one name in a merchant.
 pub fn is_name_conflict(err: &diesel::result::Error) -> bool {
@@ -205,8 +206,10 @@ impl AccessToken {
             .first(conn)
     }
 
-    /// Whether another token of `merchant` that is not deleted is called `name`, ignoring case (as
-    /// the unique index `access_tokens_unique_name` compares: through SQL `lower()`).
+    /// Whether another token of `merchant` that is not deleted is called `name`, ignoring case in
+    /// every script (see `fold_case`). On Postgres this is the comparison of the unique index
+    /// `access_tokens_unique_name`, and reads it; on SQLite, whose index folds ASCII only, it reads
+    /// the merchant's tokens, inside the write transaction that then adds or renames one.
     pub fn name_taken(
         conn: &mut DbConn,
         merchant: MerchantId,
@@ -216,7 +219,7 @@ impl AccessToken {
         let mut query = access_tokens::table
             .filter(access_tokens::merchant_id.eq(merchant))
             .filter(access_tokens::deleted_at.is_null())
-            .filter(crate::db::lower(access_tokens::name).eq(crate::db::lower(name)))
+            .filter(fold_case(access_tokens::name).eq(fold_case(name)))
             .select(access_tokens::id)
             .into_boxed();
         if let Some(id) = except {
