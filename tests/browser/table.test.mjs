@@ -85,6 +85,36 @@ test("the table: one line a row, two stops each, a dozen in view, no sideways sc
       requests: getComputedStyle(document.querySelector(".token-table th:nth-child(9)")).display,
     }));
     assert.deepEqual(narrow, { wrap: 0, page: 0, lastUsed: "none", requests: "none" }, "at 1280 px nothing scrolls sideways");
+    // The Created column holds its widest dates whole (two-digit days; "20 Aug 20…" was cut short), at
+    // 1280 and 1366 px: each month's 28th written into the first row's date, measured, put back.
+    for (const width of [1280, DESKTOP.viewport.width]) {
+      await page.setViewportSize({ width, height: 860 });
+      const cut = await page.evaluate(() => {
+        const time = document.querySelector("#token-rows tr td:first-child time");
+        const cell = time.closest("td");
+        const kept = time.textContent;
+        const months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+        const over = months.map((m) => `28 ${m} 2026`).filter((text) => {
+          time.textContent = text;
+          return cell.scrollWidth > cell.clientWidth;
+        });
+        time.textContent = kept;
+        return over;
+      });
+      assert.deepEqual(cut, [], `dates cut short at ${width} px`);
+      // The longest labels in the first two chips shorten; "+N" stays whole inside the cell.
+      const more = await row(page, "Shopify store sync").locator("ul.chips").evaluate((ul) => {
+        const [first, second] = ul.querySelectorAll("li:not(.chip-more)");
+        const kept = [first.textContent, second.textContent];
+        [first.textContent, second.textContent] = ["Customer Bank Accounts", "Customer Mandates"];
+        const chip = ul.querySelector(".chip-more").getBoundingClientRect();
+        const cell = ul.closest("td").getBoundingClientRect();
+        const whole = ul.querySelector(".chip-more").scrollWidth <= ul.querySelector(".chip-more").clientWidth;
+        [first.textContent, second.textContent] = kept;
+        return { inside: chip.right <= cell.right && chip.width > 0, whole };
+      });
+      assert.deepEqual(more, { inside: true, whole: true }, `"+N" in view at ${width} px`);
+    }
     await page.setViewportSize(DESKTOP.viewport);
 
     // The Expires column, and its header sorts soonest first (never last), then turns round.
