@@ -69,24 +69,27 @@ impl Default for Text {
     }
 }
 
-impl Push for Text {
-    fn put(&mut self, s: &str) {
-        let end = self.len + s.len();
-        debug_assert!(end <= Self::CAP, "Text overflows with {s:?}");
+impl Text {
+    /// Appends `bytes`, which are whole UTF-8 (a `str`, or ASCII digits), or nothing if they do not
+    /// fit.
+    fn put_bytes(&mut self, bytes: &[u8]) {
+        let end = self.len + bytes.len();
+        debug_assert!(end <= Self::CAP, "Text overflows with {bytes:?}");
         if let Some(dest) = self.bytes.get_mut(self.len..end) {
-            dest.copy_from_slice(s.as_bytes());
+            dest.copy_from_slice(bytes);
             self.len = end;
         }
+    }
+}
+
+impl Push for Text {
+    fn put(&mut self, s: &str) {
+        self.put_bytes(s.as_bytes());
     }
 
     fn put_digits(&mut self, digits: &[u8]) {
         debug_assert!(digits.is_ascii());
-        let end = self.len + digits.len();
-        debug_assert!(end <= Self::CAP, "Text overflows with {digits:?}");
-        if let Some(dest) = self.bytes.get_mut(self.len..end) {
-            dest.copy_from_slice(digits);
-            self.len = end;
-        }
+        self.put_bytes(digits);
     }
 }
 

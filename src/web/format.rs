@@ -29,25 +29,6 @@ impl Shown {
     }
 }
 
-impl std::fmt::Display for Shown {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// Made from numbers and fixed words only (see above).
-impl askama::filters::HtmlSafe for Shown {}
-
-impl askama::FastWritable for Shown {
-    fn write_into(
-        &self,
-        dest: &mut dyn std::fmt::Write,
-        _: &dyn askama::Values,
-    ) -> askama::Result<()> {
-        Ok(dest.write_str(self.as_str())?)
-    }
-}
-
 impl PartialEq<&str> for Shown {
     fn eq(&self, other: &&str) -> bool {
         self.as_str() == *other
@@ -82,24 +63,31 @@ pub fn is_plain(text: &str) -> bool {
     !text.contains(['<', '>', '&', '"', '\''])
 }
 
-impl std::fmt::Display for Label {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.0)
-    }
+/// Writes each of these types into a page as it is, unescaped: [`Shown`] is made from numbers and
+/// fixed words only, and a [`Label`] is text written into the program, checked plain.
+macro_rules! written_as_is {
+    ($($ty:ty),+) => {$(
+        impl std::fmt::Display for $ty {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl askama::filters::HtmlSafe for $ty {}
+
+        impl askama::FastWritable for $ty {
+            fn write_into(
+                &self,
+                dest: &mut dyn std::fmt::Write,
+                _: &dyn askama::Values,
+            ) -> askama::Result<()> {
+                Ok(dest.write_str(self.as_str())?)
+            }
+        }
+    )+};
 }
 
-/// Text written into the program, checked plain (see above).
-impl askama::filters::HtmlSafe for Label {}
-
-impl askama::FastWritable for Label {
-    fn write_into(
-        &self,
-        dest: &mut dyn std::fmt::Write,
-        _: &dyn askama::Values,
-    ) -> askama::Result<()> {
-        Ok(dest.write_str(self.0)?)
-    }
-}
+written_as_is!(Shown, Label);
 
 /// `22 Nov 2026`, in South African time.
 pub fn date_shown(utc: PrimitiveDateTime) -> Shown {
