@@ -18,7 +18,7 @@ pub fn backup(to: &Path) -> anyhow::Result<String> {
     }
     let state = super::open()?;
     let mut conn = state.database.pool.get()?;
-    let DbConn::Sqlite(sqlite) = &mut *conn else {
+    let DbConn::Sqlite(sqlite) = &mut **conn else {
         anyhow::bail!(
             "the database is Postgres: back it up with pg_dump (see the README's Operations section)"
         );

@@ -95,7 +95,7 @@ pub enum DbError {
 pub use database::Database;
 pub use migrate::migrate;
 pub(crate) use pool::discard;
-pub use pool::{ConnectionManager, PoolOptions, connect};
+pub use pool::{ConnectionManager, PoolOptions, Pooled, TRUSTED_FOR, connect};
 
 impl DbError {
     /// Whether the database, not the query, failed: the connection was closed, reset or lost in

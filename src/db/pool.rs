@@ -1,8 +1,11 @@
 //! The connection pool: how each connection is opened and set up, when a pooled one is checked
 //! before it is lent, and when one is dropped instead of pooled again.
 
+use std::ops::{Deref, DerefMut};
 use std::path::Path;
-use std::time::Duration;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
@@ -25,13 +28,126 @@ pub struct PoolOptions {
 pub struct ConnectionManager {
     backend: Backend,
     statement_timeout: Option<Duration>,
+    /// How many connections were found broken, given back or checked. One found broken may have
+    /// gone with others (a restart, a cut network): those given back before it are checked again.
+    found_broken: AtomicU64,
+}
+
+/// How long after it was given back whole a Postgres connection is lent again without a check.
+/// Under load a connection goes out again within a millisecond of coming back, and checking it each
+/// time cost a round trip and a statement per call: as many statements as the calls themselves
+/// for a signed request's replay write, a third of an uncached list page's. A connection idle for
+/// longer, or given back before another was found broken, is checked as before.
+pub const TRUSTED_FOR: Duration = Duration::from_millis(250);
+
+/// A pooled connection, used as the [`DbConn`] it holds; what the pool knew when it was last given
+/// back whole and trusted (when, and how many connections had been found broken by then); and
+/// whether a statement failed on it since it was lent.
+pub struct Pooled {
+    conn: DbConn,
+    returned: Option<(Instant, u64)>,
+    failed: Arc<AtomicBool>,
+}
+
+/// Marks a connection on which a statement failed (diesel's instrumentation sees every one). A
+/// connection whose server ended it mid-query can still look whole to diesel (its transaction
+/// status is read before libpq notices the socket closed); so a connection with a failure is never
+/// trusted, only checked, and the check drops a dead one.
+struct Failures(Arc<AtomicBool>);
+
+impl diesel::connection::Instrumentation for Failures {
+    fn on_connection_event(&mut self, event: diesel::connection::InstrumentationEvent<'_>) {
+        if let diesel::connection::InstrumentationEvent::FinishQuery { error: Some(_), .. } = event
+        {
+            self.0.store(true, Ordering::SeqCst);
+        }
+    }
+}
+
+impl Deref for Pooled {
+    type Target = DbConn;
+
+    fn deref(&self) -> &DbConn {
+        &self.conn
+    }
+}
+
+impl DerefMut for Pooled {
+    fn deref_mut(&mut self) -> &mut DbConn {
+        &mut self.conn
+    }
+}
+
+impl ConnectionManager {
+    /// Whether `conn` is checked before it is lent at `now`. Never on SQLite: a file handle in this
+    /// process, nothing between it and the data can break. On Postgres, unless it was given back
+    /// whole within [`TRUSTED_FOR`] and no connection has been found broken since.
+    fn needs_check(&self, conn: &Pooled, now: Instant) -> bool {
+        match (&conn.conn, conn.returned) {
+            (DbConn::Sqlite(_), _) => false,
+            (DbConn::Pg(_), Some((at, broken_then))) => {
+                now.saturating_duration_since(at) >= TRUSTED_FOR
+                    || broken_then != self.found_broken.load(Ordering::SeqCst)
+            }
+            (DbConn::Pg(_), None) => true,
+        }
+    }
+
+    fn found_broken(&self) {
+        self.found_broken.fetch_add(1, Ordering::SeqCst);
+    }
 }
 
 impl r2d2::ManageConnection for ConnectionManager {
-    type Connection = DbConn;
+    type Connection = Pooled;
     type Error = diesel::ConnectionError;
 
-    fn connect(&self) -> Result<DbConn, Self::Error> {
+    fn connect(&self) -> Result<Pooled, Self::Error> {
+        let mut conn = self.open()?;
+        let failed = Arc::new(AtomicBool::new(false));
+        if let DbConn::Pg(pg) = &mut conn {
+            pg.set_instrumentation(Failures(failed.clone()));
+        }
+        Ok(Pooled {
+            conn,
+            returned: None,
+            failed,
+        })
+    }
+
+    fn is_valid(&self, conn: &mut Pooled) -> Result<(), Self::Error> {
+        if !self.needs_check(conn, Instant::now()) {
+            return Ok(());
+        }
+        conn.batch_execute("SELECT 1").map_err(|e| {
+            self.found_broken();
+            diesel::ConnectionError::CouldntSetupConfiguration(e)
+        })
+    }
+
+    /// Checked as each connection comes back: diesel's rule (a transaction left open, or a
+    /// transaction manager in error: how [`discard`] marks a connection, and how diesel marks one
+    /// whose server is gone), and a connection given back by a thread unwinding from a panic. A
+    /// broken one is dropped, not pooled again; a whole one is trusted for [`TRUSTED_FOR`], unless a
+    /// statement failed on it (see [`Failures`]).
+    fn has_broken(&self, conn: &mut Pooled) -> bool {
+        let broken =
+            std::thread::panicking() || diesel::r2d2::R2D2Connection::is_broken(&mut conn.conn);
+        let failed = conn.failed.swap(false, Ordering::SeqCst);
+        if broken {
+            self.found_broken();
+        } else if failed {
+            conn.returned = None;
+        } else {
+            conn.returned = Some((Instant::now(), self.found_broken.load(Ordering::SeqCst)));
+        }
+        broken
+    }
+}
+
+impl ConnectionManager {
+    /// Opens a connection to the backend and sets it up.
+    fn open(&self) -> Result<DbConn, diesel::ConnectionError> {
         match &self.backend {
             Backend::Sqlite(path) => {
                 let mut conn = SqliteConnection::establish(path)?;
@@ -60,24 +176,6 @@ impl r2d2::ManageConnection for ConnectionManager {
                 Ok(DbConn::Pg(conn))
             }
         }
-    }
-
-    fn is_valid(&self, conn: &mut DbConn) -> Result<(), Self::Error> {
-        match conn {
-            // A SQLite connection is a file handle in this process: nothing between it and the data
-            // can break, so checking it would only add a statement to every checkout.
-            DbConn::Sqlite(_) => Ok(()),
-            DbConn::Pg(_) => conn
-                .batch_execute("SELECT 1")
-                .map_err(diesel::ConnectionError::CouldntSetupConfiguration),
-        }
-    }
-
-    /// Checked as each connection comes back: diesel's rule (a transaction left open, or a
-    /// transaction manager in error, which is how [`discard`] marks a connection), and a connection
-    /// given back by a thread unwinding from a panic. A broken one is dropped, not pooled again.
-    fn has_broken(&self, conn: &mut DbConn) -> bool {
-        std::thread::panicking() || diesel::r2d2::R2D2Connection::is_broken(conn)
     }
 }
 
@@ -119,12 +217,14 @@ pub fn connect(database_url: &str, options: &PoolOptions) -> Result<DbPool, Stri
         // under the server's max_connections.
         .min_idle(Some(options.max_size.min(2)))
         .connection_timeout(options.connect_timeout)
-        // Checked-out connections are validated, so connections broken by an outage are replaced.
+        // Connections are checked as they are lent (unless trusted, see `TRUSTED_FOR`), so those
+        // broken by an outage are replaced.
         .test_on_check_out(true)
         .event_handler(Box::new(PoolEvents))
         .build(ConnectionManager {
             backend,
             statement_timeout: options.statement_timeout,
+            found_broken: AtomicU64::new(0),
         })
         .map_err(|e| format!("cannot open the database: {e}"))
 }

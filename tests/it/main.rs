@@ -31,6 +31,7 @@ mod matrix;
 mod metrics;
 mod migrations;
 mod outage;
+mod pool;
 mod rate_limit;
 mod redirects;
 mod secret_scanning;
