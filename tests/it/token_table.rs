@@ -609,6 +609,7 @@ async fn every_list_view_reads_one_merchants_index_range_on_postgres() {
             "q=integration+1&status=live&sort=name&dir=asc&page=1",
             "section=checkout_page&permission=read_only&sort=last_used&dir=asc",
             "q=kwik_ak_A&status=disabled&sort=created&dir=asc",
+            "q=integration+1",
         ] {
             let query: token_list::ListQuery = serde_html_form::from_str(view).unwrap();
             let request = token_list::read(&query);
@@ -643,10 +644,22 @@ async fn every_list_view_reads_one_merchants_index_range_on_postgres() {
                     || plan.contains("access_tokens_merchant_name_key"),
                 "{reported}\ndoes not read the merchant's index range:\n{plan}"
             );
+            // A search by name's page, newest first, reads its ids from the index alone, then only
+            // its rows.
+            if reported.contains("= ANY(SELECT")
+                && reported.contains("kwik_fold(\"access_tokens\".\"name\")")
+                && reported.contains("ORDER BY \"access_tokens\".\"created_at\" DESC")
+            {
+                assert!(
+                    plan.contains("Index Only Scan using access_tokens_merchant_listed"),
+                    "{reported}\nreads the table to search:\n{plan}"
+                );
+            }
             // A search's or a filter's count reads the index alone, never the merchant's rows.
             if reported.to_lowercase().contains("count(") {
                 assert!(
-                    plan.contains("Index Only Scan using access_tokens_merchant_filters"),
+                    plan.contains("Index Only Scan using access_tokens_merchant_filters")
+                        || plan.contains("Index Only Scan using access_tokens_merchant_listed"),
                     "{reported}\ncounts from the table:\n{plan}"
                 );
             }

@@ -33,14 +33,10 @@ impl AccessToken {
     ) -> QueryResult<Vec<token_list::ListedToken>> {
         use token_list::{ListedToken, pg, sqlite};
         match conn {
-            DbConn::Sqlite(c) => sqlite::sorted(sqlite::listed(merchant, filter), sort)
-                .offset(offset)
-                .limit(limit)
+            DbConn::Sqlite(c) => sqlite::page(merchant, filter, sort, offset, limit)
                 .select(ListedToken::as_select())
                 .load(c),
-            DbConn::Pg(c) => pg::sorted(pg::listed(merchant, filter), sort)
-                .offset(offset)
-                .limit(limit)
+            DbConn::Pg(c) => pg::page(merchant, filter, sort, offset, limit)
                 .select(ListedToken::as_select())
                 .load(c),
         }
