@@ -96,6 +96,38 @@ impl ConnectionManager {
     fn found_broken(&self) {
         self.found_broken.fetch_add(1, Ordering::SeqCst);
     }
+
+    /// Opens a connection to the backend and sets it up.
+    fn open(&self) -> Result<DbConn, diesel::ConnectionError> {
+        match &self.backend {
+            Backend::Sqlite(path) => {
+                let mut conn = SqliteConnection::establish(path)?;
+                // busy_timeout makes writers queue instead of failing with SQLITE_BUSY. WAL (which
+                // lets readers work while one writer writes) is set once in `connect`: it is kept in
+                // the file, and pooled connections switching it at the same time fail with "database
+                // is locked".
+                conn.batch_execute(
+                    "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; \
+                     PRAGMA synchronous = NORMAL;",
+                )
+                .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+                sql::register_fold_case(&mut conn)
+                    .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+                Ok(DbConn::Sqlite(conn))
+            }
+            Backend::Postgres(url) => {
+                let mut conn = PgConnection::establish(url)?;
+                // Timestamps are bound as UTC `timestamp` values into `timestamptz` columns.
+                let mut setup = String::from("SET TIME ZONE 'UTC';");
+                if let Some(limit) = self.statement_timeout {
+                    setup.push_str(&format!("SET statement_timeout = {};", limit.as_millis()));
+                }
+                conn.batch_execute(&setup)
+                    .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+                Ok(DbConn::Pg(conn))
+            }
+        }
+    }
 }
 
 impl r2d2::ManageConnection for ConnectionManager {
@@ -142,40 +174,6 @@ impl r2d2::ManageConnection for ConnectionManager {
             conn.returned = Some((Instant::now(), self.found_broken.load(Ordering::SeqCst)));
         }
         broken
-    }
-}
-
-impl ConnectionManager {
-    /// Opens a connection to the backend and sets it up.
-    fn open(&self) -> Result<DbConn, diesel::ConnectionError> {
-        match &self.backend {
-            Backend::Sqlite(path) => {
-                let mut conn = SqliteConnection::establish(path)?;
-                // busy_timeout makes writers queue instead of failing with SQLITE_BUSY. WAL (which
-                // lets readers work while one writer writes) is set once in `connect`: it is kept in
-                // the file, and pooled connections switching it at the same time fail with "database
-                // is locked".
-                conn.batch_execute(
-                    "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; \
-                     PRAGMA synchronous = NORMAL;",
-                )
-                .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
-                sql::register_fold_case(&mut conn)
-                    .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
-                Ok(DbConn::Sqlite(conn))
-            }
-            Backend::Postgres(url) => {
-                let mut conn = PgConnection::establish(url)?;
-                // Timestamps are bound as UTC `timestamp` values into `timestamptz` columns.
-                let mut setup = String::from("SET TIME ZONE 'UTC';");
-                if let Some(limit) = self.statement_timeout {
-                    setup.push_str(&format!("SET statement_timeout = {};", limit.as_millis()));
-                }
-                conn.batch_execute(&setup)
-                    .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
-                Ok(DbConn::Pg(conn))
-            }
-        }
     }
 }
 

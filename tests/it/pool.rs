@@ -11,6 +11,16 @@ use kwik_dashboard::db::{self, DbConn, DbPool, PoolOptions, TRUSTED_FOR};
 
 use crate::helpers::*;
 
+/// A fresh Postgres database, or `None` (and a note) on SQLite, whose connections are never checked.
+fn postgres() -> Option<TestDb> {
+    let db = TestDb::new();
+    if db.is_postgres() {
+        return Some(db);
+    }
+    eprintln!("skipped: SQLite connections are never checked (set TEST_DATABASE_URL)");
+    None
+}
+
 fn pool(db: &TestDb, size: u32) -> DbPool {
     let options = PoolOptions {
         max_size: size,
@@ -52,11 +62,9 @@ fn last_statement(db: &TestDb, pid: i32) -> String {
 
 #[test]
 fn a_connection_back_a_moment_ago_is_lent_unchecked_and_an_idle_one_is_checked() {
-    let db = TestDb::new();
-    if !db.is_postgres() {
-        eprintln!("skipped: SQLite connections are never checked (set TEST_DATABASE_URL)");
+    let Some(db) = postgres() else {
         return;
-    }
+    };
     let pool = pool(&db, 1);
     let pid = mark(&mut pool.get().unwrap(), "first");
 
@@ -83,11 +91,9 @@ fn a_connection_back_a_moment_ago_is_lent_unchecked_and_an_idle_one_is_checked()
 
 #[test]
 fn once_a_connection_is_found_broken_the_others_are_checked_before_they_are_lent() {
-    let db = TestDb::new();
-    if !db.is_postgres() {
-        eprintln!("skipped: SQLite connections are never checked (set TEST_DATABASE_URL)");
+    let Some(db) = postgres() else {
         return;
-    }
+    };
     let pool = pool(&db, 2);
     let mut lost = pool.get().unwrap();
     let mut kept = pool.get().unwrap();
@@ -118,11 +124,9 @@ fn once_a_connection_is_found_broken_the_others_are_checked_before_they_are_lent
 
 #[test]
 fn a_connection_on_which_a_statement_failed_is_checked_before_it_is_lent_again() {
-    let db = TestDb::new();
-    if !db.is_postgres() {
-        eprintln!("skipped: SQLite connections are never checked (set TEST_DATABASE_URL)");
+    let Some(db) = postgres() else {
         return;
-    }
+    };
     let pool = pool(&db, 1);
     let mut conn = pool.get().unwrap();
     let pid = mark(&mut conn, "before");
